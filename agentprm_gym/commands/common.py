@@ -1,0 +1,86 @@
+"""Helpers shared by the CLI subcommands: errors, env making, JSON output, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = ["CLIError", "make_env", "parse_env_args", "emit_json", "progress", "add_json_flag"]
+
+
+class CLIError(Exception):
+    """An error the CLI reports as one line and exit status 2."""
+
+
+def parse_env_args(pairs: list[str] | None) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` pairs (values read as JSON when they parse, else as str)."""
+    out: dict[str, Any] = {}
+    for p in pairs or []:
+        key, sep, val = p.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--env-arg expects KEY=VALUE, got {p!r}")
+        try:
+            out[key] = json.loads(val)
+        except json.JSONDecodeError:
+            out[key] = val
+    return out
+
+
+def make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """``gym.make`` with a one-line error for an unknown id or bad kwargs."""
+    import agentprm_gym  # noqa: F401  (registers the ids)
+
+    if env_id not in gym.registry:
+        known = [k for k in gym.registry if k.startswith("AgentPRM/")]
+        raise CLIError(f"unknown env id {env_id!r}; run `agentprm-gym list` (known: {len(known)})")
+    try:
+        return gym.make(env_id, **kwargs)
+    except TypeError as e:
+        raise CLIError(f"cannot make {env_id}: {e}") from e
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """Print one JSON object as the last line of output."""
+    sys.stdout.flush()
+    print(json.dumps(obj, sort_keys=False, default=_default), flush=True)
+
+
+def _default(o: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    return str(o)
+
+
+def progress(iterable: Any = None, *, total: int | None = None, desc: str = "", **kw: Any) -> Any:
+    """A tqdm progress bar on stderr (quiet when stderr is not a terminal unless forced)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.5,
+        disable=kw.pop("disable", None),
+        **kw,
+    )
+
+
+def add_json_flag(parser: Any) -> None:
+    """Add ``--json``: print one machine-readable JSON object as the last line."""
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object as the last line of output"
+    )

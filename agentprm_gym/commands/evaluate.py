@@ -1,0 +1,101 @@
+"""``agentprm-gym eval``: evaluate a policy on an env's tasks."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from agentprm_gym.agents.spec import POLICY_SPEC_HELP, make_policy
+from agentprm_gym.commands.common import (
+    CLIError,
+    add_json_flag,
+    emit_json,
+    make_env,
+    parse_env_args,
+    progress,
+)
+from agentprm_gym.rollout import run_episode
+
+HELP = "evaluate a policy: success rate, mean reward, mean steps"
+DESCRIPTION = """Evaluate a policy on the first N tasks of a split (task ids 0..N-1).
+
+Example:
+  agentprm-gym eval --env AgentPRM/WebShop-v0 --policy expert --episodes 200 --split test --json
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Define the arguments."""
+    p.add_argument("--env", required=True, help="env id, e.g. AgentPRM/WebShop-v0")
+    p.add_argument("--policy", default="random", help=POLICY_SPEC_HELP)
+    p.add_argument("--episodes", type=int, default=100, help="number of tasks (default 100)")
+    p.add_argument("--split", default="test", help="task split (default test)")
+    p.add_argument("--seed", type=int, default=0, help="policy seed (default 0)")
+    p.add_argument("--start", type=int, default=0, help="first task id (default 0)")
+    p.add_argument(
+        "--task-type", default=None, help="ALFWorld: only this task type (env kwarg task_type)"
+    )
+    p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
+    p.add_argument("--out", default=None, help="also write the trajectories to this JSONL file")
+    add_json_flag(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the episodes and print a summary."""
+    if args.episodes < 1:
+        raise CLIError("--episodes must be >= 1")
+    kwargs = parse_env_args(args.env_arg)
+    if args.task_type:
+        kwargs["task_type"] = args.task_type
+    env = make_env(args.env, **kwargs)
+    policy = make_policy(args.policy, seed=args.seed)
+    n_tasks = env.unwrapped.num_tasks(args.split) if args.split in env.unwrapped.splits else None
+    if n_tasks is None:
+        raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(env.unwrapped.splits)}")
+    count = min(args.episodes, n_tasks - args.start)
+    if count < args.episodes:
+        print(f"note: split {args.split!r} has {n_tasks} tasks; evaluating {count}")
+    writer = None
+    if args.out:
+        from agentprm_gym.core.trajectory import TrajectoryWriter
+
+        writer = TrajectoryWriter(args.out, fsync=False)
+    rewards, wins, steps = [], [], []
+    t0 = time.perf_counter()
+    try:
+        bar = progress(range(args.start, args.start + count), desc=f"eval {args.policy}")
+        for task_id in bar:
+            policy.seed(args.seed * 1_000_003 + task_id)
+            traj = run_episode(env, policy, seed=task_id, task_id=task_id, split=args.split)
+            rewards.append(traj.final_reward)
+            wins.append(traj.won)
+            steps.append(len(traj.steps))
+            bar.set_postfix(success=f"{np.mean(wins):.3f}")
+            if writer is not None:
+                writer.write(traj)
+    finally:
+        env.close()
+        if writer is not None:
+            writer.close()
+    result = {
+        "env": args.env,
+        "policy": args.policy,
+        "split": args.split,
+        "episodes": count,
+        "success_rate": float(np.mean(wins)),
+        "mean_reward": float(np.mean(rewards)),
+        "mean_steps": float(np.mean(steps)),
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+    }
+    if args.task_type:
+        result["task_type"] = args.task_type
+    print(
+        f"{args.env} | {args.policy} | {args.split} | episodes {count} | "
+        f"success {result['success_rate']:.3f} | reward {result['mean_reward']:.3f} | "
+        f"steps {result['mean_steps']:.2f}"
+    )
+    if args.json:
+        emit_json(result)
+    return 0

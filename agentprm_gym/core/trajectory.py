@@ -1,0 +1,245 @@
+"""Trajectory records and crash-safe JSON Lines files.
+
+One episode per line. Schema (version 1), every key always present::
+
+    {
+      "schema": "agentprm-gym/trajectory", "version": 1,
+      "env_id": str, "task_id": int, "split": str, "seed": int | null,
+      "policy": str, "instruction": str,
+      "steps": [                               # one per action taken
+        {"observation": str,                   # what the agent saw before acting (s_t)
+         "action": str, "reward": float,
+         "action_error": str | null,
+         "admissible_actions": [str],          # valid actions in s_t
+         "expert_action": str | null}          # privileged; for evaluation only
+      ],
+      "final_observation": str,                # observation after the last action
+      "final_reward": float, "won": bool, "truncated": bool,
+      "meta": {str: str | float | int}         # free-form (e.g. collection settings)
+    }
+
+Files load with ``datasets.Dataset.from_json(path)`` without conversion.
+
+Appends are crash-safe: each record is written with a single ``write`` of a
+complete line followed by ``fsync``, so a killed writer leaves at most one
+partial last line. :func:`read_trajectories` skips such a tail and
+:class:`TrajectoryWriter` truncates it away before appending again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SCHEMA_NAME",
+    "SCHEMA_VERSION",
+    "Step",
+    "Trajectory",
+    "TrajectoryFormatError",
+    "TrajectoryWriter",
+    "read_trajectories",
+    "write_trajectories",
+]
+
+SCHEMA_NAME = "agentprm-gym/trajectory"
+SCHEMA_VERSION = 1
+
+
+class TrajectoryFormatError(ValueError):
+    """A trajectory file or record does not follow the schema."""
+
+
+@dataclass
+class Step:
+    """One agent step: the observation it acted on, the action and its outcome."""
+
+    observation: str
+    action: str
+    reward: float = 0.0
+    action_error: str | None = None
+    admissible_actions: list[str] = field(default_factory=list)
+    expert_action: str | None = None
+
+
+@dataclass
+class Trajectory:
+    """One episode of one policy on one task."""
+
+    env_id: str
+    task_id: int
+    split: str
+    policy: str
+    instruction: str
+    steps: list[Step] = field(default_factory=list)
+    final_observation: str = ""
+    final_reward: float = 0.0
+    won: bool = False
+    truncated: bool = False
+    seed: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, int, int | None]:
+        """(env_id, split, task_id, seed): identifies an episode for resuming."""
+        return (self.env_id, self.split, self.task_id, self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready record, schema fields first."""
+        d = {"schema": SCHEMA_NAME, "version": SCHEMA_VERSION}
+        d.update(asdict(self))
+        return d
+
+    def to_json(self) -> str:
+        """One JSON line (no trailing newline)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Trajectory:
+        """Build from a parsed record, checking schema name and version."""
+        if d.get("schema") != SCHEMA_NAME:
+            raise TrajectoryFormatError(f"not a trajectory record (schema={d.get('schema')!r})")
+        if d.get("version") != SCHEMA_VERSION:
+            raise TrajectoryFormatError(
+                f"trajectory schema version {d.get('version')!r} is not supported "
+                f"(this agentprm-gym reads version {SCHEMA_VERSION})"
+            )
+        try:
+            steps = [Step(**s) for s in d["steps"]]
+            return cls(
+                env_id=d["env_id"],
+                task_id=int(d["task_id"]),
+                split=d["split"],
+                policy=d["policy"],
+                instruction=d["instruction"],
+                steps=steps,
+                final_observation=d["final_observation"],
+                final_reward=float(d["final_reward"]),
+                won=bool(d["won"]),
+                truncated=bool(d["truncated"]),
+                seed=d["seed"],
+                meta=dict(d.get("meta") or {}),
+            )
+        except (KeyError, TypeError) as e:
+            raise TrajectoryFormatError(f"malformed trajectory record: {e}") from e
+
+
+def read_trajectories(path: str | os.PathLike[str]) -> Iterator[Trajectory]:
+    """Yield the trajectories in a JSON Lines file.
+
+    A partial last line (a writer killed mid-write) is skipped with a warning;
+    a malformed line anywhere else raises.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        TrajectoryFormatError: On a malformed line before the last.
+    """
+    p = Path(path)
+    with p.open("rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    for lineno, raw in enumerate(complete, start=1):
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise TrajectoryFormatError(f"{p}:{lineno}: not valid JSON ({e.msg})") from e
+        try:
+            yield Trajectory.from_dict(rec)
+        except TrajectoryFormatError as e:
+            raise TrajectoryFormatError(f"{p}:{lineno}: {e}") from e
+    if tail.strip():
+        warnings.warn(
+            f"{p}: ignoring an incomplete last line ({len(tail)} bytes; a writer was interrupted)",
+            stacklevel=2,
+        )
+
+
+def write_trajectories(path: str | os.PathLike[str], trajectories: Iterable[Trajectory]) -> int:
+    """Append trajectories to ``path``; return how many were written."""
+    n = 0
+    with TrajectoryWriter(path) as w:
+        for t in trajectories:
+            w.write(t)
+            n += 1
+    return n
+
+
+class TrajectoryWriter:
+    """Crash-safe appender of trajectories to a JSON Lines file.
+
+    On open, an incomplete last line left by a killed writer is truncated away.
+    Each :meth:`write` is one ``os.write`` of a whole line, then ``fsync``
+    (``fsync=False`` trades durability against power loss for speed; a killed
+    process still never leaves a corrupt earlier line).
+
+    Args:
+        path: File to append to (created with parent directories if missing).
+        fsync: Whether to ``fsync`` after every record.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fsync: bool = True) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
+        self._repair_tail()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _repair_tail(self) -> None:
+        if not self.path.exists():
+            return
+        with self.path.open("rb+") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            if size == 0:
+                return
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return
+            # Find the last newline and cut everything after it.
+            pos = size - 1
+            chunk = 65536
+            while pos > 0:
+                start = max(0, pos - chunk)
+                f.seek(start)
+                buf = f.read(pos - start)
+                i = buf.rfind(b"\n")
+                if i != -1:
+                    f.truncate(start + i + 1)
+                    return
+                pos = start
+            f.truncate(0)
+
+    def write(self, trajectory: Trajectory) -> None:
+        """Append one trajectory as one line."""
+        line = (trajectory.to_json() + "\n").encode("utf-8")
+        view = memoryview(line)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        if self._fsync:
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> TrajectoryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()

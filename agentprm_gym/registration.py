@@ -1,0 +1,76 @@
+"""Every ``gym.register`` call of agentprm-gym, driven by one table.
+
+Importing :mod:`agentprm_gym` calls :func:`register_envs`. Entry points are
+strings, so registering imports no env module (and no heavy dependency);
+an env's module is imported by ``gym.make``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = ["EnvRow", "ENV_TABLE", "MINIWOB_TASKS", "register_envs", "env_ids"]
+
+
+@dataclass(frozen=True)
+class EnvRow:
+    """One registered id: where its class lives, its step limit and fixed kwargs."""
+
+    id: str
+    entry_point: str
+    max_episode_steps: int
+    family: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    #: Needs Chromium/Playwright (extra ``[browser]``) at ``make`` time.
+    needs_browser: bool = False
+
+
+#: MiniWoB++ tasks served by ``AgentPRM/MiniWoB-<task>-v0``: name -> step limit.
+MINIWOB_TASKS: dict[str, int] = {}
+
+_BASE_ROWS: tuple[EnvRow, ...] = (
+    EnvRow("AgentPRM/WebShop-v0", "agentprm_gym.envs.webshop.env:WebShopEnv", 15, "webshop"),
+)
+
+
+def _miniwob_rows() -> tuple[EnvRow, ...]:
+    return tuple(
+        EnvRow(
+            f"AgentPRM/MiniWoB-{task}-v0",
+            "agentprm_gym.envs.browser.miniwob_env:MiniWoBEnv",
+            limit,
+            "miniwob",
+            {"task": task},
+            needs_browser=True,
+        )
+        for task, limit in MINIWOB_TASKS.items()
+    )
+
+
+#: The whole table, in registration order.
+ENV_TABLE: tuple[EnvRow, ...] = _BASE_ROWS + _miniwob_rows()
+
+
+def register_envs() -> None:
+    """Register every id in :data:`ENV_TABLE` (idempotent)."""
+    for row in ENV_TABLE:
+        if row.id in gym.registry:
+            continue
+        gym.register(
+            id=row.id,
+            entry_point=row.entry_point,
+            max_episode_steps=row.max_episode_steps,
+            kwargs=dict(row.kwargs),
+        )
+
+
+def env_ids(family: str | None = None, include_browser: bool = True) -> list[str]:
+    """The registered ids, optionally of one family, optionally without browser ids."""
+    return [
+        r.id
+        for r in ENV_TABLE
+        if (family is None or r.family == family) and (include_browser or not r.needs_browser)
+    ]
