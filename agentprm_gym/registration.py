@@ -33,6 +33,7 @@ MINIWOB_TASKS: dict[str, int] = {}
 
 _BASE_ROWS: tuple[EnvRow, ...] = (
     EnvRow("AgentPRM/WebShop-v0", "agentprm_gym.envs.webshop.env:WebShopEnv", 15, "webshop"),
+    EnvRow("AgentPRM/ALFWorld-v0", "agentprm_gym.envs.alfworld.env:ALFWorldEnv", 50, "alfworld"),
 )
 
 
