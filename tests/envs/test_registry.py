@@ -188,3 +188,47 @@ def test_fuzzed_actions_never_raise_and_keep_state(env_id):
     run()
     env.close()
     assert checked["n"] > 0
+
+
+def _random_action(rng: np.random.Generator, admissible: list[str]) -> str:
+    """A random, adversarial or near-valid action string."""
+    kind = int(rng.integers(6))
+    if kind == 0:
+        return ADVERSARIAL[int(rng.integers(len(ADVERSARIAL)))]
+    if kind == 1 and admissible:  # near-valid: mutate an admissible action
+        a = list(admissible[int(rng.integers(len(admissible)))])
+        for _ in range(int(rng.integers(1, 4))):
+            i = int(rng.integers(len(a) + 1))
+            op = int(rng.integers(3))
+            if op == 0 and a:
+                del a[min(i, len(a) - 1)]
+            elif op == 1:
+                a.insert(i, chr(int(rng.integers(32, 0x2FF))))
+            elif a:
+                a[min(i, len(a) - 1)] = "]["[int(rng.integers(2))]
+        return "".join(a)
+    if kind == 2:
+        n = int(rng.integers(0, 80))
+        return "".join(chr(int(c)) for c in rng.integers(1, 0x3000, size=n))
+    if kind == 3:
+        return f"<div onclick='x()'>{'[' * int(rng.integers(5))}</div>"
+    return admissible[int(rng.integers(len(admissible)))] if admissible else "look"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", IDS)
+def test_fuzz_bulk_10000_actions(env_id):
+    """10,000 random/adversarial/near-valid actions per id: no exception, obs in space."""
+    env = gym.make(env_id)
+    rng = np.random.default_rng(12345)
+    obs, info = env.reset(seed=0)
+    errors = 0
+    for i in range(10_000):
+        a = _random_action(rng, info["admissible_actions"])
+        obs, r, term, trunc, info = env.step(a)
+        assert env.observation_space.contains(obs)
+        errors += info["action_error"] is not None
+        if term or trunc:
+            obs, info = env.reset(seed=i)
+    env.close()
+    assert errors > 1000

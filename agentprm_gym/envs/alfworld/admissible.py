@@ -1,16 +1,17 @@
 """The admissible commands of a state, as ALFWorld lists them each step.
 
 Every command listed here is valid (applying it never answers
-``"Nothing happens."``), and :mod:`~agentprm_gym.envs.alfworld.dynamics`
-accepts no other command *form* with a different effect: the list is exactly
-the valid moves, in a fixed order (go to, open/close, examine, take, use,
-move, clean/heat/cool, examine the held object, inventory, look).
+``"Nothing happens."``), and every state change the dynamics allow is listed,
+in a fixed order (go to, open/close, examine, take, use, move,
+clean/heat/cool, examine the held object, inventory, look). Valid commands
+left out are synonyms (``put O in R`` for ``move O to R``) and ``examine``
+of an object lying at the agent's receptacle, which change nothing.
 """
 
 from __future__ import annotations
 
 from agentprm_gym.envs.alfworld.vocabulary import OBJECT_KINDS, TOOL_KINDS
-from agentprm_gym.envs.alfworld.world import Layout, WorldState, kind_of
+from agentprm_gym.envs.alfworld.world import Layout, WorldState
 
 __all__ = ["admissible_commands"]
 
@@ -28,6 +29,7 @@ def admissible_commands(layout: Layout, state: WorldState) -> list[str]:
         The commands, in a fixed order.
     """
     loc = state.location
+    kinds = layout.kinds
     out = [f"go to {r}" for r in layout.receptacles if r != loc]
     held = state.holding
     if loc is not None:
@@ -36,19 +38,19 @@ def admissible_commands(layout: Layout, state: WorldState) -> list[str]:
             accessible = loc in state.opened
             out.append(f"close {loc}" if accessible else f"open {loc}")
         out.append(f"examine {loc}")
-        loc_kind = kind_of(loc)
+        loc_kind = kinds[loc]
         if accessible:
             for o in state.contents[loc]:
-                k = OBJECT_KINDS[kind_of(o)]
+                k = OBJECT_KINDS[kinds[o]]
                 if k.pickupable:
                     if held is None:
                         out.append(f"take {o} from {loc}")
                 elif k.toggleable:
                     out.append(f"use {o}")
-            if held is not None and loc_kind in OBJECT_KINDS[kind_of(held)].receptacles:
+            if held is not None and loc_kind in OBJECT_KINDS[kinds[held]].receptacles:
                 out.append(f"move {held} to {loc}")
         if held is not None:
-            hk = OBJECT_KINDS[kind_of(held)]
+            hk = OBJECT_KINDS[kinds[held]]
             for verb, afford in _TREATS:
                 if loc_kind in TOOL_KINDS[verb] and getattr(hk, afford):
                     out.append(f"{verb} {held} with {loc}")

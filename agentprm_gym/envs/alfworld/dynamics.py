@@ -13,6 +13,15 @@ ALFWorld's wording (``"You arrive at cabinet 1. The cabinet 1 is closed."``,
 ``"On the countertop 1, you see a apple 1, and a knife 2."``). An invalid
 command leaves the state untouched, answers ``"Nothing happens."`` and returns
 a message saying what was wrong.
+
+Rules: the agent must stand at a receptacle to open, close, examine, take
+from or put into it, and an openable one must be open to take from or put
+into it; it holds one object at a time; an object goes only where its kind
+may be (:mod:`~agentprm_gym.envs.alfworld.vocabulary`). ``clean``/``heat``/
+``cool`` need the held object, the agent at a sinkbasin or bathtubbasin /
+microwave / fridge (open or closed, as in ALFWorld's text game) and an object
+that affords it; heating makes an object hot and not cool, cooling the
+reverse. ``use`` toggles a lamp at the agent's receptacle.
 """
 
 from __future__ import annotations

@@ -41,11 +41,11 @@ def _reach(layout: Layout, state: WorldState, recep: str, then: str) -> str:
 
 
 def _put_down(layout: Layout, state: WorldState, held: str) -> str:
-    places = OBJECT_KINDS[kind_of(held)].receptacles
+    places = OBJECT_KINDS[layout.kinds[held]].receptacles
     loc = state.location
     if loc is not None and kind_of(loc) in places:
         return _reach(layout, state, loc, f"move {held} to {loc}")
-    fits = [r for r in layout.receptacles if kind_of(r) in places]
+    fits = [r for r in layout.receptacles if layout.kinds[r] in places]
     best = min(fits, key=lambda r: (not state.accessible(layout, r), layout.recep_index[r]))
     return f"go to {best}"
 
@@ -74,24 +74,24 @@ def expert_action(task: Task, layout: Layout, state: WorldState) -> str:
         return "look"
     x = task.object_kind
     held = state.holding
-    if held is not None and kind_of(held) != x:
+    if held is not None and layout.kinds[held] != x:
         return _put_down(layout, state, held)
     if task.task_type == "look_at_obj_in_light":
-        lamp = next(o for o in layout.objects if kind_of(o) == task.target_kind)
+        lamp = next(o for o in layout.objects if layout.kinds[o] == task.target_kind)
         if held is None:
-            return _fetch(layout, state, [o for o in layout.objects if kind_of(o) == x])
+            return _fetch(layout, state, [o for o in layout.objects if layout.kinds[o] == x])
         lamp_loc = state.where[lamp]
         return _reach(layout, state, lamp_loc, f"use {lamp}")
     mod = task.modifier
     targets = layout.receptacles_of(task.target_kind)
 
     def good(r: str) -> int:
-        return sum(1 for o in state.contents[r] if kind_of(o) == x and has_flag(state, o, mod))
+        return sum(1 for o in state.contents[r] if layout.kinds[o] == x and has_flag(state, o, mod))
 
     target = max(targets, key=lambda r: (good(r), -layout.recep_index[r]))
     if held is None:
         done = set(state.contents[target]) if task.count > 1 else set()
-        cands = [o for o in layout.objects if kind_of(o) == x and o not in done]
+        cands = [o for o in layout.objects if layout.kinds[o] == x and o not in done]
         return _fetch(layout, state, cands)
     if not has_flag(state, held, mod):
         tool = next(r for k in TOOL_KINDS[mod] for r in layout.receptacles_of(k))

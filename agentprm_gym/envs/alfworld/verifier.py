@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from agentprm_gym.envs.alfworld.tasks import Task
-from agentprm_gym.envs.alfworld.world import Layout, WorldState, kind_of
+from agentprm_gym.envs.alfworld.world import Layout, WorldState
 
 __all__ = ["goal_satisfied", "has_flag", "FLAG_OF"]
 
@@ -32,27 +32,27 @@ def goal_satisfied(task: Task, layout: Layout, state: WorldState) -> bool:
 
     Args:
         task: The task.
-        layout: The world's layout (unused by the checks but part of the world).
+        layout: The world's layout.
         state: The world state.
 
     Returns:
         True when the goal holds.
     """
     x, y = task.object_kind, task.target_kind
+    kinds = layout.kinds
     if task.task_type == "look_at_obj_in_light":
         held = state.holding
         loc = state.location
-        if held is None or loc is None or kind_of(held) != x:
+        if held is None or loc is None or kinds[held] != x:
             return False
-        return any(kind_of(o) == y and o in state.on for o in state.contents[loc])
+        return any(kinds[o] == y and o in state.on for o in state.contents[loc])
     need = task.count
     mod = task.modifier
-    for recep, objs in state.contents.items():
-        if kind_of(recep) != y:
-            continue
+    contents = state.contents
+    for recep in layout.by_kind.get(y, ()):
         n = 0
-        for o in objs:
-            if kind_of(o) == x and has_flag(state, o, mod):
+        for o in contents[recep]:
+            if kinds[o] == x and has_flag(state, o, mod):
                 n += 1
                 if n >= need:
                     return True

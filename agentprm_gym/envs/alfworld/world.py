@@ -35,6 +35,8 @@ class Layout:
         objects: Object names (``"apple 1"``...), lamps included.
         openable: Names of receptacles that open and close.
         recep_index: Receptacle name -> position in ``receptacles``.
+        kinds: Every receptacle and object name -> its kind.
+        by_kind: Receptacle kind -> its receptacles, in display order.
     """
 
     room: str
@@ -42,16 +44,23 @@ class Layout:
     objects: tuple[str, ...]
     openable: frozenset[str] = field(default_factory=frozenset)
     recep_index: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    by_kind: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def build(cls, room: str, receptacles: tuple[str, ...], objects: tuple[str, ...]) -> Layout:
-        """Make a layout, deriving ``openable`` and ``recep_index`` from the names."""
+        """Make a layout, deriving the lookup tables from the names."""
+        by_kind: dict[str, tuple[str, ...]] = {}
+        for r in receptacles:
+            by_kind[kind_of(r)] = by_kind.get(kind_of(r), ()) + (r,)
         return cls(
             room=room,
             receptacles=receptacles,
             objects=objects,
             openable=frozenset(r for r in receptacles if RECEPTACLE_KINDS[kind_of(r)].openable),
             recep_index=MappingProxyType({r: i for i, r in enumerate(receptacles)}),
+            kinds=MappingProxyType({n: kind_of(n) for n in receptacles + objects}),
+            by_kind=MappingProxyType(by_kind),
         )
 
     def object_kind(self, name: str) -> ObjectKind:
@@ -60,7 +69,7 @@ class Layout:
 
     def receptacles_of(self, kind: str) -> tuple[str, ...]:
         """Receptacles of ``kind``, in display order."""
-        return tuple(r for r in self.receptacles if kind_of(r) == kind)
+        return self.by_kind.get(kind, ())
 
 
 @dataclass

@@ -41,8 +41,8 @@ def test_generation_same_in_another_process():
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
-    t, l, s = generate("valid_unseen", "pick_two_obj_and_place", 42)
-    assert out == repr((t, l.receptacles, sorted(s.contents.items())))
+    t, lay, s = generate("valid_unseen", "pick_two_obj_and_place", 42)
+    assert out == repr((t, lay.receptacles, sorted(s.contents.items())))
 
 
 def test_test_is_an_alias_of_valid_unseen():
@@ -104,9 +104,7 @@ def test_split_combinations_are_disjoint():
 
 
 def test_generated_unseen_tasks_never_occur_in_train():
-    train = {
-        generate("train", t, i)[0].combo for t in TASK_TYPES for i in range(0, 2000, 7)
-    }
+    train = {generate("train", t, i)[0].combo for t in TASK_TYPES for i in range(0, 2000, 7)}
     for t in TASK_TYPES:
         for i in range(TASKS_PER_TYPE["valid_unseen"]):
             assert generate("valid_unseen", t, i)[0].combo not in train

@@ -102,7 +102,6 @@ def test_pick_two_needs_two_in_one_receptacle():
 def test_pick_two_split_over_two_receptacles_fails():
     layout, st = kitchen()
     t = task("pick_two_obj_and_place", "apple", "cabinet")
-    st.contents["cabinet 2"] = ()
     _put(st, "apple 2", "cabinet 2")  # one apple in each cabinet
     assert not goal_satisfied(t, layout, st)
     _put(st, "apple 2", "cabinet 1")

@@ -7,6 +7,7 @@ from agentprm_gym.envs.alfworld.world import Layout, WorldState
 
 KITCHEN_RECEPS = (
     "cabinet 1",
+    "cabinet 2",
     "countertop 1",
     "diningtable 1",
     "fridge 1",
@@ -22,7 +23,9 @@ def kitchen() -> tuple[Layout, WorldState]:
     contents["cabinet 1"] = ("mug 1", "apple 1")
     contents["countertop 1"] = ("knife 1", "apple 2")
     contents["fridge 1"] = ("egg 1",)
-    layout = Layout.build("kitchen", KITCHEN_RECEPS, ("mug 1", "apple 1", "knife 1", "apple 2", "egg 1"))
+    layout = Layout.build(
+        "kitchen", KITCHEN_RECEPS, ("mug 1", "apple 1", "knife 1", "apple 2", "egg 1")
+    )
     where = {o: r for r, objs in contents.items() for o in objs}
     return layout, WorldState(None, None, frozenset(), contents, where)
 

@@ -1,0 +1,215 @@
+"""Launching, reusing and closing one headless Chromium through Playwright's sync API.
+
+A :class:`BrowserSession` owns one Playwright driver, one Chromium process, one
+browser context and one page. The context routes every request: requests to the
+local server's host and port go through, everything else is aborted. Chromium
+is additionally started with a host-resolver rule that maps every other host to
+nothing, so WebSockets and anything else the router does not see cannot leave
+the machine either.
+
+The Chromium binary is ``/usr/bin/chromium`` unless the ``chromium_path``
+argument or the ``AGENTPRM_CHROMIUM`` environment variable says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+from urllib.parse import urlsplit
+
+import psutil
+
+__all__ = [
+    "DEFAULT_CHROMIUM",
+    "CHROMIUM_ARGS",
+    "BrowserSession",
+    "BrowserUnavailableError",
+    "chromium_path",
+]
+
+#: Where Debian installs Chromium.
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+#: Flags every launch uses (headless is set by Playwright).
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+class BrowserUnavailableError(RuntimeError):
+    """Raised when Chromium or Playwright cannot be found or started."""
+
+
+def chromium_path(explicit: str | None = None) -> str:
+    """The Chromium binary to use: ``explicit``, ``$AGENTPRM_CHROMIUM`` or ``/usr/bin/chromium``.
+
+    Raises:
+        BrowserUnavailableError: If the chosen binary does not exist.
+    """
+    path = explicit or os.environ.get("AGENTPRM_CHROMIUM") or DEFAULT_CHROMIUM
+    if not os.path.exists(path):
+        found = shutil.which(path)
+        if not found:
+            raise BrowserUnavailableError(
+                f"Chromium not found at {path!r}; install it (Debian: apt-get install -y chromium) "
+                "or pass chromium_path=... / set AGENTPRM_CHROMIUM"
+            )
+        path = found
+    return path
+
+
+class BrowserSession:
+    """One Chromium with one page, whose network only reaches ``allowed_origin``.
+
+    Args:
+        allowed_origin: ``http://127.0.0.1:PORT`` of the local server; the only
+            origin requests may go to.
+        chromium: Path of the Chromium binary (see :func:`chromium_path`).
+        viewport: Page size in CSS pixels.
+    """
+
+    def __init__(
+        self,
+        allowed_origin: str,
+        chromium: str | None = None,
+        viewport: tuple[int, int] = (800, 600),
+    ) -> None:
+        self.allowed_origin = allowed_origin.rstrip("/")
+        parts = urlsplit(self.allowed_origin)
+        self._allowed_netloc = parts.netloc
+        self._allowed_host = parts.hostname or "127.0.0.1"
+        self.chromium = chromium_path(chromium)
+        self.viewport = viewport
+        self.blocked: list[str] = []
+        self._pw: Any = None
+        self._browser: Any = None
+        self._context: Any = None
+        self.page: Any = None
+        self._pid: int | None = None
+        self._user_data_dir: str | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Start Playwright, Chromium, the context and the page (no-op when alive)."""
+        if self.alive():
+            return
+        self.close()
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise BrowserUnavailableError(
+                "playwright is not installed; pip install 'agentprm-gym[browser]'"
+            ) from exc
+        before = _chromium_children()
+        self._pw = sync_playwright().start()
+        args = list(CHROMIUM_ARGS)
+        args.append(f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {self._allowed_host}")
+        try:
+            self._browser = self._pw.chromium.launch(
+                executable_path=self.chromium, headless=True, args=args
+            )
+        except Exception as exc:
+            self.close()
+            raise BrowserUnavailableError(f"could not launch Chromium: {exc}") from exc
+        new = _chromium_children() - before
+        self._pid = min(new) if new else None
+        w, h = self.viewport
+        self._context = self._browser.new_context(viewport={"width": w, "height": h})
+        self._context.route("**/*", self._route)
+        self.page = self._context.new_page()
+        self.page.set_default_timeout(10_000)
+
+    def alive(self) -> bool:
+        """Whether the browser and its page are up."""
+        if self._browser is None or self.page is None:
+            return False
+        try:
+            return bool(self._browser.is_connected()) and not self.page.is_closed()
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        """Close the page, context, browser and driver; kill a Chromium left behind."""
+        for obj, method in ((self._context, "close"), (self._browser, "close"), (self._pw, "stop")):
+            if obj is None:
+                continue
+            try:
+                getattr(obj, method)()
+            except Exception:
+                pass
+        self._context = self._browser = self._pw = self.page = None
+        if self._pid is not None:
+            _kill_tree(self._pid)
+            self._pid = None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the Chromium main process (None when not running)."""
+        return self._pid
+
+    # ------------------------------------------------------------------ routing
+    def is_local(self, url: str) -> bool:
+        """Whether ``url`` points at the local server (the only allowed origin)."""
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return True
+        return parts.scheme in ("http", "https") and parts.netloc == self._allowed_netloc
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        if self.is_local(url):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def kill_for_test(self) -> None:
+        """Kill the Chromium process abruptly (for tests of crash recovery)."""
+        if self._pid is not None:
+            _kill_tree(self._pid)
+
+
+def _chromium_children() -> set[int]:
+    """Pids of Chromium-like processes that are descendants of this process."""
+    me = psutil.Process()
+    out: set[int] = set()
+    for p in me.children(recursive=True):
+        try:
+            name = (p.name() or "").lower()
+        except psutil.Error:
+            continue
+        if "chrom" in name or "headless" in name:
+            try:
+                parent = p.parent()
+                pname = (parent.name() or "").lower() if parent else ""
+            except psutil.Error:
+                pname = ""
+            if "chrom" not in pname and "headless" not in pname:
+                out.add(p.pid)
+    return out
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        root = psutil.Process(pid)
+    except psutil.Error:
+        return
+    procs = [root]
+    try:
+        procs += root.children(recursive=True)
+    except psutil.Error:
+        pass
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=3)

@@ -1,0 +1,169 @@
+"""The small script injected into pages: marks elements and performs actions.
+
+It runs through ``page.evaluate`` (one round trip per step). It gives every
+interactive element a stable ``data-apid`` (kept for the element's lifetime,
+numbered in document order of first sight), marks visibility (``data-apvis``)
+and copies live state that HTML attributes do not show (``data-apval`` for
+values, ``data-apchk`` for checked boxes, ``data-apsel`` for the chosen
+option). Python then reads ``document.body.outerHTML`` with BeautifulSoup.
+
+Interactive means: a native control (``a``, ``button``, ``input``, ``select``,
+``textarea``, ``summary``), an ARIA widget role, a ``contenteditable``, an
+``onclick`` attribute or property, a d3 v3 click listener (``__onclick``) or a
+jQuery click/mousedown/mouseup handler.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PAGE_SCRIPT", "RESET_MARKS_SCRIPT"]
+
+#: Clears marks and restarts numbering (run at the start of an episode).
+RESET_MARKS_SCRIPT = """() => {
+  document.querySelectorAll('[data-apid]').forEach(e => e.removeAttribute('data-apid'));
+  window.__apNext = 0;
+}"""
+
+#: ``(arg) => result``; ``arg = {op, id, text, skip}``.
+PAGE_SCRIPT = r"""(arg) => {
+  const ROLES = new Set(['button','link','tab','menuitem','option','checkbox','radio','treeitem',
+                         'textbox','combobox','switch','searchbox','slider','spinbutton']);
+  const NATIVE = new Set(['A','BUTTON','INPUT','SELECT','TEXTAREA','SUMMARY']);
+  const skip = new Set(arg.skip || []);
+  const jq = window.jQuery;
+  function clickable(e) {
+    if (NATIVE.has(e.tagName)) {
+      if (e.tagName === 'A') return e.hasAttribute('href') || e.onclick || e.__onclick || jqClick(e);
+      if (e.tagName === 'INPUT' && e.type === 'hidden') return false;
+      return true;
+    }
+    const role = e.getAttribute('role');
+    if (role && ROLES.has(role)) return true;
+    if (e.isContentEditable && !(e.parentElement && e.parentElement.isContentEditable)) return true;
+    if (e.onclick || e.__onclick || e.__onmousedown || e.__onmouseup) return true;
+    return jqClick(e);
+  }
+  function jqClick(e) {
+    if (!jq || !jq._data) return false;
+    const ev = jq._data(e, 'events');
+    return !!(ev && (ev.click || ev.mousedown || ev.mouseup));
+  }
+  function visible(e) {
+    if (!e.getClientRects().length) return false;
+    const s = getComputedStyle(e);
+    return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
+  }
+  function mark() {
+    if (window.__apNext === undefined) window.__apNext = 0;
+    const all = document.body ? document.body.getElementsByTagName('*') : [];
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i];
+      if (e.id && skip.has(e.id)) { e.setAttribute('data-apskip', '1'); }
+      const v = visible(e) ? '1' : '0';
+      if (e.getAttribute('data-apvis') !== v) e.setAttribute('data-apvis', v);
+      if (v === '1' && !e.hasAttribute('data-apid') && clickable(e)) {
+        e.setAttribute('data-apid', String(++window.__apNext));
+      }
+      const t = e.tagName;
+      if (t === 'INPUT' || t === 'TEXTAREA' || t === 'SELECT') {
+        if (e.getAttribute('data-apval') !== e.value) e.setAttribute('data-apval', e.value);
+        if (t === 'INPUT' && (e.type === 'checkbox' || e.type === 'radio')) {
+          const c = e.checked ? '1' : '0';
+          if (e.getAttribute('data-apchk') !== c) e.setAttribute('data-apchk', c);
+        }
+        if (t === 'SELECT') {
+          const o = e.options[e.selectedIndex];
+          const st = o ? o.textContent.trim() : '';
+          if (e.getAttribute('data-apsel') !== st) e.setAttribute('data-apsel', st);
+        }
+      }
+    }
+  }
+  function find(id) {
+    return document.querySelector('[data-apid="' + id + '"]');
+  }
+  function fire(e, type) {
+    const r = e.getBoundingClientRect();
+    const ev = new MouseEvent(type, {bubbles: true, cancelable: true, view: window, button: 0,
+      clientX: r.left + r.width / 2, clientY: r.top + r.height / 2});
+    return e.dispatchEvent(ev);
+  }
+  let out = {error: null, navigate: null, focus: false};
+  const op = arg.op;
+  if (op !== 'observe') {
+    const e = find(arg.id);
+    if (!e) { out.error = 'no element with id ' + arg.id + ' on the page'; }
+    else if (!visible(e)) { out.error = 'element ' + arg.id + ' is not visible'; }
+    else if (op === 'click') {
+      if (e.tagName === 'A' && e.hasAttribute('href')) {
+        const href = e.getAttribute('href');
+        const u = new URL(href, location.href);
+        const here = new URL(location.href);
+        u.hash = ''; here.hash = '';
+        if (!href.startsWith('#') && !href.startsWith('javascript:') && u.href !== here.href
+            && !(e.onclick || e.__onclick || jqClick(e))) {
+          out.navigate = new URL(href, location.href).href;
+        }
+      }
+      if (!out.navigate && e.tagName !== 'SELECT') {
+        if (e.scrollIntoViewIfNeeded) e.scrollIntoViewIfNeeded(); else e.scrollIntoView();
+        fire(e, 'mouseover'); fire(e, 'mousedown');
+        if (e.focus) e.focus();
+        fire(e, 'mouseup');
+        const form = (e.tagName === 'BUTTON' || (e.tagName === 'INPUT' && e.type === 'submit'))
+          ? e.form : null;
+        if (form && (form.getAttribute('method') || 'get').toLowerCase() === 'get'
+            && form.getAttribute('action') !== null && e.type === 'submit') {
+          const ok = e instanceof SVGElement ? fire(e, 'click') : fire(e, 'click');
+          if (ok) {
+            const data = new FormData(form);
+            if (e.name) data.append(e.name, e.value);
+            const u = new URL(form.getAttribute('action') || location.href, location.href);
+            u.search = new URLSearchParams(data).toString();
+            out.navigate = u.href;
+          }
+        } else if (e instanceof SVGElement) {
+          fire(e, 'click');
+        } else {
+          e.click();
+        }
+      } else if (e.tagName === 'SELECT') {
+        e.focus();
+      }
+    } else if (op === 'type') {
+      const editable = e.isContentEditable ||
+        (e.tagName === 'TEXTAREA') ||
+        (e.tagName === 'INPUT' && !['checkbox','radio','button','submit','reset','file','image',
+                                      'range','color','hidden'].includes(e.type));
+      if (!editable) { out.error = 'element ' + arg.id + ' is not a text box'; }
+      else {
+        e.focus();
+        if (e.isContentEditable) {
+          const r = document.createRange(); r.selectNodeContents(e);
+          const s = getSelection(); s.removeAllRanges(); s.addRange(r);
+        } else { e.select(); }
+        out.focus = true;
+      }
+    } else if (op === 'select') {
+      if (e.tagName !== 'SELECT') { out.error = 'element ' + arg.id + ' is not a list box'; }
+      else {
+        const want = String(arg.text).trim().toLowerCase();
+        let idx = -1;
+        for (let i = 0; i < e.options.length; i++) {
+          if (e.options[i].textContent.trim().toLowerCase() === want ||
+              e.options[i].value.toLowerCase() === want) { idx = i; break; }
+        }
+        if (idx < 0) { out.error = 'list ' + arg.id + ' has no option ' + JSON.stringify(arg.text); }
+        else {
+          e.focus(); e.selectedIndex = idx;
+          e.dispatchEvent(new Event('input', {bubbles: true}));
+          e.dispatchEvent(new Event('change', {bubbles: true}));
+        }
+      }
+    }
+  }
+  if (op === 'scroll') {
+    out.error = null;
+    window.scrollBy(0, (arg.text === 'up' ? -1 : 1) * Math.round(innerHeight * 0.8));
+  }
+  return out;
+}"""
