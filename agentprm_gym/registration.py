@@ -29,11 +29,36 @@ class EnvRow:
 
 
 #: MiniWoB++ tasks served by ``AgentPRM/MiniWoB-<task>-v0``: name -> step limit.
-MINIWOB_TASKS: dict[str, int] = {}
+MINIWOB_TASKS: dict[str, int] = {
+    "click-button": 5,
+    "click-link": 5,
+    "click-checkboxes": 12,
+    "click-option": 6,
+    "click-dialog": 5,
+    "enter-text": 6,
+    "enter-password": 8,
+    "login-user": 8,
+    "choose-list": 6,
+    "navigate-tree": 12,
+    "use-autocomplete": 8,
+    "click-tab-2": 8,
+    "search-engine": 10,
+}
 
 _BASE_ROWS: tuple[EnvRow, ...] = (
     EnvRow("AgentPRM/WebShop-v0", "agentprm_gym.envs.webshop.env:WebShopEnv", 15, "webshop"),
     EnvRow("AgentPRM/ALFWorld-v0", "agentprm_gym.envs.alfworld.env:ALFWorldEnv", 50, "alfworld"),
+    EnvRow(
+        "AgentPRM/Browser-v0",
+        "agentprm_gym.envs.browser.shop_env:BrowserShopEnv",
+        20,
+        "browser",
+        needs_browser=True,
+    ),
+    EnvRow("AgentPRM/BabyAI-v0", "agentprm_gym.envs.babyai.env:BabyAIEnv", 64, "babyai"),
+    EnvRow(
+        "AgentPRM/TextCraft-v0", "agentprm_gym.envs.textcraft.env:TextCraftEnv", 50, "textcraft"
+    ),
 )
 
 

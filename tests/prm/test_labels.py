@@ -111,7 +111,9 @@ def test_mc_errors():
 
 def test_label_cost_arithmetic():
     a = LabelCost(labelled_steps=4, env_steps=40, policy_samples=36, snapshots=16)
-    b = LabelCost(labelled_steps=6, env_steps=20, policy_samples=24, snapshots=8, rollout_env_steps=6)
+    b = LabelCost(
+        labelled_steps=6, env_steps=20, policy_samples=24, snapshots=8, rollout_env_steps=6
+    )
     c = a + b
     assert c == LabelCost(10, 60, 60, 24, 6)
     assert c.env_steps_per_label == pytest.approx(6.0)

@@ -1,8 +1,10 @@
 """Launching, reusing and closing one headless Chromium through Playwright's sync API.
 
-A :class:`BrowserSession` owns one Playwright driver, one Chromium process, one
-browser context and one page. The context routes every request: requests to the
-local server's host and port go through, everything else is aborted. Chromium
+A :class:`BrowserSession` owns one Chromium process, one browser context and
+one page; the Playwright driver is shared by the sessions of a thread (the sync
+API allows one per thread) and stops with the last of them. The context
+routes every request: requests to the local server's host and port go through,
+everything else is aborted. Chromium
 is additionally started with a host-resolver rule that maps every other host to
 nothing, so WebSockets and anything else the router does not see cannot leave
 the machine either.
@@ -13,9 +15,10 @@ argument or the ``AGENTPRM_CHROMIUM`` environment variable says otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import tempfile
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +45,31 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-component-update",
     "--disable-sync",
 )
+
+
+_DRIVERS = threading.local()
+
+
+def _acquire_driver() -> Any:
+    """The thread's Playwright driver (sync API allows one per thread), reference-counted."""
+    st = getattr(_DRIVERS, "state", None)
+    if st is None:
+        from playwright.sync_api import sync_playwright
+
+        st = _DRIVERS.state = [sync_playwright().start(), 0]
+    st[1] += 1
+    return st[0]
+
+
+def _release_driver() -> None:
+    st = getattr(_DRIVERS, "state", None)
+    if st is None:
+        return
+    st[1] -= 1
+    if st[1] <= 0:
+        _DRIVERS.state = None
+        with contextlib.suppress(Exception):
+            st[0].stop()
 
 
 class BrowserUnavailableError(RuntimeError):
@@ -94,7 +122,6 @@ class BrowserSession:
         self._context: Any = None
         self.page: Any = None
         self._pid: int | None = None
-        self._user_data_dir: str | None = None
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -102,14 +129,13 @@ class BrowserSession:
         if self.alive():
             return
         self.close()
+        before = _chromium_children()
         try:
-            from playwright.sync_api import sync_playwright
+            self._pw = _acquire_driver()
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise BrowserUnavailableError(
                 "playwright is not installed; pip install 'agentprm-gym[browser]'"
             ) from exc
-        before = _chromium_children()
-        self._pw = sync_playwright().start()
         args = list(CHROMIUM_ARGS)
         args.append(f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {self._allowed_host}")
         try:
@@ -132,19 +158,27 @@ class BrowserSession:
         if self._browser is None or self.page is None:
             return False
         try:
-            return bool(self._browser.is_connected()) and not self.page.is_closed()
+            if not self._browser.is_connected() or self.page.is_closed():
+                return False
         except Exception:
             return False
+        if self._pid is not None:
+            try:
+                if psutil.Process(self._pid).status() == psutil.STATUS_ZOMBIE:
+                    return False
+            except psutil.Error:
+                return False
+        return True
 
     def close(self) -> None:
         """Close the page, context, browser and driver; kill a Chromium left behind."""
-        for obj, method in ((self._context, "close"), (self._browser, "close"), (self._pw, "stop")):
+        for obj in (self._context, self._browser):
             if obj is None:
                 continue
-            try:
-                getattr(obj, method)()
-            except Exception:
-                pass
+            with contextlib.suppress(Exception):
+                obj.close()
+        if self._pw is not None:
+            _release_driver()
         self._context = self._browser = self._pw = self.page = None
         if self._pid is not None:
             _kill_tree(self._pid)
@@ -203,13 +237,9 @@ def _kill_tree(pid: int) -> None:
     except psutil.Error:
         return
     procs = [root]
-    try:
+    with contextlib.suppress(psutil.Error):
         procs += root.children(recursive=True)
-    except psutil.Error:
-        pass
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             p.kill()
-        except psutil.Error:
-            pass
     psutil.wait_procs(procs, timeout=3)

@@ -15,7 +15,24 @@ jQuery click/mousedown/mouseup handler.
 
 from __future__ import annotations
 
-__all__ = ["PAGE_SCRIPT", "RESET_MARKS_SCRIPT"]
+__all__ = ["PAGE_SCRIPT", "RESET_MARKS_SCRIPT", "INPLACE_LOAD_SCRIPT"]
+
+#: ``async ({url, push}) => void``: loads a same-origin page *in place*: fetches it over
+#: HTTP (through the routed context, like any request), swaps the parsed document in
+#: and records the URL with ``history.pushState``/``replaceState``. Scripts of the
+#: fetched page do not run (DOMParser), so this is for script-free sites (the shop).
+INPLACE_LOAD_SCRIPT = """async (arg) => {
+  const r = await fetch(arg.url, {credentials: 'same-origin'});
+  const text = await r.text();
+  if (!r.ok) return 'HTTP ' + r.status + ' for ' + arg.url;
+  const doc = new DOMParser().parseFromString(text, 'text/html');
+  const root = document.adoptNode(doc.documentElement);
+  document.replaceChild(root, document.documentElement);
+  if (arg.push) history.pushState(null, '', arg.url); else history.replaceState(null, '', arg.url);
+  window.__apNext = 0;
+  window.scrollTo(0, 0);
+  return null;
+}"""
 
 #: Clears marks and restarts numbering (run at the start of an episode).
 RESET_MARKS_SCRIPT = """() => {
@@ -23,7 +40,8 @@ RESET_MARKS_SCRIPT = """() => {
   window.__apNext = 0;
 }"""
 
-#: ``(arg) => result``; ``arg = {op, id, text, skip}``.
+#: ``(arg) => result``; ``arg = {op, id, text, skip, read}``; with ``read``
+#: the result also carries the marked page (``read``) unless the action navigates or types.
 PAGE_SCRIPT = r"""(arg) => {
   const ROLES = new Set(['button','link','tab','menuitem','option','checkbox','radio','treeitem',
                          'textbox','combobox','switch','searchbox','slider','spinbutton']);
@@ -32,7 +50,9 @@ PAGE_SCRIPT = r"""(arg) => {
   const jq = window.jQuery;
   function clickable(e) {
     if (NATIVE.has(e.tagName)) {
-      if (e.tagName === 'A') return e.hasAttribute('href') || e.onclick || e.__onclick || jqClick(e);
+      if (e.tagName === 'A') {
+        return e.hasAttribute('href') || e.onclick || e.__onclick || jqClick(e);
+      }
       if (e.tagName === 'INPUT' && e.type === 'hidden') return false;
       return true;
     }
@@ -52,6 +72,12 @@ PAGE_SCRIPT = r"""(arg) => {
     const s = getComputedStyle(e);
     return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
   }
+  function pointer(e) {
+    // Delegated handlers are invisible to the checks above; CSS cursor:pointer is the hint.
+    if (getComputedStyle(e).cursor !== 'pointer') return false;
+    const p = e.parentElement;
+    return !p || getComputedStyle(p).cursor !== 'pointer';
+  }
   function mark() {
     if (window.__apNext === undefined) window.__apNext = 0;
     const all = document.body ? document.body.getElementsByTagName('*') : [];
@@ -60,7 +86,7 @@ PAGE_SCRIPT = r"""(arg) => {
       if (e.id && skip.has(e.id)) { e.setAttribute('data-apskip', '1'); }
       const v = visible(e) ? '1' : '0';
       if (e.getAttribute('data-apvis') !== v) e.setAttribute('data-apvis', v);
-      if (v === '1' && !e.hasAttribute('data-apid') && clickable(e)) {
+      if (v === '1' && !e.hasAttribute('data-apid') && (clickable(e) || pointer(e))) {
         e.setAttribute('data-apid', String(++window.__apNext));
       }
       const t = e.tagName;
@@ -78,6 +104,18 @@ PAGE_SCRIPT = r"""(arg) => {
       }
     }
   }
+  function read() {
+    const r = {html: document.body ? document.body.outerHTML : '', title: document.title,
+               url: location.href, utterance: null, wob: null};
+    if (window.core && core.getUtterance && document.getElementById('query')) {
+      r.utterance = core.getUtterance();
+    }
+    if (typeof WOB_DONE_GLOBAL !== 'undefined') {
+      r.wob = {done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL, raw: WOB_RAW_REWARD_GLOBAL,
+               reason: WOB_REWARD_REASON == null ? null : String(WOB_REWARD_REASON)};
+    }
+    return r;
+  }
   function find(id) {
     return document.querySelector('[data-apid="' + id + '"]');
   }
@@ -89,17 +127,41 @@ PAGE_SCRIPT = r"""(arg) => {
   }
   let out = {error: null, navigate: null, focus: false};
   const op = arg.op;
-  if (op !== 'observe') {
+  if (op === 'wobstart') {
+    // MiniWoB's own episode start: seed Math.random, lift the wall-clock limit, forget ids.
+    Math.seedrandom(arg.text);
+    core.EPISODE_MAX_TIME = 2147483647;
+    document.querySelectorAll('[data-apid]').forEach(e => e.removeAttribute('data-apid'));
+    window.__apNext = 0;
+    core.startEpisodeReal();
+  } else if (op === 'enter') {
+    // Enter in a text field of a GET form submits it: report where it goes.
+    const e = document.activeElement;
+    const form = e && e.tagName === 'INPUT' ? e.form : null;
+    out.handled = false;
+    if (form && (form.getAttribute('method') || 'get').toLowerCase() === 'get') {
+      out.handled = true;
+      let submitted = false;
+      const h = (ev) => { if (!ev.defaultPrevented) submitted = true; ev.preventDefault(); };
+      form.addEventListener('submit', h);
+      form.requestSubmit();
+      form.removeEventListener('submit', h);
+      if (submitted) {
+        const u = new URL(form.getAttribute('action') || location.href, location.href);
+        u.search = new URLSearchParams(new FormData(form)).toString();
+        out.navigate = u.href;
+      }
+    }
+  } else if (op === 'scroll') {
+    window.scrollBy(0, (arg.text === 'up' ? -1 : 1) * Math.round(innerHeight * 0.8));
+  } else if (op !== 'observe') {
     const e = find(arg.id);
     if (!e) { out.error = 'no element with id ' + arg.id + ' on the page'; }
     else if (!visible(e)) { out.error = 'element ' + arg.id + ' is not visible'; }
     else if (op === 'click') {
       if (e.tagName === 'A' && e.hasAttribute('href')) {
         const href = e.getAttribute('href');
-        const u = new URL(href, location.href);
-        const here = new URL(location.href);
-        u.hash = ''; here.hash = '';
-        if (!href.startsWith('#') && !href.startsWith('javascript:') && u.href !== here.href
+        if (!href.startsWith('#') && !href.startsWith('javascript:')
             && !(e.onclick || e.__onclick || jqClick(e))) {
           out.navigate = new URL(href, location.href).href;
         }
@@ -111,10 +173,13 @@ PAGE_SCRIPT = r"""(arg) => {
         fire(e, 'mouseup');
         const form = (e.tagName === 'BUTTON' || (e.tagName === 'INPUT' && e.type === 'submit'))
           ? e.form : null;
-        if (form && (form.getAttribute('method') || 'get').toLowerCase() === 'get'
-            && form.getAttribute('action') !== null && e.type === 'submit') {
-          const ok = e instanceof SVGElement ? fire(e, 'click') : fire(e, 'click');
-          if (ok) {
+        if (form && (form.getAttribute('method') || 'get').toLowerCase() === 'get') {
+          let submitted = false;
+          const h = (ev) => { if (!ev.defaultPrevented) submitted = true; ev.preventDefault(); };
+          form.addEventListener('submit', h);
+          e.click();
+          form.removeEventListener('submit', h);
+          if (submitted) {
             const data = new FormData(form);
             if (e.name) data.append(e.name, e.value);
             const u = new URL(form.getAttribute('action') || location.href, location.href);
@@ -152,7 +217,9 @@ PAGE_SCRIPT = r"""(arg) => {
           if (e.options[i].textContent.trim().toLowerCase() === want ||
               e.options[i].value.toLowerCase() === want) { idx = i; break; }
         }
-        if (idx < 0) { out.error = 'list ' + arg.id + ' has no option ' + JSON.stringify(arg.text); }
+        if (idx < 0) {
+          out.error = 'list ' + arg.id + ' has no option ' + JSON.stringify(arg.text);
+        }
         else {
           e.focus(); e.selectedIndex = idx;
           e.dispatchEvent(new Event('input', {bubbles: true}));
@@ -161,9 +228,9 @@ PAGE_SCRIPT = r"""(arg) => {
       }
     }
   }
-  if (op === 'scroll') {
-    out.error = null;
-    window.scrollBy(0, (arg.text === 'up' ? -1 : 1) * Math.round(innerHeight * 0.8));
+  if (arg.read && !out.navigate && !out.focus && !out.error) {
+    mark();
+    out.read = read();
   }
   return out;
 }"""

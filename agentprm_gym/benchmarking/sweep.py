@@ -1,0 +1,639 @@
+"""The sweep runner behind ``agentprm-gym bench sweep --config FILE``.
+
+For each env of the config it:
+
+1. collects train rollouts with the env's policy (``data/<env>/train.jsonl``;
+   :func:`agentprm_gym.collection.collect`, resumable), and MC-labels them
+   when an MC-trained PRM is asked for (``data/<env>/train_mc.jsonl``);
+2. trains each learned PRM with ``agentprm-gym train-prm`` (``prms/<env>/<name>/``;
+   skipped when a finished model with the same arguments is there);
+3. runs every method × PRM × budget × seed on the env's test tasks and appends
+   one row per run to ``results.csv`` (:mod:`.results`; a rerun skips rows
+   already there).
+
+It then writes ``tables.md`` (:mod:`.tables`), one PNG per env
+(:mod:`.plots`), ``efficiency.csv`` (:mod:`.efficiency`), ``label_costs.json``,
+``examples.json`` (a few greedy test episodes per env, every step scored by the
+reference PRM), ``provenance.json`` (:mod:`.provenance`) and the
+self-contained ``report.html`` (:mod:`.report`), all under the output directory
+(default ``benchmarks/results/<config name>/``).
+
+Episodes of one run are shards for :mod:`agentprm_gym.parallel` (local worker
+processes with ``--workers``, Ray with ``--ray``); each worker builds its env,
+policy and PRM once (:func:`~agentprm_gym.parallel.worker_cache`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentprm_gym.benchmarking.config import (
+    EnvConfig,
+    MethodSpec,
+    PRMConfig,
+    SweepConfig,
+    SweepConfigError,
+    load_config,
+)
+from agentprm_gym.benchmarking.results import (
+    LEDGER_COLUMNS,
+    ResultsWriter,
+    done_keys,
+    read_rows,
+)
+
+__all__ = [
+    "RunJob",
+    "Sweep",
+    "SweepError",
+    "label_costs_from_files",
+    "run_job",
+    "run_sweep",
+    "score_episode",
+]
+
+_DONE_MARKER = ".sweep_trained.json"
+
+
+class SweepError(RuntimeError):
+    """A stage of the sweep failed (the message says which)."""
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One test episode of one run (a picklable shard).
+
+    Attributes:
+        env: Env id or ``EnvSpec``.
+        env_kwargs: ``gym.make`` kwargs.
+        policy: Policy spec.
+        prm: PRM spec (``oracle``, ``random:SEED``, a model directory) or None for greedy.
+        method: ``greedy``, ``bon@N`` or ``beam@BxE``.
+        family: Method family.
+        n: BoN's N or the beam width.
+        expand: Beam expansion.
+        task_id: Test task.
+        seed: Env reset seed.
+        policy_seed: Policy seed.
+        max_steps: Step limit (None: the registration's).
+        keep_trajectory: Return the chosen trajectory too.
+    """
+
+    env: Any
+    env_kwargs: dict[str, Any]
+    policy: str
+    prm: str | None
+    method: str
+    family: str
+    n: int
+    expand: int
+    task_id: int
+    seed: int
+    policy_seed: int
+    max_steps: int | None = None
+    keep_trajectory: bool = False
+
+
+def _make_env(env: Any, kwargs: dict[str, Any]) -> Any:
+    import gymnasium as gym
+
+    import agentprm_gym  # noqa: F401  (registers the ids)
+
+    return gym.make(env, **kwargs)
+
+
+def _key(x: Any) -> str:
+    return json.dumps(x, sort_keys=True, default=str)
+
+
+def run_job(job: RunJob) -> dict[str, Any]:
+    """Play one test episode with the job's method; returns won, reward, ledger (and trajectory)."""
+    from agentprm_gym.agents.spec import make_policy
+    from agentprm_gym.parallel import worker_cache
+    from agentprm_gym.prm.loading import load_prm
+    from agentprm_gym.search import beam_search, best_of_n, greedy
+
+    env_name = getattr(job.env, "id", job.env)
+    env = worker_cache(
+        ("sweep-env", env_name, _key(job.env_kwargs)), lambda: _make_env(job.env, job.env_kwargs)
+    )
+    policy = worker_cache(("sweep-policy", env_name, job.policy), lambda: make_policy(job.policy))
+    common = dict(
+        seed=job.seed,
+        task_id=job.task_id,
+        split="test",
+        max_steps=job.max_steps,
+        policy_seed=job.policy_seed,
+    )
+    if job.family == "greedy":
+        res = greedy(env, policy, **common)
+    else:
+        prm = worker_cache(("sweep-prm", job.prm), lambda: load_prm(job.prm))
+        if job.family == "bon":
+            res = best_of_n(env, policy, prm, job.n, **common)
+        else:
+            res = beam_search(env, policy, prm, job.n, job.expand, **common)
+    out: dict[str, Any] = {
+        "task_id": job.task_id,
+        "won": bool(res.won),
+        "reward": float(res.reward),
+        "ledger": res.ledger.to_dict(),
+    }
+    if job.keep_trajectory:
+        out["trajectory"] = res.trajectory.to_dict()
+    return out
+
+
+def label_costs_from_files(train: Path, mc: Path | None) -> dict[str, Any]:
+    """TD and MC labelling cost of one env, read from its rollout and MC-labelled files.
+
+    TD/GAE labels need nothing beyond the rollouts; MC labels add the env steps
+    and policy samples recorded per episode in the MC file's ``meta``.
+    """
+    from agentprm_gym.core.trajectory import read_trajectories
+
+    steps = episodes = 0
+    for t in read_trajectories(train):
+        steps += len(t.steps)
+        episodes += 1
+    d: dict[str, Any] = {
+        "episodes": episodes,
+        "labelled_steps": steps,
+        "rollout_env_steps": steps,
+        "rollout_policy_samples": steps,
+    }
+    if mc is not None and mc.exists():
+        env_steps = pol = 0
+        n = None
+        for t in read_trajectories(mc):
+            env_steps += int(t.meta.get("mc_env_steps", 0))
+            pol += int(t.meta.get("mc_policy_samples", 0))
+            n = t.meta.get("mc_rollouts", n)
+        d.update(mc_rollouts=n, mc_extra_env_steps=env_steps, mc_extra_policy_samples=pol)
+    return d
+
+
+def score_episode(prm: Any, traj: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every step of a trajectory record with the PRM's promise and progress.
+
+    Progress of step t is ``Q_t − Q_{t−1}`` with ``Q_{−1} = 0``.
+    """
+    from agentprm_gym.prm.base import ScoreItem, build_history, progress
+
+    steps = traj["steps"]
+    if not steps:
+        return []
+    obs = [s["observation"] for s in steps]
+    acts = [s["action"] for s in steps]
+    items = [
+        ScoreItem(traj["instruction"], build_history(obs[: t + 1], acts[:t]), acts[t])
+        for t in range(len(steps))
+    ]
+    q = prm.score(items)
+    g = progress(q)
+    return [
+        {
+            "observation": s["observation"],
+            "action": s["action"],
+            "reward": s.get("reward", 0.0),
+            "action_error": s.get("action_error"),
+            "promise": float(qi),
+            "progress": float(gi),
+        }
+        for s, qi, gi in zip(steps, q, g)
+    ]
+
+
+@dataclass
+class Sweep:
+    """One sweep's state: config, output directory and executor settings.
+
+    Args:
+        config: The sweep.
+        out: Output directory.
+        workers: Local worker processes (1: in this process).
+        ray_address: Run shards on Ray instead.
+        show_progress: Progress bars on stderr.
+        log: Where stage messages go (default stderr).
+    """
+
+    config: SweepConfig
+    out: Path
+    workers: int = 1
+    ray_address: str | None = None
+    show_progress: bool = True
+    log: Any = None
+    _t0: float = field(default_factory=time.time)
+
+    def _say(self, msg: str) -> None:
+        print(f"[sweep {self.config.name}] {msg}", file=self.log or sys.stderr, flush=True)
+
+    # ---- paths ---------------------------------------------------------------------------
+    @property
+    def csv_path(self) -> Path:
+        """``results.csv``."""
+        return self.out / "results.csv"
+
+    def data_path(self, env: EnvConfig, mc: bool = False) -> Path:
+        """Rollout file of an env (MC-labelled copy with ``mc``)."""
+        return self.out / "data" / env.short / ("train_mc.jsonl" if mc else "train.jsonl")
+
+    def prm_dir(self, env: EnvConfig, prm: PRMConfig) -> Path:
+        """Model directory of a learned PRM."""
+        return self.out / "prms" / env.short / prm.name
+
+    def prm_spec(self, env: EnvConfig, prm: PRMConfig, seed: int) -> str:
+        """What :func:`~agentprm_gym.prm.loading.load_prm` gets for a PRM."""
+        if prm.name == "oracle":
+            return "oracle"
+        if prm.name == "random":
+            return f"random:{seed}"
+        return str(self.prm_dir(env, prm).resolve())
+
+    # ---- stages ---------------------------------------------------------------------------
+    def collect(self, env: EnvConfig) -> None:
+        """Collect (and MC-label) the env's train rollouts (resumes partial files)."""
+        from agentprm_gym.collection import collect, mc_label_file
+
+        path = self.data_path(env)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._say(f"{env.id}: collecting {env.train_tasks} tasks x {env.per_task} ({env.policy})")
+        collect(
+            env.id,
+            env.policy,
+            path,
+            split="train",
+            tasks=env.train_tasks,
+            per_task=env.per_task,
+            seed=self.config.seeds[0],
+            workers=self.workers,
+            ray_address=self.ray_address,
+            env_kwargs=env.kwargs,
+            show_progress=self.show_progress,
+        )
+        if any(p.labels == "mc" for p in self.config.learned_prms):
+            if env.mc_rollouts < 1:
+                raise SweepConfigError(f"{env.id}: an MC-labelled PRM needs mc_rollouts >= 1")
+            self._say(f"{env.id}: MC labels, N={env.mc_rollouts}")
+            mc_label_file(
+                path,
+                self.data_path(env, mc=True),
+                env.policy,
+                env.mc_rollouts,
+                seed=self.config.seeds[0],
+                workers=self.workers,
+                ray_address=self.ray_address,
+                env_kwargs=env.kwargs,
+                show_progress=self.show_progress,
+            )
+
+    def train(self, env: EnvConfig, prm: PRMConfig) -> Path:
+        """Train one learned PRM with ``agentprm-gym train-prm`` unless already done."""
+        from agentprm_gym.cli import main as cli_main
+
+        out = self.prm_dir(env, prm)
+        data = self.data_path(env, mc=prm.labels == "mc")
+        argv = ["train-prm", "--data", str(data), "--labels", str(prm.labels), "--out", str(out)]
+        argv += [*self.config.train_args, *prm.train_args]
+        marker = out / _DONE_MARKER
+        if marker.exists():
+            try:
+                if json.loads(marker.read_text(encoding="utf-8")).get("argv") == argv:
+                    return out
+            except json.JSONDecodeError:
+                pass
+        self._say(f"{env.id}: training {prm.name} ({prm.labels} labels)")
+        t0 = time.perf_counter()
+        rc = cli_main(argv)
+        if rc != 0:
+            raise SweepError(f"{env.id}: `agentprm-gym {' '.join(argv)}` failed (exit {rc})")
+        marker.write_text(
+            json.dumps({"argv": argv, "seconds": round(time.perf_counter() - t0, 2)}),
+            encoding="utf-8",
+        )
+        return out
+
+    def plan_runs(self) -> list[tuple[EnvConfig, str, MethodSpec, int]]:
+        """Every (env, PRM, method, seed) run; greedy runs once per env and seed (PRM ``-``)."""
+        runs = []
+        for env in self.config.envs:
+            for seed in self.config.seeds:
+                for m in self.config.methods:
+                    if not m.uses_prm:
+                        runs.append((env, "-", m, seed))
+                        continue
+                    for p in self.config.prms:
+                        runs.append((env, p.name, m, seed))
+        return runs
+
+    def _jobs(
+        self, env: EnvConfig, env_ref: Any, prm: str | None, m: MethodSpec, seed: int
+    ) -> list[RunJob]:
+        from agentprm_gym.prm.mc import derive_seed
+
+        keep = m.family == "greedy"
+        return [
+            RunJob(
+                env=env_ref,
+                env_kwargs=dict(env.kwargs),
+                policy=env.policy,
+                prm=prm,
+                method=m.name,
+                family=m.family,
+                n=m.n,
+                expand=m.expand,
+                task_id=t,
+                seed=derive_seed(seed, t, 11),
+                policy_seed=derive_seed(seed, t, 12),
+                max_steps=env.max_steps,
+                keep_trajectory=keep and t < max(self.config.examples, 0) * 3,
+            )
+            for t in range(env.test_tasks)
+        ]
+
+    def run_all(self) -> int:
+        """Run every missing (env, PRM, method, seed) and append its row; returns rows written."""
+        from agentprm_gym.benchmarking.provenance import git_commit, machine, machine_summary
+        from agentprm_gym.collection import resolve_env
+        from agentprm_gym.commands.common import progress
+        from agentprm_gym.parallel import make_executor
+
+        runs = self.plan_runs()
+        have = done_keys(self.csv_path)
+        todo = [
+            r
+            for r in runs
+            if (r[0].id, r[0].policy, r[1], r[2].name, r[2].budget, str(r[3])) not in have
+        ]
+        if not todo:
+            return 0
+        commit, host = git_commit(), machine_summary(machine())
+        prms = {p.name: p for p in self.config.prms}
+        written = 0
+        eps_total = sum(e.test_tasks for e, *_ in todo)
+        bar = progress(
+            total=eps_total, desc="sweep runs", disable=None if self.show_progress else True
+        )
+        try:
+            with (
+                make_executor(self.workers, self.ray_address) as ex,
+                ResultsWriter(self.csv_path) as writer,
+            ):
+                for env, prm_name, m, seed in todo:
+                    env_ref = resolve_env(env.id)
+                    spec = None if prm_name == "-" else self.prm_spec(env, prms[prm_name], seed)
+                    jobs = self._jobs(env, env_ref, spec, m, seed)
+                    bar.set_description(f"{env.short} {prm_name} {m.name}")
+                    results = []
+                    for r in ex.imap_unordered(run_job, jobs):
+                        results.append(r)
+                        bar.update(1)
+                    results.sort(key=lambda r: r["task_id"])
+                    row = self._row(env, prm_name, m, seed, results, commit, host)
+                    writer.write(row)
+                    written += 1
+                    if m.family == "greedy":
+                        self._save_episodes(env, seed, results)
+        finally:
+            bar.close()
+        return written
+
+    def _row(
+        self,
+        env: EnvConfig,
+        prm: str,
+        m: MethodSpec,
+        seed: int,
+        results: Sequence[dict[str, Any]],
+        commit: str,
+        host: str,
+    ) -> dict[str, Any]:
+        n = len(results)
+        led = {k: sum(r["ledger"][k] for r in results) for k in LEDGER_COLUMNS}
+        return {
+            "env": env.id,
+            "policy": env.policy,
+            "prm": prm,
+            "method": m.name,
+            "family": m.family,
+            "budget": m.budget,
+            "seed": seed,
+            "episodes": n,
+            "samples": led["sampled_actions"] / n,
+            "success": sum(r["won"] for r in results) / n,
+            "mean_reward": sum(r["reward"] for r in results) / n,
+            **led,
+            "git_commit": commit,
+            "machine": host,
+        }
+
+    def _save_episodes(self, env: EnvConfig, seed: int, results: Sequence[dict[str, Any]]) -> None:
+        trajs = [r["trajectory"] for r in results if "trajectory" in r]
+        path = self.out / "episodes" / env.short / f"greedy_seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(trajs), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def examples(self) -> list[dict[str, Any]]:
+        """A few greedy test episodes per env scored by the reference PRM (lost ones first)."""
+        from agentprm_gym.prm.loading import load_prm
+
+        k = self.config.examples
+        if k < 1:
+            return []
+        names = [p.name for p in self.config.prms]
+        learned = [p.name for p in self.config.learned_prms]
+        scorer = (
+            self.config.reference if self.config.reference in learned else (learned or [None])[0]
+        )
+        if scorer is None and "random" in names:
+            scorer = "random"
+        if scorer is None:
+            return []
+        prm_cfg = {p.name: p for p in self.config.prms}[scorer]
+        out = []
+        for env in self.config.envs:
+            path = self.out / "episodes" / env.short / f"greedy_seed{self.config.seeds[0]}.json"
+            if not path.exists():
+                continue
+            trajs = json.loads(path.read_text(encoding="utf-8"))
+            trajs.sort(key=lambda t: (bool(t["won"]), t["task_id"]))
+            prm = load_prm(self.prm_spec(env, prm_cfg, self.config.seeds[0]))
+            for t in trajs[:k]:
+                out.append(
+                    {
+                        "env": env.id,
+                        "task_id": t["task_id"],
+                        "method": "greedy",
+                        "prm": scorer,
+                        "won": t["won"],
+                        "reward": t["final_reward"],
+                        "instruction": t["instruction"],
+                        "steps": score_episode(prm, t),
+                    }
+                )
+        return out
+
+    def label_costs(self) -> dict[str, dict[str, Any]]:
+        """Per env id: TD vs MC labelling cost (empty when nothing was collected)."""
+        out = {}
+        for env in self.config.envs:
+            train = self.data_path(env)
+            if train.exists():
+                mc = self.data_path(env, mc=True)
+                out[env.id] = label_costs_from_files(train, mc if mc.exists() else None)
+        return out
+
+    def write_outputs(self, wall_seconds: float) -> dict[str, Any]:
+        """Tables, plots, efficiency ratios, provenance and the HTML report from ``results.csv``."""
+        from agentprm_gym.benchmarking.efficiency import efficiency_ratios
+        from agentprm_gym.benchmarking.plots import plot_all
+        from agentprm_gym.benchmarking.provenance import collect_provenance
+        from agentprm_gym.benchmarking.report import write_report
+        from agentprm_gym.benchmarking.tables import bon_table, efficiency_table, table1, table3
+
+        rows = read_rows(self.csv_path)
+        envs = [e.id for e in self.config.envs]
+        prm_names = [p.name for p in self.config.prms]
+        prov = collect_provenance(
+            self._t0,
+            config=self.config.name,
+            config_file=self.config.source,
+            this_invocation_wall_seconds=round(wall_seconds, 3),
+        )
+        costs = self.label_costs()
+        (self.out / "label_costs.json").write_text(json.dumps(costs, indent=2), encoding="utf-8")
+        ratios = efficiency_ratios(rows, self.config.reference)
+        _write_ratios(self.out / "efficiency.csv", ratios, prov)
+        tables = [table1(rows, envs, prm_names), bon_table(rows, envs, prm_names)]
+        if costs and any(p.labels == "mc" for p in self.config.learned_prms):
+            tables.append(table3(rows, costs, self.config.reference))
+        if ratios:
+            tables.append(efficiency_table(ratios, self.config.reference))
+        md = [f"# Sweep `{self.config.name}`", ""]
+        md += [t.to_markdown() for t in tables]
+        md.append(_prov_footer(prov))
+        (self.out / "tables.md").write_text("\n".join(md), encoding="utf-8")
+        plots = plot_all(rows, self.out, prm_names, prov)
+        examples = self.examples()
+        (self.out / "examples.json").write_text(json.dumps(examples, indent=1), encoding="utf-8")
+        (self.out / "provenance.json").write_text(json.dumps(prov, indent=2), encoding="utf-8")
+        write_report(
+            self.out / "report.html",
+            title=f"agentprm-gym sweep: {self.config.name}",
+            tables=tables,
+            plots={k: str(v) for k, v in plots.items()},
+            examples=examples,
+            provenance=prov,
+            notes=[
+                f"{len(rows)} runs over {len(envs)} env(s): "
+                + ", ".join(
+                    f"{e.id} ({e.policy}, {e.test_tasks} test tasks)" for e in self.config.envs
+                )
+            ],
+        )
+        return {
+            "out": str(self.out),
+            "rows": len(rows),
+            "files": sorted(p.name for p in self.out.glob("*") if p.is_file()),
+            "efficiency": [r.to_dict() for r in ratios],
+        }
+
+    def run(self) -> dict[str, Any]:
+        """All stages; returns a summary (output files, rows, wall seconds)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        learned = self.config.learned_prms
+        for env in self.config.envs:
+            if learned:
+                self.collect(env)
+                for p in learned:
+                    self.train(env, p)
+        written = self.run_all()
+        summary = self.write_outputs(time.perf_counter() - t0)
+        summary["rows_written"] = written
+        summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        return summary
+
+
+def _prov_footer(prov: dict[str, Any]) -> str:
+    pk = ", ".join(f"{k} {v}" for k, v in prov.get("packages", {}).items() if v)
+    return (
+        f"---\n\nGenerated by agentprm-gym at commit `{prov['git_commit']}` on "
+        f"{prov['machine_summary']}; {prov['started_utc']} to {prov['finished_utc']} "
+        f"({prov['wall_seconds']} s). Packages: {pk}.\n"
+    )
+
+
+def _write_ratios(path: Path, ratios: Sequence[Any], prov: dict[str, Any]) -> None:
+    import csv
+
+    cols = [
+        "env",
+        "family",
+        "baseline",
+        "budget",
+        "agentprm_samples",
+        "agentprm_success",
+        "baseline_samples",
+        "ratio",
+        "bound",
+        "git_commit",
+        "machine",
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        for r in ratios:
+            d = r.to_dict()
+            d.update(git_commit=prov["git_commit"], machine=prov["machine_summary"])
+            w.writerow(d)
+
+
+def _iter_env_ids(cfg: SweepConfig) -> Iterator[str]:
+    yield from (e.id for e in cfg.envs)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """Entry point for ``agentprm-gym bench sweep``.
+
+    Reads ``args.config`` and, when present, ``out``, ``workers``, ``ray``,
+    ``json`` and ``no_progress``.
+    """
+    from agentprm_gym.commands.common import CLIError, emit_json
+
+    try:
+        cfg = load_config(args.config)
+    except SweepConfigError as e:
+        raise CLIError(str(e)) from None
+    import gymnasium as gym
+
+    import agentprm_gym  # noqa: F401
+
+    missing = [i for i in _iter_env_ids(cfg) if i not in gym.registry]
+    if missing:
+        raise CLIError(f"{args.config}: unknown env id(s) {missing}; run `agentprm-gym list`")
+    out = Path(getattr(args, "out", None) or Path("benchmarks") / "results" / cfg.name)
+    workers = getattr(args, "workers", None) or cfg.workers
+    sweep = Sweep(
+        cfg,
+        out,
+        workers=int(workers),
+        ray_address=getattr(args, "ray", None),
+        show_progress=not getattr(args, "no_progress", False),
+    )
+    summary = sweep.run()
+    print(f"wrote {out}/: " + ", ".join(summary["files"]))
+    print(f"{summary['rows']} rows ({summary['rows_written']} new) in {summary['wall_seconds']} s")
+    if getattr(args, "json", False):
+        emit_json({k: v for k, v in summary.items() if k != "efficiency"})
+    return 0

@@ -1,0 +1,300 @@
+"""``AgentPRM/BabyAI-v0``: text BabyAI over minigrid's BabyAI levels."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from agentprm_gym.core.base_env import TextAgentEnv, Transition
+from agentprm_gym.envs.babyai.dynamics import (
+    PRIMITIVE_NAMES,
+    PRIMITIVES,
+    execute,
+    high_level_actions,
+    parse_command,
+    plan_command,
+)
+from agentprm_gym.envs.babyai.expert import BotExpert
+from agentprm_gym.envs.babyai.levels import (
+    SPLIT_SEED_BASE,
+    TASKS_PER_LEVEL,
+    copy_level,
+    make_level_env,
+    normalize_levels,
+    reset_level,
+    task_spec,
+)
+from agentprm_gym.envs.babyai.render import (
+    VisibleObject,
+    assign_names,
+    describe,
+    name_of,
+    visible_objects,
+)
+from agentprm_gym.envs.babyai.verifier import build_subgoals, subgoal_done
+
+__all__ = ["BabyAIEnv"]
+
+_PRIMITIVE_LIST = tuple(PRIMITIVES)
+_FEEDBACK = {
+    0: "You turn left.",
+    1: "You turn right.",
+    2: "You move forward.",
+    3: "You try to pick up what is in front of you.",
+    4: "You try to drop what you carry.",
+    5: "You toggle what is in front of you.",
+}
+
+
+class BabyAIEnv(TextAgentEnv):
+    """BabyAI grid-world missions as text, on minigrid's BabyAI levels.
+
+    Description:
+        Each task is an instance of a minigrid BabyAI level (Chevalier-Boisvert
+        et al., 2019): a grid of rooms with doors, keys, balls and boxes, and a
+        mission such as ``"pick up the red ball"``, ``"open the blue door"`` or
+        ``"put the green key next to the grey box"``. The level's own code
+        generates the world and its verifier decides success. The default level
+        mix has the GoTo, Pickup, Open, Unlock and PutNext families
+        (``BabyAI-GoToRedBallGrey-v0``, ``GoToLocal``, ``PickupLoc``,
+        ``OpenDoor``, ``UnlockLocal``, ``PutNextLocal``); task ``i`` of a split
+        is level ``levels[i % len(levels)]`` with minigrid seed
+        ``base + i // len(levels)``, where ``base`` is 0 for ``train``
+        (100,000 instances per level) and 10,000,000 for ``test`` (10,000 per
+        level), so the splits never share an instance. Minigrid's RNG is
+        seeded from that seed, so a task is the same episode in any process.
+
+    Observation:
+        A ``str``: a line saying what the last action did, then ``"Your goal:
+        <mission>"``, the objects in the agent's 7×7 partial view (walls block
+        sight) one per line with their position relative to the agent, e.g.
+        ``"There is a closed blue door 1 3 steps in front of you and 1 step to
+        your left."``, the nearest walls ahead and to either side (``"You are
+        facing a wall 2 steps away."``) and ``"You are carrying a yellow key
+        1."`` or ``"You are not carrying anything."``. Objects are named by
+        colour, type and a number that stays fixed for the episode.
+
+    Actions:
+        A ``str``. Primitive minigrid actions: ``turn left``, ``turn right``,
+        ``move forward``, ``pick up``, ``drop``, ``toggle`` (always valid, as in
+        minigrid, where a useless one only costs a step). High-level actions
+        on a visible object: ``go to <obj>`` (face it), ``pick up <obj>``,
+        ``go through <door>`` (an open door) and ``toggle and go through
+        <door>`` (open it first; a locked door needs its key). A high-level
+        action is planned on the level's grid (shortest path over position and
+        heading) and executed as several primitive minigrid steps, stopping
+        when the episode ends; if it cannot be planned it is invalid and
+        changes nothing. ``info["admissible_actions"]`` lists the six
+        primitives and the high-level actions that are valid now.
+
+    Rewards:
+        Minigrid's: ``1 - 0.9 * primitive_steps / level_max_steps`` on success,
+        else 0. ``info["subgoal_fraction"]`` is the fraction of the mission's
+        subgoals done so far (see :mod:`.verifier`).
+
+    Termination:
+        Terminates when minigrid's verifier reports success (``info["won"]``)
+        or failure (e.g. the wrong object moved in a strict level). One text
+        step counts as one step of the registered ``max_episode_steps`` (64)
+        even when it runs several primitive steps; the level's own budget of
+        primitive steps (minigrid's ``max_steps``) also applies and ends the
+        episode with ``truncated=True``. The expert plays primitive actions,
+        one per text step.
+
+    Registered ids:
+        ``AgentPRM/BabyAI-v0``. Kwargs: ``level`` (a BabyAI level id, a
+        comma-separated string or a sequence of ids; ``"GoToLocal"`` means
+        ``"BabyAI-GoToLocal-v0"``; default the six-level mix), ``split``
+        (``"train"`` or ``"test"``), ``render_mode``. ``info`` also holds
+        ``level``, ``mission``, ``subgoal_fraction``, ``subgoals_done``,
+        ``subgoals_total``, ``primitive_steps`` and ``carrying``. Levels
+        needing long explorations (e.g. ``GoTo``, ``Unlock``) want a larger
+        ``max_episode_steps`` in ``gym.make``.
+
+    Version history:
+        v0: first version.
+    """
+
+    splits: ClassVar[tuple[str, ...]] = ("train", "test")
+
+    def __init__(
+        self,
+        level: str | tuple[str, ...] | list[str] | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+    ) -> None:
+        self.levels = normalize_levels(level)
+        super().__init__(split=split, render_mode=render_mode)
+        self._level_envs: dict[str, Any] = {}
+        self._mg: Any = None
+        self._level_id = ""
+        self._instance_seed = -1
+        self._image: np.ndarray | None = None
+        self._visible: list[VisibleObject] = []
+        self._history: list[int] = []
+        self._subgoals: tuple = ()
+        self._subgoal_flags: list[bool] = []
+        self._won = False
+        self._level_truncated = False
+        self._expert: BotExpert | None = None
+
+    # ------------------------------------------------------------------ hooks
+    def num_tasks(self, split: str) -> int:
+        """Number of tasks in ``split`` (instances per level × levels)."""
+        return TASKS_PER_LEVEL[split] * len(self.levels)
+
+    def _begin_task(self, split: str, task_id: int) -> str:
+        level_id, seed = task_spec(self.levels, split, task_id)
+        mg = self._level_envs.get(level_id)
+        if mg is None:
+            mg = self._level_envs[level_id] = make_level_env(level_id)
+        obs = reset_level(mg, seed)
+        assign_names(mg)
+        self._mg = mg
+        self._level_id = level_id
+        self._instance_seed = seed
+        self._history = []
+        self._won = False
+        self._level_truncated = False
+        self._subgoals = build_subgoals(mg)
+        self._subgoal_flags = [False] * len(self._subgoals)
+        self._expert = BotExpert(copy_level(mg))
+        self._observe(obs)
+        return self._text("You are in the level.")
+
+    def _observe(self, obs: dict[str, Any]) -> None:
+        self._image = obs["image"]
+        self._visible = visible_objects(self._mg, self._image)
+        ids = {id(v.obj) for v in self._visible}
+        flags = self._subgoal_flags
+        for i, sg in enumerate(self._subgoals):
+            if not flags[i] and subgoal_done(self._mg, sg, ids):
+                flags[i] = True
+
+    def _text(self, feedback: str) -> str:
+        view = describe(self._mg.mission, self._mg, self._image, self._visible)
+        return f"{feedback}\n{view}"
+
+    def _apply(self, action: str) -> Transition:
+        cmd = parse_command(action)
+        if cmd is None:
+            msg = (
+                f"unknown action {action.strip()[:60]!r}; use a primitive "
+                f"({', '.join(_PRIMITIVE_LIST)}) or one of info['admissible_actions']"
+            )
+            return Transition(self._error_observation(msg), 0.0, False, msg)
+        plan, err = plan_command(self._mg, cmd, self._visible)
+        if err is not None or plan is None:
+            msg = err or "cannot do that"
+            return Transition(self._error_observation(msg), 0.0, False, msg)
+        res = execute(self._mg, plan)
+        self._history.extend(plan[: res.primitive_steps])
+        self._observe(res.obs)
+        if res.terminated and res.reward > 0:
+            self._won = True
+        self._level_truncated = res.truncated and not res.terminated
+        if cmd.kind == "prim":
+            feedback = _FEEDBACK[int(cmd.arg)]
+        else:
+            verb = {
+                "goto": "go to",
+                "pickup": "pick up",
+                "through": "go through",
+                "toggle_through": "toggle and go through",
+            }[cmd.kind]
+            feedback = f"You {verb} the {cmd.arg} ({res.primitive_steps} primitive steps)."
+        if self._won:
+            feedback += " Mission complete."
+        return Transition(self._text(feedback), res.reward, res.terminated)
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Take one text action (see the class docstring); level budget ends with truncation."""
+        obs, reward, terminated, truncated, info = super().step(action)
+        if self._level_truncated and not terminated:
+            self._done = True
+            truncated = True
+            info["admissible_actions"] = []
+        return obs, reward, terminated, truncated, info
+
+    def admissible_actions(self) -> list[str]:
+        """The six primitives and the high-level actions valid now."""
+        if self._mg is None:
+            return []
+        return [*_PRIMITIVE_LIST, *high_level_actions(self._mg, self._visible)]
+
+    @property
+    def instruction(self) -> str:
+        """The mission, e.g. ``"pick up the red ball"``."""
+        return str(self._mg.mission) if self._mg is not None else ""
+
+    @property
+    def won(self) -> bool:
+        """Whether minigrid's verifier reported success."""
+        return self._won
+
+    @property
+    def minigrid_env(self) -> Any:
+        """The live minigrid level (privileged; do not step it directly)."""
+        return self._mg
+
+    def _get_payload(self) -> Any:
+        return (
+            copy_level(self._mg),
+            self._level_id,
+            self._instance_seed,
+            self._subgoals,
+            tuple(self._subgoal_flags),
+            tuple(self._history),
+            self._won,
+            self._level_truncated,
+            self._expert.initial if self._expert is not None else None,
+        )
+
+    def _set_payload(self, payload: Any) -> None:
+        mg, level_id, seed, subgoals, flags, history, won, trunc, initial = payload
+        self._mg = copy_level(mg)
+        self._level_id, self._instance_seed = level_id, seed
+        self._subgoals, self._subgoal_flags = subgoals, list(flags)
+        self._history = list(history)
+        self._won, self._level_truncated = won, trunc
+        if self._expert is None or self._expert.initial is not initial:
+            self._expert = BotExpert(initial)
+        self._image = self._mg.gen_obs()["image"]
+        self._visible = visible_objects(self._mg, self._image)
+
+    def _data_key(self) -> str:
+        return f"{type(self).__qualname__}:{','.join(self.levels)}"
+
+    def _extra_info(self) -> dict[str, Any]:
+        mg = self._mg
+        total = len(self._subgoals)
+        done = sum(self._subgoal_flags)
+        return {
+            "level": self._level_id,
+            "mission": str(mg.mission) if mg is not None else "",
+            "subgoal_fraction": done / total if total else 0.0,
+            "subgoals_done": done,
+            "subgoals_total": total,
+            "primitive_steps": int(mg.step_count) if mg is not None else 0,
+            "carrying": name_of(mg.carrying) if mg is not None and mg.carrying else None,
+        }
+
+    def expert_action(self) -> str:
+        """The BabyAI bot's next primitive action (privileged; see :mod:`.expert`)."""
+        if self._expert is None:
+            raise RuntimeError("call reset() before expert_action()")
+        return PRIMITIVE_NAMES[self._expert.next_action(self._history, self._mg)]
+
+    def expert_steps_left(self) -> int | None:
+        """Primitive steps the bot needs to succeed from here (0 once won; None if it fails).
+
+        Computed by letting the bot play on a copy of its shadow level, within
+        the level's remaining primitive budget.
+        """
+        if self._expert is None:
+            return None
+        if self._won:
+            return 0
+        limit = int(self._mg.max_steps - self._mg.step_count)
+        return self._expert.steps_left(self._history, self._mg, max(limit, 0))

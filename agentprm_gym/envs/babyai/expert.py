@@ -1,0 +1,126 @@
+"""The expert of text BabyAI: minigrid's BabyAI bot, run on a shadow copy of the level.
+
+Minigrid's :class:`~minigrid.utils.baby_ai_bot.BabyAIBot` must see every
+state of the episode (it maps what it has seen and keeps a plan stack). The
+env's own stepping never runs the bot, so the env stays as fast as bare
+minigrid; instead the expert keeps a *shadow* copy of the level taken at
+reset and, when asked for an action, replays on it the primitive actions the
+env has taken since it last looked (``bot.replan(action_taken)`` after each),
+then returns the bot's suggestion. After a snapshot restore that is not a
+continuation of what the shadow has seen, the shadow is rebuilt from the
+reset copy and the whole primitive history is replayed.
+
+Expert actions are primitive text actions (``"turn left"``, ``"move forward"``,
+``"pick up"``, ``"drop"``, ``"toggle"``). :meth:`BotExpert.steps_left` copies
+the shadow and its bot and lets the bot play to the end: the number of
+primitive steps it needs, or None if it does not succeed within the limit.
+
+If the bot cannot go on (it raises, e.g. after the agent opened a box, or
+says ``done`` before success) the expert restarts a fresh bot on a copy of
+the current state; if that fails too it answers ``"turn left"``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from agentprm_gym.envs.babyai.levels import copy_level
+
+__all__ = ["BotExpert", "FALLBACK_ACTION"]
+
+#: Minigrid action used when the bot has no answer (turn left).
+FALLBACK_ACTION = 0
+_DONE = 6
+
+
+class BotExpert:
+    """Minigrid's BabyAI bot kept in step with an episode's primitive actions.
+
+    Args:
+        initial: A copy of the minigrid level right after reset; never mutated
+            (snapshots share it).
+    """
+
+    def __init__(self, initial: Any) -> None:
+        self.initial = initial
+        self._shadow: Any = None
+        self._bot: Any = None
+        self._fed: list[int] = []
+        self._suggestion: int | None = None
+
+    def _restart(self, start: Any, fed: list[int]) -> None:
+        from minigrid.utils.baby_ai_bot import BabyAIBot
+
+        self._shadow = copy_level(start)
+        self._bot = BabyAIBot(self._shadow)
+        self._fed = list(fed)
+        self._suggestion = int(self._bot.replan())
+
+    def _sync(self, history: list[int], current: Any) -> None:
+        n = len(self._fed)
+        if self._bot is None or n > len(history) or history[:n] != self._fed:
+            try:
+                self._restart(self.initial, [])
+            except Exception:  # noqa: BLE001 - the bot raises bare AssertionErrors
+                self._recover(history, current)
+                return
+        try:
+            for a in history[len(self._fed) :]:
+                self._shadow.step(a)
+                self._fed.append(a)
+                self._suggestion = int(self._bot.replan(a))
+        except Exception:  # noqa: BLE001
+            self._recover(history, current)
+
+    def _recover(self, history: list[int], current: Any) -> None:
+        try:
+            self._restart(current, history)
+        except Exception:  # noqa: BLE001
+            self._bot = None
+            self._fed = list(history)
+            self._suggestion = None
+
+    def next_action(self, history: list[int], current: Any) -> int:
+        """The bot's next primitive action (minigrid index) after ``history``.
+
+        Args:
+            history: The primitive actions taken since reset.
+            current: The env's live minigrid level (used only to recover).
+        """
+        self._sync(history, current)
+        if self._suggestion is None or self._suggestion == _DONE:
+            self._recover(history, current)
+        if self._suggestion is None or self._suggestion == _DONE:
+            return FALLBACK_ACTION
+        return self._suggestion
+
+    def steps_left(self, history: list[int], current: Any, limit: int) -> int | None:
+        """Primitive steps the bot needs from here to success (None: fails within ``limit``)."""
+        first = self.next_action(history, current)
+        if self._bot is None:
+            return None
+        shadow, bot = copy.deepcopy((self._shadow, self._bot))
+        a = first
+        for n in range(1, limit + 1):
+            _, reward, terminated, truncated, _ = shadow.step(a)
+            if terminated:
+                return n if reward > 0 else None
+            if truncated:
+                return None
+            try:
+                a = int(bot.replan(a))
+            except Exception:  # noqa: BLE001
+                return None
+            if a == _DONE:
+                return None
+        return None
+
+    def copy(self) -> BotExpert:
+        """An independent copy (shares the reset copy, which is never mutated)."""
+        other = BotExpert(self.initial)
+        if self._bot is not None:
+            other._shadow, other._bot = copy.deepcopy((self._shadow, self._bot))
+        other._fed = list(self._fed)
+        other._suggestion = self._suggestion
+        return other

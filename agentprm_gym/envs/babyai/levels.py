@@ -1,0 +1,114 @@
+"""BabyAI levels, the default level mix, splits and level construction.
+
+A task id of a split names a level of the env's level tuple and an instance
+seed of minigrid: level ``levels[task_id % len(levels)]``, seed
+``SPLIT_SEED_BASE[split] + task_id // len(levels)``. The seed ranges of
+``train`` and ``test`` do not overlap, so a test instance is never a train
+instance. Minigrid's own RNG is seeded from that instance seed on reset, so
+the same task id gives the same episode in any process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = [
+    "DEFAULT_LEVELS",
+    "SPLIT_SEED_BASE",
+    "TASKS_PER_LEVEL",
+    "normalize_levels",
+    "task_spec",
+    "make_level_env",
+    "reset_level",
+    "copy_level",
+]
+
+#: The default mix: GoTo, Pickup, Open, Unlock and PutNext families, as in the AgentPRM paper.
+DEFAULT_LEVELS: tuple[str, ...] = (
+    "BabyAI-GoToRedBallGrey-v0",
+    "BabyAI-GoToLocal-v0",
+    "BabyAI-PickupLoc-v0",
+    "BabyAI-OpenDoor-v0",
+    "BabyAI-UnlockLocal-v0",
+    "BabyAI-PutNextLocal-v0",
+)
+
+#: First minigrid instance seed of each split.
+SPLIT_SEED_BASE: dict[str, int] = {"train": 0, "test": 10_000_000}
+
+#: Instances per level in each split (train seeds stay below the test base).
+TASKS_PER_LEVEL: dict[str, int] = {"train": 100_000, "test": 10_000}
+
+
+def normalize_levels(level: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """Turn the ``level`` kwarg into a tuple of registered minigrid BabyAI ids.
+
+    Args:
+        level: None (the default mix), one id, or a sequence of ids. ``BabyAI-``
+            and ``-v0`` may be left out (``"GoToLocal"``).
+
+    Raises:
+        ValueError: If an id is not a registered BabyAI level.
+    """
+    import minigrid  # noqa: F401  (registers the BabyAI ids)
+
+    if level is None:
+        names: tuple[str, ...] = DEFAULT_LEVELS
+    elif isinstance(level, str):
+        names = tuple(p.strip() for p in level.split(",") if p.strip())
+    else:
+        names = tuple(level)
+    out = []
+    for name in names:
+        full = name if name.startswith("BabyAI-") else f"BabyAI-{name}"
+        if not full.rsplit("-", 1)[-1].startswith("v"):
+            full = f"{full}-v0"
+        if full not in gym.registry:
+            known = sorted(k for k in gym.registry if k.startswith("BabyAI-"))
+            raise ValueError(f"unknown BabyAI level {name!r}; known levels: {known}")
+        out.append(full)
+    if not out:
+        raise ValueError("level must name at least one BabyAI level")
+    return tuple(out)
+
+
+def task_spec(levels: tuple[str, ...], split: str, task_id: int) -> tuple[str, int]:
+    """The ``(level id, minigrid seed)`` of ``task_id`` in ``split``."""
+    n = len(levels)
+    return levels[task_id % n], SPLIT_SEED_BASE[split] + task_id // n
+
+
+def make_level_env(level_id: str) -> Any:
+    """A bare (unwrapped) minigrid env of ``level_id``."""
+    import minigrid  # noqa: F401
+
+    return gym.make(level_id).unwrapped
+
+
+def reset_level(mg_env: Any, seed: int) -> dict[str, Any]:
+    """Reset a minigrid level with ``seed``, silencing its rejection-sampling prints."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        obs, _ = mg_env.reset(seed=int(seed))
+    return obs
+
+
+_SHARED_ATTRS = ("observation_space", "action_space", "spec", "metadata", "actions", "window")
+
+
+def copy_level(mg_env: Any) -> Any:
+    """Deep copy of a minigrid env's state (grid, agent, carried object, instruction, RNG).
+
+    Spaces, the spec and other immutable attributes are shared, not copied.
+    """
+    import copy
+
+    memo: dict[int, Any] = {}
+    for attr in _SHARED_ATTRS:
+        val = mg_env.__dict__.get(attr)
+        if val is not None:
+            memo[id(val)] = val
+    return copy.deepcopy(mg_env, memo)

@@ -1,0 +1,70 @@
+"""The MiniWoB++ tasks served by ``AgentPRM/MiniWoB-<task>-v0`` and how episodes are seeded.
+
+Each task is a page shipped in the ``miniwob`` package
+(``miniwob/html/miniwob/<task>.html``). MiniWoB seeds an episode with
+``Math.seedrandom(seed)`` before ``core.startEpisodeReal()``; here the seed of
+task id ``i`` is ``i`` in the train split and ``1_000_000 + i`` in the test
+split, so the two splits never share a page.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "MINIWOB_TASK_LIMITS",
+    "MINIWOB_TASK_KINDS",
+    "MINIWOB_SKIP_IDS",
+    "TEST_SEED_OFFSET",
+    "miniwob_html_root",
+    "page_seed",
+]
+
+#: Task -> (step limit, interaction kind it exercises).
+_TASKS: dict[str, tuple[int, str]] = {
+    "click-button": (5, "click a button by its text"),
+    "click-link": (5, "click a link inside running text"),
+    "click-checkboxes": (12, "toggle a set of checkboxes, then submit"),
+    "click-option": (6, "choose a radio button, then submit"),
+    "click-dialog": (5, "close a modal jQuery UI dialog"),
+    "enter-text": (6, "type into a text field, then submit"),
+    "enter-password": (8, "type the same secret into two password fields"),
+    "login-user": (8, "fill a labelled login form"),
+    "choose-list": (6, "pick an option of a drop-down list"),
+    "navigate-tree": (12, "expand folders of a file tree"),
+    "use-autocomplete": (8, "type a prefix and pick from an autocomplete menu"),
+    "click-tab-2": (8, "switch tabs to find a link"),
+    "search-engine": (10, "search, paginate, click a result"),
+}
+
+#: Task -> step limit (what the registration uses).
+MINIWOB_TASK_LIMITS: dict[str, int] = {k: v[0] for k, v in _TASKS.items()}
+#: Task -> the interaction kind it exercises.
+MINIWOB_TASK_KINDS: dict[str, str] = {k: v[1] for k, v in _TASKS.items()}
+
+#: MiniWoB's own chrome, left out of observations (the utterance is the task line).
+MINIWOB_SKIP_IDS: tuple[str, ...] = ("reward-display", "click-canvas", "sync-task-cover", "query")
+
+#: Test-split page seeds start here.
+TEST_SEED_OFFSET = 1_000_000
+
+
+def page_seed(split: str, task_id: int) -> int:
+    """The ``Math.seedrandom`` seed of ``task_id`` in ``split``."""
+    return task_id if split == "train" else TEST_SEED_OFFSET + task_id
+
+
+def miniwob_html_root() -> str:
+    """The ``html`` directory of the installed ``miniwob`` package.
+
+    Raises:
+        ModuleNotFoundError: If the ``miniwob`` package is not installed.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("miniwob")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "the 'miniwob' package (its task HTML) is needed: pip install 'agentprm-gym[browser]'"
+        )
+    return os.path.join(list(spec.submodule_search_locations)[0], "html")

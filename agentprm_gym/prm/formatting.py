@@ -1,0 +1,143 @@
+"""The one function that turns a PRM item into the text the model reads.
+
+:func:`format_prm_input` is the only place the input format is defined; the
+model, the trainer and the metrics all go through it, so a saved PRM scores
+exactly what it was trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_MAX_TURNS", "format_prm_input", "whitespace_tail"]
+
+#: Default token budget of the model input (special tokens included).
+DEFAULT_MAX_LENGTH = 256
+#: Default number of past (observation, action) turns kept.
+DEFAULT_MAX_TURNS = 2
+#: Token budget kept back for the special tokens the tokenizer adds ([CLS], [SEP]).
+_SPECIAL_RESERVE = 2
+#: Most tokens the instruction and the candidate action may each take.
+_PART_CAP_FRACTION = 0.25
+
+#: ``tail(text, n) -> (kept_text, n_tokens_of_whole_text)``: the last ``n`` tokens of text.
+TailFn = Callable[[str, int], tuple[str, int]]
+
+
+def whitespace_tail(text: str, n: int) -> tuple[str, int]:
+    """Token-free fallback for :data:`TailFn`: whitespace-separated words stand for tokens."""
+    words = text.split()
+    if n <= 0:
+        return "", len(words)
+    return " ".join(words[-n:]), len(words)
+
+
+def _head(tail: TailFn, text: str, n: int) -> str:
+    """The first ``n`` tokens of ``text`` (used for the instruction only)."""
+    _, total = tail(text, 0)
+    if total <= n:
+        return text
+    # Cut by characters proportionally, then tighten from the right until it fits.
+    cut = max(1, int(len(text) * n / total))
+    s = text[:cut]
+    while s and tail(s, 0)[1] > n:
+        s = s[: max(0, len(s) - max(1, len(s) // 20))]
+    return s
+
+
+def format_prm_input(
+    instruction: str,
+    history: Sequence[Any],
+    action: str,
+    *,
+    max_turns: int = DEFAULT_MAX_TURNS,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    tail: TailFn | None = None,
+) -> str:
+    """Format ``(instruction, history, action)`` as one model input text.
+
+    The text has these lines, in this order::
+
+        Instruction: <instruction>
+        Observation: <o_{t-K}>           # the last K past turns, oldest first
+        Action: <a_{t-K}>
+        ...
+        Observation: <o_t>               # the current observation
+        Candidate action: <action>
+
+    where ``K = max_turns`` (older turns are dropped; ``max_turns=0`` keeps only
+    the current observation). Whitespace runs inside each field are collapsed to
+    one space so newlines only separate fields.
+
+    Truncation to ``max_length`` tokens (2 kept back for ``[CLS]``/``[SEP]``):
+
+    1. The candidate action and the instruction are always present; each is capped
+       at a quarter of the budget (the action keeps its *last* tokens, the
+       instruction its *first*).
+    2. The rest of the budget is filled with the context from the most recent
+       end backwards: the current observation, then the last turn, and so on.
+       The oldest piece that does not fit whole is cut from the LEFT (its last
+       tokens are kept), and everything older is dropped.
+
+    So the context is truncated from the left: the action and the most recent
+    context always survive. The instruction stays at the top, because the task
+    text is what tells a good step from a bad one.
+
+    Args:
+        instruction: The task text.
+        history: Past ``(observation, action)`` pairs, then the current observation.
+        action: The candidate action.
+        max_turns: Past turns kept before the current observation.
+        max_length: Token budget, special tokens included.
+        tail: ``tail(text, n) -> (last n tokens of text as a string, token count
+            of text)``; the model passes one built on its tokenizer. Default:
+            whitespace words as tokens (:func:`whitespace_tail`).
+
+    Returns:
+        The input text; tokenizing it takes at most ``max_length`` tokens when
+        ``tail`` matches the tokenizer (the model also truncates on the left as
+        a safety net).
+    """
+    tail = tail or whitespace_tail
+    if max_turns < 0:
+        raise ValueError(f"max_turns must be >= 0, got {max_turns}")
+    budget = int(max_length) - _SPECIAL_RESERVE
+    if budget < 8:
+        raise ValueError(f"max_length must be at least {8 + _SPECIAL_RESERVE}, got {max_length}")
+    cap = max(2, int(budget * _PART_CAP_FRACTION))
+
+    def clean(s: Any) -> str:
+        return " ".join(str(s).split())
+
+    hist = list(history)
+    if not hist:
+        raise ValueError("history must end with the current observation")
+    current = clean(hist[-1])
+    turns = hist[:-1][-max_turns:] if max_turns else []
+
+    act_line = "Candidate action: "
+    act_text, _ = tail(act_line + clean(action), cap)
+    if not act_text.startswith(act_line):
+        act_text = act_line + tail(clean(action), cap - tail(act_line, 0)[1])[0]
+    instr_text = _head(tail, "Instruction: " + clean(instruction), cap)
+    used = tail(act_text, 0)[1] + tail(instr_text, 0)[1]
+    left = budget - used
+
+    # Context pieces, most recent first.
+    pieces = ["Observation: " + current]
+    for obs, act in reversed(turns):
+        pieces.append("Action: " + clean(act))
+        pieces.append("Observation: " + clean(obs))
+    kept: list[str] = []
+    for piece in pieces:
+        if left <= 0:
+            break
+        text, n = tail(piece, left)
+        if text:
+            kept.append(text)
+        if n > left:  # this piece was cut on the left: nothing older fits
+            break
+        left -= n
+    lines = [instr_text, *reversed(kept), act_text]
+    return "\n".join(line for line in lines if line)

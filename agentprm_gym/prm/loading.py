@@ -1,0 +1,60 @@
+"""Build a PRM from its command-line spec: ``oracle``, ``random[:SEED]`` or a directory.
+
+A directory is a trained model saved by ``AgentPRM.save_pretrained`` (for
+example by ``agentprm-gym train-prm``); it is loaded with
+``AgentPRM.from_pretrained`` (torch and transformers are imported only then).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agentprm_gym.prm.base import PRM
+from agentprm_gym.prm.oracle import OraclePRM, RandomPRM
+
+__all__ = ["PRM_SPEC_HELP", "load_prm"]
+
+PRM_SPEC_HELP = (
+    "PRM: oracle (privileged expert distance) | random or random:SEED (uniform baseline) | "
+    "DIR (a trained AgentPRM saved with save_pretrained / train-prm)"
+)
+
+
+def load_prm(spec: str | Path, env: Any = None) -> PRM:
+    """Parse a PRM spec.
+
+    Args:
+        spec: ``"oracle"`` (or ``"oracle:DECAY"``), ``"random"``, ``"random:SEED"``,
+            or the path of a saved AgentPRM directory.
+        env: The env an oracle reads (bound here if given; search binds it anyway).
+
+    Returns:
+        The PRM.
+
+    Raises:
+        ValueError: For a malformed ``oracle:``/``random:`` spec.
+        FileNotFoundError: If ``spec`` is neither a known name nor an existing directory.
+    """
+    s = str(spec).strip()
+    kind, sep, arg = s.partition(":")
+    if kind == "oracle":
+        try:
+            prm: PRM = OraclePRM(decay=float(arg)) if sep else OraclePRM()
+        except ValueError as e:
+            raise ValueError(f"bad PRM spec {s!r}: {e}") from None
+        return prm.bind(env) if env is not None else prm
+    if kind == "random":
+        try:
+            return RandomPRM(int(arg)) if sep else RandomPRM()
+        except ValueError:
+            raise ValueError(f"bad PRM spec {s!r}: random:SEED needs an integer") from None
+    path = Path(s).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"no PRM directory at {str(path)!r} (and {s!r} is not a PRM name); {PRM_SPEC_HELP}"
+        )
+    from agentprm_gym.prm.model import AgentPRM
+
+    model = AgentPRM.from_pretrained(path)
+    return model.bind(env) if env is not None else model

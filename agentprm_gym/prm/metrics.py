@@ -1,0 +1,144 @@
+"""PRM quality metrics: step ranking accuracy, MSE against MC estimates, outcome AUC.
+
+- :func:`ranking_accuracy`: at held-out steps with a recorded ``expert_action``
+  and at least two admissible actions, the PRM scores the expert action and one
+  other admissible action drawn with a seeded RNG; a win counts 1, a tie 0.5.
+- :func:`mse_vs_mc`: mean squared error of ``Q(s_t, a_t)`` (the action taken)
+  against the MC success estimate ``meta["mc_soft"][t]``; None without MC labels.
+- :func:`auc`: ROC AUC by the rank (Mann-Whitney) formula, ties averaged;
+  :func:`outcome_auc` applies it to the last step's Q against episode success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from agentprm_gym.prm.base import PRM, ScoreItem
+from agentprm_gym.prm.steps import EpisodeSteps
+
+__all__ = ["auc", "ranking_accuracy", "mse_vs_mc", "outcome_auc", "evaluate_prm"]
+
+
+def auc(scores: ArrayLike, labels: ArrayLike) -> float | None:
+    """ROC AUC of ``scores`` for binary ``labels`` by the rank formula.
+
+    ``AUC = (R_pos − n_pos(n_pos+1)/2) / (n_pos·n_neg)`` where ``R_pos`` is the
+    sum of the (tie-averaged, 1-based) ranks of the positives.
+
+    Returns:
+        The AUC, or None when the labels hold a single class (AUC undefined).
+    """
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels).astype(bool).ravel()
+    if s.shape != y.shape:
+        raise ValueError(f"scores and labels differ in length ({s.size} vs {y.size})")
+    n_pos = int(y.sum())
+    n_neg = int(y.size - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        return None
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(s.size, dtype=np.float64)
+    sorted_s = s[order]
+    i = 0
+    while i < s.size:
+        j = i
+        while j + 1 < s.size and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    r_pos = ranks[y].sum()
+    return float((r_pos - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def _ranking_pairs(
+    episodes: Sequence[EpisodeSteps], seed: int, max_steps: int | None
+) -> tuple[list[ScoreItem], list[ScoreItem]]:
+    rng = np.random.default_rng(seed)
+    good, bad = [], []
+    for ep in episodes:
+        for t, step in enumerate(ep.trajectory.steps):
+            exp = step.expert_action
+            others = [a for a in dict.fromkeys(step.admissible_actions) if a != exp]
+            if exp is None or not others or len(step.admissible_actions) < 2:
+                continue
+            other = others[int(rng.integers(len(others)))]
+            it = ep.items[t]
+            good.append(it._replace(action=exp))
+            bad.append(it._replace(action=other))
+    if max_steps is not None and len(good) > max_steps:
+        keep = np.sort(rng.choice(len(good), size=max_steps, replace=False))
+        good = [good[i] for i in keep]
+        bad = [bad[i] for i in keep]
+    return good, bad
+
+
+def ranking_accuracy(
+    prm: PRM, episodes: Sequence[EpisodeSteps], seed: int = 0, max_steps: int | None = None
+) -> tuple[float | None, int]:
+    """How often the PRM ranks the expert action above a random other admissible one.
+
+    Args:
+        prm: The PRM to evaluate.
+        episodes: Held-out episodes (steps need ``expert_action`` and ≥ 2
+            admissible actions; others are skipped).
+        seed: Seeds the choice of the other action (and of the subsample).
+        max_steps: Evaluate at most this many steps (a seeded subsample).
+
+    Returns:
+        ``(accuracy, steps_ranked)``; accuracy is None when no step qualifies.
+    """
+    good, bad = _ranking_pairs(episodes, seed, max_steps)
+    if not good:
+        return None, 0
+    q = prm.score(good + bad)
+    qg, qb = q[: len(good)], q[len(good) :]
+    wins = (qg > qb).astype(np.float64) + 0.5 * (qg == qb)
+    return float(wins.mean()), len(good)
+
+
+def mse_vs_mc(prm: PRM, episodes: Sequence[EpisodeSteps]) -> tuple[float | None, int]:
+    """MSE of Q of the actions taken against MC soft labels (``meta["mc_soft"]``).
+
+    Returns:
+        ``(mse, steps)``; mse is None when no episode has MC labels.
+    """
+    items: list[ScoreItem] = []
+    target: list[float] = []
+    for ep in episodes:
+        if ep.mc_soft is None:
+            continue
+        items.extend(ep.items)
+        target.extend(ep.mc_soft.tolist())
+    if not items:
+        return None, 0
+    q = prm.score(items)
+    return float(np.mean((q - np.asarray(target)) ** 2)), len(items)
+
+
+def outcome_auc(prm: PRM, episodes: Sequence[EpisodeSteps]) -> float | None:
+    """AUC of the last step's Q against episode success (None if single-class)."""
+    if not episodes:
+        return None
+    q = prm.score([ep.items[-1] for ep in episodes])
+    return auc(q, [ep.won for ep in episodes])
+
+
+def evaluate_prm(
+    prm: PRM, episodes: Sequence[EpisodeSteps], seed: int = 0, max_rank_steps: int | None = None
+) -> dict[str, Any]:
+    """All three metrics plus counts, as one JSON-ready dict."""
+    acc, ranked = ranking_accuracy(prm, episodes, seed=seed, max_steps=max_rank_steps)
+    mse, mc_steps = mse_vs_mc(prm, episodes)
+    return {
+        "ranking_accuracy": acc,
+        "ranked_steps": ranked,
+        "mse_vs_mc": mse,
+        "mc_steps": mc_steps,
+        "auc": outcome_auc(prm, episodes),
+        "steps": int(sum(len(e) for e in episodes)),
+        "episodes": len(episodes),
+    }

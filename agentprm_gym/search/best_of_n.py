@@ -1,0 +1,90 @@
+"""Best-of-N: N whole episodes from the same start, the one the PRM values most is kept.
+
+The N episodes start from one snapshot taken right after ``reset`` (so they
+face the same task and env RNG) and are played by the policy, whose RNG runs
+on between them. Each is judged by the PRM's value of its *last* step,
+``Q(s_T, a_T)`` (the paper's trajectory-level selection); the N last steps are
+scored in one batched ``prm.score`` call. Ties go to the earliest episode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agentprm_gym.search.common import (
+    Branch,
+    SearchResult,
+    bind_all,
+    finish_trajectory,
+    play_out,
+    reset_options,
+    seed_policy,
+    start_trajectory,
+    unbind_prm,
+)
+from agentprm_gym.search.handle import EnvHandle, resolve_max_steps
+from agentprm_gym.search.ledger import Meter
+
+__all__ = ["best_of_n"]
+
+
+def best_of_n(
+    env: gym.Env,
+    policy: Any,
+    prm: Any,
+    n: int = 8,
+    *,
+    seed: int | None = None,
+    task_id: int | None = None,
+    split: str | None = None,
+    max_steps: int | None = None,
+    policy_seed: int | None = None,
+) -> SearchResult:
+    """Sample ``n`` episodes and keep the one with the highest last-step PRM value.
+
+    Args:
+        env: The env (needs ``get_state``/``set_state``).
+        policy: Anything with ``propose(observation, info, n)``.
+        prm: A PRM (``score(items)``); state-backed PRMs get ``next_state``.
+        n: Number of episodes.
+        seed: Seeds ``env.reset`` (and the policy, unless ``policy_seed`` is given).
+        task_id: Task to play (default: chosen by the seed).
+        split: Task split (default: the env's).
+        max_steps: Step limit per episode (default: ``env.spec.max_episode_steps``).
+        policy_seed: Reseeds the policy (default: ``seed``; None and no seed: not reseeded).
+
+    Returns:
+        The chosen episode, its reward, its PRM score and the compute of all ``n``.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    handle = EnvHandle(env)
+    limit = resolve_max_steps(env, max_steps)
+    seed_policy(policy, seed if policy_seed is None else policy_seed)
+    bind_all(handle, policy, prm)
+    needs_state = bool(getattr(prm, "requires_state", False))
+    meter = Meter(policy, prm, handle)
+    try:
+        obs, info = handle.reset(seed, reset_options(task_id, split))
+        instruction = str(info.get("instruction", ""))
+        start = handle.get_state() if n > 1 else None
+        ends: list[Branch] = []
+        for i in range(n):
+            if i > 0:
+                handle.set_state(start)
+            end = play_out(handle, policy, Branch([obs], info), limit)
+            if needs_state:
+                end.state = handle.get_state()
+            ends.append(end)
+        q = prm.score([b.last_item(instruction) for b in ends])
+        best = int(np.argmax(q))
+        for b, v in zip(ends, q):
+            b.q = float(v)
+    finally:
+        unbind_prm(handle, prm)
+    traj = finish_trajectory(start_trajectory(env, policy, info, seed, f"bon{n}"), ends[best])
+    traj.meta["prm_score"] = float(q[best])
+    return SearchResult(traj, traj.final_reward, traj.won, meter.ledger(), float(q[best]))

@@ -1,0 +1,92 @@
+"""Sweep config validation: good configs parse, bad ones name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentprm_gym.benchmarking.config import (
+    SweepConfigError,
+    load_config,
+    parse_config,
+    parse_method,
+)
+
+CONFIGS = Path(__file__).resolve().parents[2] / "benchmarks" / "configs"
+
+
+def _base(**kw):
+    d = {
+        "envs": [{"id": "AgentPRM/WebShop-v0", "policy": "noisy:0.5"}],
+        "prms": ["agentprm", "pvm", "oracle", "random"],
+        "methods": ["greedy", "bon@4", "beam@2x2"],
+    }
+    d.update(kw)
+    return d
+
+
+def test_parse_methods():
+    assert parse_method("greedy").budget == "1"
+    m = parse_method("bon@16")
+    assert (m.family, m.n, m.budget) == ("bon", 16, "16")
+    b = parse_method("beam@4×8")
+    assert (b.family, b.n, b.expand, b.budget, b.name) == ("beam", 4, 8, "4x8", "beam@4x8")
+    for bad in ("bon", "bon@0", "beam@2", "beam@0x2", "dfs@3"):
+        with pytest.raises(SweepConfigError):
+            parse_method(bad)
+
+
+def test_defaults_and_learned_prms():
+    c = parse_config(_base(collection={"train_tasks": 7}), name="x")
+    assert c.name == "x" and c.seeds == (0,)
+    assert c.envs[0].train_tasks == 7 and c.envs[0].short == "WebShop"
+    assert [p.labels for p in c.prms] == ["gae", "pvm", None, None]
+    assert [p.name for p in c.learned_prms] == ["agentprm", "pvm"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"envs": []}, "envs"),
+        ({"envs": [{"id": "X"}]}, "envs[0].policy"),
+        ({"envs": [{"id": "X", "policy": "random", "colour": 1}]}, "envs[0]"),
+        ({"envs": [{"id": "X", "policy": "random", "test_tasks": 0}]}, "envs[0].test_tasks"),
+        ({"prms": ["agentprm", "magic"]}, "prms[1]"),
+        ({"prms": [{"name": "x", "labels": "bogus"}]}, "prms[0].labels"),
+        ({"prms": [{"name": "oracle", "labels": "gae"}]}, "prms[0]"),
+        ({"prms": ["pvm", "pvm"]}, "prms"),
+        ({"methods": ["bon@x"]}, "methods[0]"),
+        ({"seeds": "0"}, "seeds"),
+        ({"collection": {"per_task": -1}}, "collection.per_task"),
+        ({"collection": {"tasks": 3}}, "collection"),
+        ({"surprise": True}, "config"),
+        ({"train": {"args": 3}}, "train.args"),
+    ],
+)
+def test_bad_fields_are_named(patch, field):
+    with pytest.raises(SweepConfigError) as e:
+        parse_config(_base(**patch))
+    assert str(e.value).startswith(field)
+
+
+def test_custom_learned_prm():
+    c = parse_config(_base(prms=[{"name": "td", "labels": "td0", "train_args": ["--epochs", 2]}]))
+    assert c.prms[0].train_args == ("--epochs", "2")
+
+
+def test_bad_yaml_file(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("envs: [\n  - id: x\n")
+    with pytest.raises(SweepConfigError, match="not valid YAML"):
+        load_config(p)
+    p.write_text("- just a list\n")
+    with pytest.raises(SweepConfigError, match="mapping"):
+        load_config(p)
+
+
+@pytest.mark.parametrize("name", ["quick", "standard", "llm"])
+def test_shipped_configs_are_valid(name):
+    c = load_config(CONFIGS / f"{name}.yaml")
+    assert c.name == name
+    assert c.envs and c.methods

@@ -1,0 +1,161 @@
+"""MiniWoB tasks in real Chromium: solvers, determinism, snapshots, invalid actions."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import agentprm_gym  # noqa: F401  (registers the ids)
+from agentprm_gym.envs.browser.miniwob_tasks import MINIWOB_TASK_LIMITS
+from agentprm_gym.registration import MINIWOB_TASKS
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_chromium")]
+
+
+def _solve(env: gym.Env, seed: int) -> tuple[bool, float, dict]:
+    obs, info = env.reset(seed=seed)
+    for _ in range(env.spec.max_episode_steps):
+        action = env.unwrapped.expert_action()
+        obs, reward, term, trunc, info = env.step(action)
+        assert info["action_error"] is None, (action, info["action_error"], obs)
+        if term or trunc:
+            break
+    return bool(info["won"]), float(reward), info
+
+
+def test_task_table_matches_registration() -> None:
+    assert MINIWOB_TASKS == MINIWOB_TASK_LIMITS
+    assert len(MINIWOB_TASKS) >= 12
+
+
+@pytest.mark.parametrize("task", sorted(MINIWOB_TASKS))
+def test_solver_solves_task(task: str) -> None:
+    env = gym.make(f"AgentPRM/MiniWoB-{task}-v0")
+    try:
+        for seed in (0, 1):
+            won, reward, info = _solve(env, seed)
+            assert won and reward == 1.0 and info["success"] and info["raw_reward"] == 1.0
+    finally:
+        env.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", sorted(MINIWOB_TASKS))
+def test_solver_success_on_50_seeds(task: str) -> None:
+    env = gym.make(f"AgentPRM/MiniWoB-{task}-v0")
+    try:
+        wins = sum(_solve(env, seed)[0] for seed in range(50))
+    finally:
+        env.close()
+    assert wins / 50 >= 0.9
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = gym.make("AgentPRM/MiniWoB-login-user-v0")
+    yield e
+    e.close()
+
+
+def test_observation_lists_elements_with_ids(env) -> None:
+    obs, info = env.reset(seed=3)
+    assert obs.startswith("Task: Enter the username")
+    assert "Page: Login User Task (http://127.0.0.1:" in obs
+    assert '[1] textbox "Username" value=""' in obs
+    assert '[2] textbox "Password" value=""' in obs
+    assert '[3] button "Login"' in obs
+    assert info["admissible_actions"] == ["type[1][...]", "type[2][...]", "click[3]"]
+    assert info["instruction"] == obs.splitlines()[0][len("Task: ") :]
+    obs, *_, info = env.step("type[1][hello world]")
+    assert '[1] textbox "Username" value="hello world"' in obs
+
+
+@pytest.mark.parametrize(
+    "action, fragment",
+    [
+        ("click[99]", "no element with id 99"),
+        ("click[abc]", "element id must be a number"),
+        ("type[3]", "type takes 2 argument"),
+        ("fly[1]", "unknown action"),
+        ("click[1", "unclosed"),
+        ("press[NotAKey]", "unknown key"),
+        ("select[1][x]", "not a list box"),
+        ("type[3][x]", "not a text box"),
+        ("goto[http://example.com/]", "local pages"),
+        ("scroll[left]", "up or down"),
+    ],
+)
+def test_invalid_actions_are_errors_not_exceptions(env, action: str, fragment: str) -> None:
+    obs0, _ = env.reset(seed=5)
+    obs, reward, term, trunc, info = env.step(action)
+    assert fragment in info["action_error"]
+    assert obs.startswith("Invalid action:") and obs0 in obs
+    assert reward == 0.0 and not term
+    # state unchanged: the expert still solves it from here
+    while True:
+        obs, reward, term, trunc, info = env.step(env.unwrapped.expert_action())
+        if term:
+            break
+    assert info["won"]
+
+
+def test_hidden_element_is_an_error() -> None:
+    env = gym.make("AgentPRM/MiniWoB-navigate-tree-v0")
+    try:
+        env.reset(seed=0)
+        page = env.unwrapped._driver.page
+        hidden = page.evaluate(
+            "() => { const e = document.querySelector('#tree li'); e.style.display = 'none';"
+            " return e.getAttribute('data-apid'); }"
+        )
+        obs, reward, term, trunc, info = env.step(f"click[{hidden}]")
+        assert "not visible" in info["action_error"] and not term
+    finally:
+        env.close()
+
+
+def test_same_seed_same_episode_and_snapshot_replay(env) -> None:
+    u = env.unwrapped
+    obs_a, _ = env.reset(seed=11)
+    first = u.expert_action()
+    obs_a1, *_ = env.step(first)
+    snap = u.get_state()
+    obs_a2, r_a2, *_ = env.step(u.expert_action())
+    obs_b, _ = env.reset(seed=11)
+    assert obs_b == obs_a
+    env.reset(seed=12)
+    u.set_state(snap)
+    obs_c2, r_c2, *_ = env.step(u.expert_action())
+    assert (obs_c2, r_c2) == (obs_a2, r_a2)
+
+
+def test_stop_ends_without_reward(env) -> None:
+    env.reset(seed=1)
+    obs, reward, term, trunc, info = env.step("stop[done]")
+    assert term and reward == 0.0 and not info["won"]
+
+
+def test_splits_use_different_seeds() -> None:
+    e = gym.make("AgentPRM/MiniWoB-enter-text-v0")
+    try:
+        a, _ = e.reset(options={"task_id": 0, "split": "train"})
+        b, _ = e.reset(options={"task_id": 0, "split": "test"})
+        c, _ = e.reset(options={"task_id": 0, "split": "train"})
+        assert a == c and a != b
+    finally:
+        e.close()
+
+
+def test_html_mode_and_screenshot() -> None:
+    e = gym.make(
+        "AgentPRM/MiniWoB-click-button-v0", observation_mode="html", render_mode="rgb_array"
+    )
+    try:
+        obs, _ = e.reset(seed=0)
+        assert obs.startswith("Task: Click on the") and "<body" in obs and "data-apid" in obs
+        img = e.render()
+        assert isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 3
+        assert img.shape[0] > 100 and img.std() > 0
+    finally:
+        e.close()
