@@ -98,9 +98,7 @@ def bench_miniwob_selenium(episodes: int) -> dict[str, Any]:
             t1 = time.perf_counter()
             want = obs["utterance"].split('"')[1]
             ref = next(
-                e["ref"]
-                for e in obs["dom_elements"]
-                if e["tag"] == "button" and e["text"] == want
+                e["ref"] for e in obs["dom_elements"] if e["tag"] == "button" and e["text"] == want
             )
             action = env.unwrapped.create_action(ActionTypes.CLICK_ELEMENT, ref=ref)
             t2 = time.perf_counter()

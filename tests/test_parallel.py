@@ -110,6 +110,18 @@ def test_ray_collect_and_mc_labels_equal_local_ones(tmp_path, local_ray):
     assert _lines(tmp_path / "l_local.jsonl") == _lines(tmp_path / "l_ray.jsonl")
     assert local_ray.is_initialized()  # a joined instance is left running
 
+    # The command line: --ray ADDRESS gives the same file as the local run.
+    from helpers.chain_env import registered_corridor
+
+    from agentprm_gym.cli import main
+
+    cli_out = tmp_path / "cli.jsonl"
+    args = ["collect", "--env", CORRIDOR_ID, "--policy", "noisy:0.5", "--tasks", "8"]
+    args += ["--per-task", "3", "--seed", "5", "--mc", "4", "--no-progress"]
+    with registered_corridor():
+        assert main([*args, "--out", str(cli_out), "--ray", "auto"]) == 0
+    assert _lines(cli_out) == _lines(tmp_path / "local.jsonl")
+
 
 def _lines(path):
     return set(Path(path).read_text().splitlines())

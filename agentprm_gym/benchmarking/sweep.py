@@ -85,6 +85,8 @@ class RunJob:
         policy_seed: Policy seed.
         max_steps: Step limit (None: the registration's).
         keep_trajectory: Return the chosen trajectory too.
+        prms: For the ``bon-shared`` family: ``(name, spec)`` of every PRM to pick with.
+        ns: For ``bon-shared``: every N.
     """
 
     env: Any
@@ -100,6 +102,8 @@ class RunJob:
     policy_seed: int
     max_steps: int | None = None
     keep_trajectory: bool = False
+    prms: tuple[tuple[str, str], ...] = ()
+    ns: tuple[int, ...] = ()
 
 
 def _make_env(env: Any, kwargs: dict[str, Any]) -> Any:
@@ -133,6 +137,25 @@ def run_job(job: RunJob) -> dict[str, Any]:
         max_steps=job.max_steps,
         policy_seed=job.policy_seed,
     )
+    if job.family == "bon-shared":
+        from agentprm_gym.benchmarking.shared_bon import shared_best_of_n
+
+        prms = {
+            name: worker_cache(("sweep-prm", spec), lambda spec=spec: load_prm(spec))
+            for name, spec in job.prms
+        }
+        got = shared_best_of_n(env, policy, prms, job.ns, **common)
+        return {
+            "task_id": job.task_id,
+            "bon": {
+                f"{name}|{n}": {
+                    "won": r["won"],
+                    "reward": r["reward"],
+                    "ledger": r["ledger"].to_dict(),
+                }
+                for (name, n), r in got.items()
+            },
+        }
     if job.family == "greedy":
         res = greedy(env, policy, **common)
     else:
@@ -335,26 +358,37 @@ class Sweep:
         return runs
 
     def _jobs(
-        self, env: EnvConfig, env_ref: Any, prm: str | None, m: MethodSpec, seed: int
+        self,
+        env: EnvConfig,
+        env_ref: Any,
+        prm: str | None,
+        m: MethodSpec | None,
+        seed: int,
+        shared_prms: tuple[tuple[str, str], ...] = (),
+        ns: tuple[int, ...] = (),
     ) -> list[RunJob]:
+        """One job per test task (``m=None``: a shared Best-of-N job over ``shared_prms``)."""
         from agentprm_gym.prm.mc import derive_seed
 
-        keep = m.family == "greedy"
+        family = m.family if m is not None else "bon-shared"
+        keep = family == "greedy"
         return [
             RunJob(
                 env=env_ref,
                 env_kwargs=dict(env.kwargs),
                 policy=env.policy,
                 prm=prm,
-                method=m.name,
-                family=m.family,
-                n=m.n,
-                expand=m.expand,
+                method=m.name if m is not None else "bon@*",
+                family=family,
+                n=m.n if m is not None else max(ns),
+                expand=m.expand if m is not None else 1,
                 task_id=t,
                 seed=derive_seed(seed, t, 11),
                 policy_seed=derive_seed(seed, t, 12),
                 max_steps=env.max_steps,
                 keep_trajectory=keep and t < max(self.config.examples, 0) * 3,
+                prms=shared_prms,
+                ns=ns,
             )
             for t in range(env.test_tasks)
         ]
@@ -375,10 +409,22 @@ class Sweep:
         ]
         if not todo:
             return 0
+        # Best-of-N runs of one (env, seed) share their sampled episodes (see .shared_bon)
+        units: list[tuple[str, Any]] = []
+        bon_groups: dict[tuple[str, int], list[tuple[EnvConfig, str, MethodSpec, int]]] = {}
+        for r in todo:
+            if r[2].family == "bon":
+                key = (r[0].id, r[3])
+                if key not in bon_groups:
+                    bon_groups[key] = []
+                    units.append(("bon", key))
+                bon_groups[key].append(r)
+            else:
+                units.append(("one", r))
         commit, host = git_commit(), machine_summary(machine())
         prms = {p.name: p for p in self.config.prms}
         written = 0
-        eps_total = sum(e.test_tasks for e, *_ in todo)
+        eps_total = sum((u[0] if k == "one" else bon_groups[u][0][0]).test_tasks for k, u in units)
         bar = progress(
             total=eps_total, desc="sweep runs", disable=None if self.show_progress else True
         )
@@ -387,7 +433,26 @@ class Sweep:
                 make_executor(self.workers, self.ray_address) as ex,
                 ResultsWriter(self.csv_path) as writer,
             ):
-                for env, prm_name, m, seed in todo:
+                for kind, unit in units:
+                    if kind == "bon":
+                        group = bon_groups[unit]
+                        env, seed = group[0][0], group[0][3]
+                        bar.set_description(f"{env.short} best-of-N (all PRMs)")
+                        names = list(dict.fromkeys(r[1] for r in group))
+                        specs = tuple((n, self.prm_spec(env, prms[n], seed)) for n in names)
+                        ns = tuple(sorted({r[2].n for r in group}))
+                        jobs = self._jobs(env, resolve_env(env.id), None, None, seed, specs, ns)
+                        results = []
+                        for r in ex.imap_unordered(run_job, jobs):
+                            results.append(r)
+                            bar.update(1)
+                        results.sort(key=lambda r: r["task_id"])
+                        for _, prm_name, m, _ in group:
+                            per = [r["bon"][f"{prm_name}|{m.n}"] for r in results]
+                            writer.write(self._row(env, prm_name, m, seed, per, commit, host))
+                            written += 1
+                        continue
+                    env, prm_name, m, seed = unit
                     env_ref = resolve_env(env.id)
                     spec = None if prm_name == "-" else self.prm_spec(env, prms[prm_name], seed)
                     jobs = self._jobs(env, env_ref, spec, m, seed)

@@ -1,18 +1,193 @@
-"""``agentprm-gym train-prm``: not yet implemented in this build."""
+"""``agentprm-gym train-prm``: train an AgentPRM (or a baseline) on collected rollouts."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import time
+from pathlib import Path
 
-from agentprm_gym.commands.common import CLIError
+from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
 
-HELP = "(not yet available)"
+HELP = "train a PRM (AgentPRM TD/GAE, or the PVM/ORM/MC baselines) on rollouts"
+DESCRIPTION = """Train a process reward model on a trajectory file written by `collect`.
+
+Labels: gae (AgentPRM: λ-return targets recomputed from the model every epoch,
+loss L_Q + β·L_A), td0, mc (Math-Shepherd labels from `collect --mc N`), pvm
+(every step = the episode's final reward), outcome (ORM: last step only).
+A share of the tasks (--val-fraction) is held out and evaluated every epoch.
+The model is saved to --out with save_pretrained (safetensors + JSON) and can
+be used anywhere a PRM is accepted (`--prm DIR`).
+
+Examples:
+  agentprm-gym train-prm --data runs/ws.jsonl --labels gae --out runs/webshop-prm
+  agentprm-gym train-prm --data runs/ws.jsonl --labels pvm --out runs/webshop-pvm --max-minutes 20
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Define the arguments."""
+    from agentprm_gym.prm.formatting import DEFAULT_MAX_LENGTH, DEFAULT_MAX_TURNS
+    from agentprm_gym.prm.labels import LABEL_KINDS
+
+    p.add_argument("--data", required=True, help="trajectory JSONL file (from `collect`)")
+    p.add_argument("--labels", default="gae", choices=LABEL_KINDS, help="label kind (default gae)")
+    p.add_argument(
+        "--backbone", default="minilm", help="minilm (default) | tiny | PATH (local HF model dir)"
+    )
+    p.add_argument("--out", required=True, help="directory to save the trained PRM in")
+    p.add_argument("--epochs", type=int, default=3, help="epochs = Algorithm 1 iterations (3)")
+    p.add_argument("--batch-size", type=int, default=32, help="steps per batch (default 32)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (1e-3 tiny, 5e-5 else)")
+    p.add_argument("--lam", type=float, default=0.95, help="GAE λ (default 0.95)")
+    p.add_argument("--gamma", type=float, default=1.0, help="discount γ (default 1)")
+    p.add_argument(
+        "--beta", type=float, default=None, help="weight of L_A (default 1 for gae/td0, 0 else)"
+    )
+    p.add_argument("--mc-mode", default="soft", choices=("soft", "hard"), help="MC label kind")
+    p.add_argument("--max-minutes", type=float, default=None, help="training time budget")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument(
+        "--val-fraction", type=float, default=0.1, help="share of tasks held out (default 0.1)"
+    )
+    p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH, help="input token budget")
+    p.add_argument("--max-turns", type=int, default=DEFAULT_MAX_TURNS, help="past turns kept")
+    p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="pooling")
+    p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json_flag(p)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if not Path(args.data).is_file():
+        raise CLIError(f"no trajectory file at {args.data!r}")
+    if args.epochs < 1:
+        raise CLIError("--epochs must be >= 1")
+    if args.batch_size < 1:
+        raise CLIError("--batch-size must be >= 1")
+    if args.lr is not None and args.lr <= 0:
+        raise CLIError("--lr must be > 0")
+    if not 0.0 <= args.lam <= 1.0 or not 0.0 <= args.gamma <= 1.0:
+        raise CLIError("--lam and --gamma must lie in [0, 1]")
+    if args.beta is not None and args.beta < 0:
+        raise CLIError("--beta must be >= 0")
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise CLIError("--max-minutes must be > 0")
+    if not 0.0 <= args.val_fraction < 1.0:
+        raise CLIError("--val-fraction must lie in [0, 1)")
+    if args.max_length < 16:
+        raise CLIError("--max-length must be >= 16")
+    if args.max_turns < 0:
+        raise CLIError("--max-turns must be >= 0")
+    if args.backbone not in ("minilm", "tiny") and not Path(args.backbone).is_dir():
+        raise CLIError(
+            f"--backbone must be minilm, tiny or a model directory, got {args.backbone!r}"
+        )
+    if args.device not in ("auto", "cpu") and not args.device.startswith("cuda"):
+        raise CLIError(f"--device must be cpu, cuda or auto, got {args.device!r}")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Report that this subcommand is not available yet."""
-    raise CLIError("this subcommand is not implemented yet")
+    """Train, save and report."""
+    _check(args)
+    from agentprm_gym.core.trajectory import TrajectoryFormatError, read_trajectories
+    from agentprm_gym.prm.steps import episode_steps, split_by_task
+
+    try:
+        episodes = episode_steps(read_trajectories(args.data))
+    except (TrajectoryFormatError, ValueError, OSError) as e:
+        raise CLIError(f"cannot read {args.data}: {e}") from None
+    if not episodes:
+        raise CLIError(f"{args.data} holds no episodes with steps")
+    if args.labels == "mc":
+        key = f"mc_{args.mc_mode}"
+        lacking = sum(
+            1 for e in episodes if (e.mc_soft if args.mc_mode == "soft" else e.mc_hard) is None
+        )
+        if lacking:
+            raise CLIError(
+                f"--labels mc needs MC labels (meta {key}) but {lacking} of {len(episodes)} "
+                f"episodes in {args.data} have none; collect with --mc N (or --mc-from)"
+            )
+    train, val = split_by_task(episodes, args.val_fraction, args.seed)
+
+    import torch
+
+    from agentprm_gym.prm.model import AgentPRM
+    from agentprm_gym.prm.training import TrainConfig, train_prm
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise CLIError("--device cuda but no CUDA device is available")
+    corpus = []
+    if args.backbone == "tiny":
+        for e in train:
+            tr = e.trajectory
+            corpus.append(tr.instruction)
+            corpus.extend(f"{s.observation} {s.action}" for s in tr.steps)
+    t0 = time.perf_counter()
+    try:
+        prm = AgentPRM.create(
+            args.backbone,
+            pooling=args.pooling,
+            max_length=args.max_length,
+            max_turns=args.max_turns,
+            tiny_corpus=corpus,
+            seed=args.seed,
+            device=args.device,
+        )
+    except (OSError, ValueError) as e:
+        raise CLIError(f"cannot build backbone {args.backbone!r}: {e}") from None
+    cfg = TrainConfig(
+        labels=args.labels,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lam=args.lam,
+        gamma=args.gamma,
+        beta=args.beta,
+        mc_mode=args.mc_mode,
+        max_minutes=args.max_minutes,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    try:
+        result = train_prm(prm, train, val, cfg)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    out = prm.save_pretrained(args.out)
+    summary = {
+        "out": str(out),
+        "labels": args.labels,
+        "backbone": args.backbone,
+        "device": str(prm.device),
+        "bf16": prm.use_bf16,
+        "episodes": len(train),
+        "steps": int(sum(len(e) for e in train)),
+        "heldout_episodes": len(val),
+        "epochs_run": result.epochs_run,
+        "stopped_early": result.stopped_early,
+        "train_seconds": round(result.train_seconds, 2),
+        "setup_seconds": round(time.perf_counter() - t0 - result.train_seconds, 2),
+        "final_loss": result.final_loss,
+        "heldout": result.heldout,
+    }
+    with (out / "train_result.json").open("w", encoding="utf-8") as f:
+        json.dump({**summary, "history": result.history}, f, indent=2)
+        f.write("\n")
+    for h in result.history:
+        print(
+            f"epoch {h['epoch']}: loss {h['train_loss']:.4f}"
+            + (
+                f"  held-out ranking {h['val_ranking_accuracy']:.3f}"
+                if h.get("val_ranking_accuracy") is not None
+                else ""
+            )
+            + f"  ({h['seconds']:.1f}s)"
+        )
+    print(
+        f"trained {args.labels} PRM on {summary['steps']} steps of {len(train)} episodes "
+        f"in {result.train_seconds:.1f}s; saved to {out}"
+    )
+    if args.json:
+        emit_json(summary)
+    return 0

@@ -10,12 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_MAX_TURNS", "format_prm_input", "whitespace_tail"]
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "DEFAULT_MAX_TURNS",
+    "FORMAT_LABELS",
+    "format_prm_input",
+    "whitespace_tail",
+]
 
 #: Default token budget of the model input (special tokens included).
 DEFAULT_MAX_LENGTH = 256
 #: Default number of past (observation, action) turns kept.
 DEFAULT_MAX_TURNS = 2
+#: The field labels of the format (the tiny tokenizer learns them as whole words).
+FORMAT_LABELS = "Instruction: Observation: Action: Candidate action:"
 #: Token budget kept back for the special tokens the tokenizer adds ([CLS], [SEP]).
 _SPECIAL_RESERVE = 2
 #: Most tokens the instruction and the candidate action may each take.
@@ -73,8 +81,8 @@ def format_prm_input(
     Truncation to ``max_length`` tokens (2 kept back for ``[CLS]``/``[SEP]``):
 
     1. The candidate action and the instruction are always present; each is capped
-       at a quarter of the budget (the action keeps its *last* tokens, the
-       instruction its *first*).
+       at a quarter of the budget, not counting its label (the action keeps its
+       *last* tokens, the instruction its *first*).
     2. The rest of the budget is filled with the context from the most recent
        end backwards: the current observation, then the last turn, and so on.
        The oldest piece that does not fit whole is cut from the LEFT (its last
@@ -117,10 +125,9 @@ def format_prm_input(
     turns = hist[:-1][-max_turns:] if max_turns else []
 
     act_line = "Candidate action: "
-    act_text, _ = tail(act_line + clean(action), cap)
-    if not act_text.startswith(act_line):
-        act_text = act_line + tail(clean(action), cap - tail(act_line, 0)[1])[0]
-    instr_text = _head(tail, "Instruction: " + clean(instruction), cap)
+    act_text = act_line + tail(clean(action), cap)[0]
+    instr_line = "Instruction: "
+    instr_text = instr_line + _head(tail, clean(instruction), cap)
     used = tail(act_text, 0)[1] + tail(instr_text, 0)[1]
     left = budget - used
 

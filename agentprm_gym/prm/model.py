@@ -36,7 +36,12 @@ from torch import nn
 
 from agentprm_gym.prm.base import PRM, ScoreItem, as_item
 from agentprm_gym.prm.base import progress as _progress
-from agentprm_gym.prm.formatting import DEFAULT_MAX_LENGTH, DEFAULT_MAX_TURNS, format_prm_input
+from agentprm_gym.prm.formatting import (
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_TURNS,
+    FORMAT_LABELS,
+    format_prm_input,
+)
 
 __all__ = [
     "AgentPRM",
@@ -223,7 +228,7 @@ class AgentPRM(PRM):
         if backbone == "tiny":
             from agentprm_gym.prm.tiny import build_tiny_backbone, build_tiny_tokenizer
 
-            tok = build_tiny_tokenizer(tiny_corpus)
+            tok = build_tiny_tokenizer([FORMAT_LABELS] * 2 + list(tiny_corpus))
             model = build_tiny_backbone(len(tok))
         else:
             path = minilm_path() if backbone == "minilm" else str(backbone)
@@ -388,7 +393,8 @@ class AgentPRM(PRM):
         try:
             bb_config = AutoConfig.from_pretrained(str(d))
         except (OSError, ValueError) as e:
-            raise CheckpointError(f"{d / 'config.json'}: unreadable backbone config ({e})") from None
+            msg = f"{d / 'config.json'}: unreadable backbone config ({e})"
+            raise CheckpointError(msg) from None
         try:
             tok = AutoTokenizer.from_pretrained(str(d))
         except (OSError, ValueError, TypeError) as e:

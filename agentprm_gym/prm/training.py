@@ -53,6 +53,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "default_beta",
+    "dataset_loss",
     "default_lr",
     "episode_targets",
     "prm_loss",
@@ -264,9 +265,7 @@ def _targets(
     tg, mk = [], []
     for k, ep in enumerate(episodes):
         v = None if values is None else values[enc.offsets[k] : enc.offsets[k + 1]]
-        t, m = episode_targets(
-            ep, cfg.labels, v, lam=cfg.lam, gamma=cfg.gamma, mc_mode=cfg.mc_mode
-        )
+        t, m = episode_targets(ep, cfg.labels, v, lam=cfg.lam, gamma=cfg.gamma, mc_mode=cfg.mc_mode)
         tg.append(t)
         mk.append(m)
     return np.concatenate(tg), np.concatenate(mk)
@@ -321,31 +320,48 @@ def _batch_loss(
     )
 
 
-def _evaluate(
+def dataset_loss(
     prm: AgentPRM,
-    val: Sequence[EpisodeSteps],
-    val_enc: _Encoded | None,
-    cfg: TrainConfig,
-    beta: float,
+    episodes: Sequence[EpisodeSteps],
+    config: TrainConfig | None = None,
+    *,
+    encoded: _Encoded | None = None,
+) -> float:
+    """Mean loss ``L_Q + β·L_A`` over ``episodes`` with targets from the current model.
+
+    Batches as in training (whole episodes, ``score_batch_size`` steps), no
+    gradient, eval mode. Raises ``ValueError`` like :func:`episode_targets`.
+    """
+    cfg = config or TrainConfig()
+    beta = default_beta(cfg.labels) if cfg.beta is None else float(cfg.beta)
+    eps = [e for e in episodes if len(e)]
+    if not eps:
+        raise ValueError("no steps to compute a loss on")
+    enc = encoded or _Encoded(prm, eps)
+    tg, mk = _targets(prm, enc, eps, cfg)
+    was = prm.net.training
+    prm.net.eval()
+    tot, n = 0.0, 0
+    with torch.no_grad():
+        for b in _batches([len(e) for e in eps], range(len(eps)), cfg.score_batch_size):
+            loss, _, _ = _batch_loss(prm, enc, b, tg, mk, beta)
+            tot += loss.item() * len(b)
+            n += len(b)
+    prm.net.train(was)
+    return tot / n
+
+
+def _evaluate(
+    prm: AgentPRM, val: Sequence[EpisodeSteps], val_enc: _Encoded | None, cfg: TrainConfig
 ) -> dict[str, Any]:
     if not val or val_enc is None:
         return {}
     prm.clear_cache()
     out: dict[str, Any] = {}
     try:
-        tg, mk = _targets(prm, val_enc, val, cfg)
-    except ValueError:
-        tg = None
-    if tg is not None:
-        prm.net.eval()
-        tot, n = 0.0, 0
-        with torch.no_grad():
-            order = list(range(len(val)))
-            for b in _batches([len(e) for e in val], order, cfg.score_batch_size):
-                loss, _, _ = _batch_loss(prm, val_enc, b, tg, mk, beta)
-                tot += float(loss) * len(b)
-                n += len(b)
-        out["val_loss"] = tot / max(n, 1)
+        out["val_loss"] = dataset_loss(prm, val, cfg, encoded=val_enc)
+    except ValueError:  # e.g. no MC labels on the held-out episodes
+        out["val_loss"] = None
     acc, ranked = ranking_accuracy(prm, val, seed=cfg.seed, max_steps=cfg.eval_max_steps)
     out["val_ranking_accuracy"] = acc
     out["val_ranked_steps"] = ranked
@@ -426,7 +442,8 @@ def train_prm(
         sums = np.zeros(3)
         nb = 0
         bar = pbar(
-            batches, desc=f"train-prm {cfg.labels} epoch {epoch + 1}/{cfg.epochs}",
+            batches,
+            desc=f"train-prm {cfg.labels} epoch {epoch + 1}/{cfg.epochs}",
             disable=not cfg.progress,
         )
         for b in bar:
@@ -437,7 +454,7 @@ def train_prm(
             opt.step()
             sched.step()
             steps_done += 1
-            sums += [float(loss), float(lq), float(la)]
+            sums += [loss.item(), lq.item(), la.item()]
             nb += 1
             if cfg.progress:
                 bar.set_postfix(loss=f"{sums[0] / nb:.4f}")
@@ -455,7 +472,7 @@ def train_prm(
             "train_lq": float(sums[1] / max(nb, 1)),
             "train_la": float(sums[2] / max(nb, 1)),
         }
-        rec.update(_evaluate(prm, val, val_enc, cfg, beta))
+        rec.update(_evaluate(prm, val, val_enc, cfg))
         rec["seconds"] = time.perf_counter() - e0
         history.append(rec)
         if stopped:

@@ -32,19 +32,19 @@ def tiny_dir(tmp_path_factory):
 
 
 def test_sampling_is_seeded_and_counted(tiny_dir):
-    p = HFPolicy(tiny_dir, seed=3, max_new_tokens=12)
+    p = HFPolicy(tiny_dir, seed=3, max_new_tokens=6)
     a = p.propose("You are in room 0 of 3.", INFO, 4)
     assert len(a) == 4 and all(isinstance(x, str) for x in a)
     prompt = render_prompt(p.messages("You are in room 0 of 3.", INFO), p.tokenizer)
     assert "<|assistant|>" in prompt  # the chat template was used
     n_prompt = len(p.tokenizer(prompt, add_special_tokens=False)["input_ids"])
     assert p.stats.prompt_tokens == n_prompt
-    assert 4 <= p.stats.completion_tokens <= 4 * 12
+    assert 4 <= p.stats.completion_tokens <= 4 * 6
     assert p.stats.calls == 1 and p.stats.sampled_actions == 4
-    q = HFPolicy(tiny_dir, seed=3, max_new_tokens=12)
+    q = HFPolicy(tiny_dir, seed=3, max_new_tokens=6)
     assert q.propose("You are in room 0 of 3.", INFO, 4) == a
     assert q.last_texts == p.last_texts
-    r = HFPolicy(tiny_dir, seed=4, max_new_tokens=12)
+    r = HFPolicy(tiny_dir, seed=4, max_new_tokens=6)
     r.propose("You are in room 0 of 3.", INFO, 4)
     assert r.last_texts != p.last_texts
 
@@ -56,12 +56,12 @@ def test_greedy_decoding_repeats(tiny_dir):
 
 
 def test_plays_an_episode_and_a_beam_search_with_token_ledger(tiny_dir):
-    env = gym.make(corridor_env_spec(max_episode_steps=3))
+    env = gym.make(corridor_env_spec(max_episode_steps=2))
     p = make_policy(f"hf:{tiny_dir}", seed=0)
     assert isinstance(p, HFPolicy)
-    p.max_new_tokens = 6
+    p.max_new_tokens = 3
     traj = run_episode(env, p, seed=0)
-    assert 1 <= len(traj.steps) <= 3
+    assert 1 <= len(traj.steps) <= 2
     before = p.stats.snapshot()
     res = beam_search(env, p, RandomPRM(), 2, 2, seed=1)
     assert res.ledger.prompt_tokens == p.stats.prompt_tokens - before.prompt_tokens > 0

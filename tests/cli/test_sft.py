@@ -71,7 +71,16 @@ def test_encode_masks_only_the_prompt():
     assert ids == [2, 3, 4, 5, 1] and n == 2  # prompt cut from the left, target kept
 
 
-def test_sft_trains_saves_and_loads(tmp_path):
+@pytest.fixture
+def one_thread():
+    """Tiny models train fastest on one thread (and do not fight other tests for cores)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_sft_trains_saves_and_loads(tmp_path, one_thread):
     from agentprm_gym.agents.hf_policy import HFPolicy
 
     base = _tiny_model(tmp_path / "base")

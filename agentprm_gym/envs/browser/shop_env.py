@@ -1,4 +1,4 @@
-"""``AgentPRM/Browser-v0``: the WebShop shop as a real web site, in Chromium or parsed statically."""
+"""``AgentPRM/Browser-v0``: the WebShop shop as a real web site, in Chromium or parsed."""
 
 from __future__ import annotations
 
@@ -305,9 +305,10 @@ class BrowserShopEnv(TextAgentEnv):
 
     def _local_path(self, url: str) -> str | None:
         parts = urlsplit(url)
-        if parts.scheme or parts.netloc:
-            if f"{parts.scheme}://{parts.netloc}" != self._server.origin:
-                return None
+        if (parts.scheme or parts.netloc) and (
+            f"{parts.scheme}://{parts.netloc}" != self._server.origin
+        ):
+            return None
         path = parts.path + ("?" + parts.query if parts.query else "")
         parsed = self.site.parse(path)
         if parsed is None or (parsed[0], parsed[1]) != (self._task_split, self._task_id):
@@ -441,11 +442,12 @@ class BrowserShopEnv(TextAgentEnv):
         n = expert_mod.expert_steps_left(self.shop, self._goal, st)
         if n is None:
             return None
-        act = self.expert_action()
-        if act.startswith("type["):
-            return n + 1
-        if act == f"click[{self._find('back to search').id}]" if st.page != "search" else False:
-            return n + 1
+        plan = expert_mod.expert_action(self.shop, self._goal, st)
+        if plan.startswith("search[") or plan == "click[back to search]":
+            # a search still to come costs two browser steps (type, then click Search)
+            box = next((e for e in self._elements.values() if e.is_textbox), None)
+            typed = box is not None and plan.startswith("search[") and box.value == plan[7:-1]
+            return n if typed else n + 1
         return n
 
     # ------------------------------------------------------------- lifecycle

@@ -95,7 +95,11 @@ def parse_state_path(path: str, prefix: str = SHOP_PREFIX) -> tuple[str, int, Sh
     if page == "item":
         return split, task_id, base._replace(page="item", asin=asin, options=opts)
     if page == "sub" and one("sub") in SUB_PAGES:
-        return split, task_id, base._replace(page="sub", asin=asin, options=opts, sub_page=one("sub"))
+        return (
+            split,
+            task_id,
+            base._replace(page="sub", asin=asin, options=opts, sub_page=one("sub")),
+        )
     if page == "bought":
         return split, task_id, base._replace(page="done", asin=asin, bought=asin, options=opts)
     return None
@@ -187,7 +191,9 @@ class ShopSite:
             return PageView("results", instr, st.query, st.page_num, results)
         product = self.shop.catalog.by_asin(st.bought or st.asin)
         if st.page == "done":
-            return PageView("done", instr, st.query, product=product, chosen=st.options, score=score)
+            return PageView(
+                "done", instr, st.query, product=product, chosen=st.options, score=score
+            )
         kind = st.sub_page if st.page == "sub" else "item"
         return PageView(kind, instr, st.query, st.page_num, product=product, chosen=st.options)
 
@@ -218,7 +224,9 @@ class ShopSite:
         """The server's handler for ``/shop/...`` (``rest`` is the path below the prefix)."""
         path = self.prefix + rest
         if query:
-            path += "?" + urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote)
+            path += "?" + urlencode(
+                [(k, v) for k, vs in query.items() for v in vs], quote_via=quote
+            )
         parsed = self.parse(path)
         if parsed is None:
             return 404, "text/plain; charset=utf-8", b"no such page"

@@ -1,0 +1,59 @@
+"""Shared Best-of-N gives exactly what best_of_n gives, for every PRM and N."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from agentprm_gym.agents import NoisyExpertPolicy
+from agentprm_gym.benchmarking.shared_bon import shared_best_of_n
+from agentprm_gym.prm.oracle import OraclePRM, RandomPRM
+from agentprm_gym.search import best_of_n
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.chain_env import corridor_env_spec  # noqa: E402
+
+FIELDS = ("policy_calls", "sampled_actions", "prm_calls", "prm_items", "env_steps", "snapshots")
+
+
+@pytest.mark.parametrize("task", [0, 1, 2, 5])
+def test_matches_best_of_n(task):
+    env = gym.make(corridor_env_spec(max_episode_steps=10))
+    prms = {"oracle": OraclePRM(), "random": RandomPRM(3)}
+    shared = shared_best_of_n(
+        env,
+        NoisyExpertPolicy(0.6),
+        prms,
+        [1, 2, 4, 8],
+        seed=11,
+        task_id=task,
+        split="test",
+        policy_seed=5,
+    )
+    for name, make in (("oracle", OraclePRM), ("random", lambda: RandomPRM(3))):
+        for n in (1, 2, 4, 8):
+            ref = best_of_n(
+                env,
+                NoisyExpertPolicy(0.6),
+                make(),
+                n,
+                seed=11,
+                task_id=task,
+                split="test",
+                policy_seed=5,
+            )
+            got = shared[(name, n)]
+            assert got["won"] == ref.won and got["reward"] == ref.reward, (name, n)
+            assert got["branch"].actions == [s.action for s in ref.trajectory.steps]
+            assert got["score"] == pytest.approx(ref.score)
+            for f in FIELDS:
+                assert getattr(got["ledger"], f) == getattr(ref.ledger, f), (name, n, f)
+
+
+def test_rejects_bad_n():
+    env = gym.make(corridor_env_spec())
+    with pytest.raises(ValueError):
+        shared_best_of_n(env, NoisyExpertPolicy(0.5), {"r": RandomPRM()}, [0, 2])

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file, save_file
+
+from agentprm_gym.prm.base import ScoreItem
+from agentprm_gym.prm.model import AgentPRM, CheckpointError
+
+CORPUS = ["You are in room 1 of 5. go[next] wait jump[pit] Walk to room 5."]
+
+
+def _items():
+    h0 = ("You are in room 0 of 5.",)
+    h1 = (("You are in room 0 of 5.", "go[next]"), "You are in room 1 of 5.")
+    return [
+        ScoreItem("Walk to room 5.", h0, "go[next]"),
+        ScoreItem("Walk to room 5.", h0, "jump[pit]"),
+        ("Walk to room 5.", h1, "wait"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def prm():
+    return AgentPRM.create("tiny", tiny_corpus=CORPUS, seed=3, max_length=64)
+
+
+@pytest.fixture(scope="module")
+def saved(prm, tmp_path_factory):
+    d = tmp_path_factory.mktemp("prm")
+    prm.save_pretrained(d)
+    return d
+
+
+def test_scores_in_unit_interval_batched_and_cached(prm):
+    prm.clear_cache()
+    q1 = prm.score(_items())
+    assert q1.shape == (3,) and np.all((q1 > 0) & (q1 < 1))
+    assert q1[0] != q1[1]
+    hits = prm.stats.cache_hits
+    q2 = prm.score(_items())
+    assert prm.stats.cache_hits == hits + 3
+    np.testing.assert_array_equal(q1, q2)
+    np.testing.assert_allclose(prm.score_texts([prm.format(i) for i in _items()], batch_size=1), q1, atol=1e-6)
+
+
+def test_cache_is_bounded(prm):
+    small = AgentPRM(prm.net, prm.tokenizer, prm.config, cache_size=2)
+    small.score(_items())
+    assert len(small._cache) == 2
+
+
+def test_progress_is_difference_of_promise(prm):
+    items = _items()
+    q = prm.score(items)
+    np.testing.assert_allclose(prm.progress(items), np.diff(q, prepend=0.0))
+
+
+def test_model_truncation_respects_token_budget(prm):
+    long_obs = " ".join(f"room{i}" for i in range(500))
+    text = prm.format(("Walk to room 5.", (long_obs,), "go[next]"))
+    assert text.endswith("Candidate action: go[next]")
+    assert len(prm.tokenizer(text)["input_ids"]) <= 64
+
+
+def test_save_load_round_trip_same_scores(prm, saved):
+    for name in ("model.safetensors", "prm_config.json", "config.json", "tokenizer.json"):
+        assert (saved / name).is_file()
+    loaded = AgentPRM.from_pretrained(saved)
+    prm.clear_cache()
+    np.testing.assert_array_equal(loaded.score(_items()), prm.score(_items()))
+    assert loaded.config["max_length"] == 64
+
+
+def _copy(saved, tmp_path):
+    import shutil
+
+    d = tmp_path / "copy"
+    shutil.copytree(saved, d)
+    return d
+
+
+def test_missing_file(saved, tmp_path):
+    d = _copy(saved, tmp_path)
+    (d / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="missing file model.safetensors"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_bad_json(saved, tmp_path):
+    d = _copy(saved, tmp_path)
+    (d / "prm_config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_corrupt_weights(saved, tmp_path):
+    d = _copy(saved, tmp_path)
+    (d / "model.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(CheckpointError, match="corrupt weights"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_missing_and_unexpected_tensors(saved, tmp_path):
+    d = _copy(saved, tmp_path)
+    state = load_file(d / "model.safetensors")
+    state["extra.weight"] = state.pop("head.weight")
+    save_file(state, d / "model.safetensors")
+    with pytest.raises(CheckpointError, match=r"missing tensors \['head.weight'\].*unexpected tensors \['extra.weight'\]"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_shape_mismatch(saved, tmp_path):
+    d = _copy(saved, tmp_path)
+    cfg = json.loads((d / "config.json").read_text())
+    cfg["intermediate_size"] = 96
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="shape mismatch"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_wrong_format_version(saved, tmp_path):
+    d = _copy(saved, tmp_path)
+    cfg = json.loads((d / "prm_config.json").read_text())
+    cfg["version"] = 99
+    (d / "prm_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="version 99"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_unknown_backbone():
+    with pytest.raises(FileNotFoundError):
+        AgentPRM.create("/nonexistent/model")
+
+
+def test_loading_never_unpickles(saved, monkeypatch):
+    import pickle
+
+    import torch
+
+    def boom(*a, **k):
+        raise AssertionError("unpickling during load")
+
+    monkeypatch.setattr(torch, "load", boom)
+    monkeypatch.setattr(pickle, "load", boom)
+    monkeypatch.setattr(pickle, "loads", boom)
+    AgentPRM.from_pretrained(saved)
