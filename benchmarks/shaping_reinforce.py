@@ -7,7 +7,9 @@ instruction, the agent holds something (and both), and the action goes to a
 place not yet visited in the episode (the agent's own memory) — and the
 weights are kept per task type. Training is
 plain REINFORCE: batches of episodes on train tasks, discounted reward-to-go
-returns, the batch mean return as baseline, one gradient-ascent step per batch.
+returns, a baseline per step index (a running mean of the returns seen at that
+index), advantages divided by their batch standard deviation, one gradient-ascent
+step per batch.
 
 Two runs share everything (seed, tasks, step budget, learning rate, the
 learner's discount γ) except the reward: the env's sparse reward (1 on
@@ -20,7 +22,11 @@ shaping terms of a Monte-Carlo return would telescope to −Φ(s_t) + γ^{T−t}
 and give an action no credit of its own; with the learner discounting at
 γ < 1 over shaping at γ = 1 they do not cancel, and the return of a step is
 dominated by its progress Φ(s_{t+1}) − Φ(s_t) — the dense, immediate signal
-that sparse REINFORCE lacks when almost no episode succeeds. After training,
+that sparse REINFORCE lacks when almost no episode succeeds. The return also
+carries the term −Φ(s_t), which does not depend on the action but is large
+and noisy; both runs therefore use the state baseline b(s_t) = −Φ(s_t) + c,
+with Φ(s_t) read from the previous step's ``info["prm"]["promise"]`` (Φ ≡ 0 on
+the sparse env, where b is the batch mean c alone). After training,
 each policy is evaluated (sampling, seeded) on test tasks of the plain env;
 the figure is the success rate.
 
@@ -118,11 +124,17 @@ def _features(info: dict[str, Any], visited: set[str]) -> np.ndarray:
 
 def run_episode(
     env: gym.Env, policy: SoftmaxPolicy, rng: np.random.Generator, seed: int, split: str
-) -> tuple[list[tuple[str, np.ndarray, int]], list[float], bool]:
-    """One episode: per-step (task type, features, chosen index), rewards, won."""
+) -> tuple[list[tuple[str, np.ndarray, int]], list[float], list[float], bool]:
+    """One episode: per-step (task type, features, chosen index), rewards, potentials, won.
+
+    The potential of step t's state is the PRM's promise of step t − 1 as the
+    wrapper reports it in ``info["prm"]`` (0 at the start, and always 0 on the
+    sparse env, which has no PRM).
+    """
     _obs, info = env.reset(seed=seed, options={"split": split})
     ttype = str(info.get("task_type", "any"))
-    record, rewards = [], []
+    record, rewards, phis = [], [], []
+    phi_s = 0.0  # potential of the current state: the PRM's value of the last step (0 at start)
     visited: set[str] = set()
     done = False
     while not done:
@@ -134,8 +146,10 @@ def run_episode(
         _obs, r, term, trunc, info = env.step(action)
         record.append((ttype, phi, k))
         rewards.append(float(r))
+        phis.append(phi_s)
+        phi_s = float(info["prm"]["promise"]) if "prm" in info else 0.0
         done = term or trunc
-    return record, rewards, bool(info.get("won", False))
+    return record, rewards, phis, bool(info.get("won", False))
 
 
 @dataclass
@@ -173,30 +187,38 @@ def train(
     rng = np.random.default_rng(seed)
     policy = SoftmaxPolicy()
     steps = episodes = wins = 0
+    baseline = np.zeros(10_000)
     t0 = time.perf_counter()
     while steps < env_steps:
         eps = []
         for _ in range(batch):
-            rec, rew, won = run_episode(env, policy, rng, int(rng.integers(2**31)), "train")
-            eps.append((rec, rew))
+            rec, rew, pot, won = run_episode(env, policy, rng, int(rng.integers(2**31)), "train")
+            eps.append((rec, rew, pot))
             steps += len(rew)
             episodes += 1
             wins += won
         returns = []
-        for _rec, rew in eps:
+        for _rec, rew, pot in eps:
             g, out = 0.0, []
             for r in reversed(rew):
                 g = r + gamma * g
                 out.append(g)
-            returns.append(out[::-1])
-        base = float(np.mean([g for gs in returns for g in gs]))
+            # b(s_t) = -Phi(s_t) is a state baseline (Phi = 0 on the sparse env)
+            returns.append([gt + p for gt, p in zip(out[::-1], pot)])
+        # baseline: a running mean of the return at each step index (time is part of the
+        # state), updated after use; advantages normalized by their batch std
+        advs = [[g - baseline[t] for t, g in enumerate(gs)] for gs in returns]
+        scale = float(np.std([a for adv in advs for a in adv])) + 1e-8
+        for t in range(max(len(gs) for gs in returns)):
+            at_t = [gs[t] for gs in returns if len(gs) > t]
+            baseline[t] = 0.8 * baseline[t] + 0.2 * float(np.mean(at_t))
         grads: dict[str, np.ndarray] = {}
-        for (rec, _), gs in zip(eps, returns):
-            for (ttype, phi, k), g in zip(rec, gs):
+        for (rec, _, _), adv in zip(eps, advs):
+            for (ttype, phi, k), a in zip(rec, adv):
                 p = policy.probs(phi, ttype)
                 gl = phi[k] - p @ phi
                 grads.setdefault(ttype, np.zeros(N_FEATURES))
-                grads[ttype] += (g - base) * gl
+                grads[ttype] += a / scale * gl
         for ttype, gr in grads.items():
             policy.theta[ttype] = policy.weights(ttype) + lr * gr / batch
     env.close()
@@ -211,7 +233,7 @@ def evaluate(
     rng = np.random.default_rng(seed)
     wins = 0
     for i in range(episodes):
-        _, _, won = run_episode(env, policy, rng, 10_000 + i, "test")
+        *_, won = run_episode(env, policy, rng, 10_000 + i, "test")
         wins += won
     env.close()
     return wins / episodes

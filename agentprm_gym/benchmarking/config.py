@@ -127,6 +127,7 @@ class EnvConfig:
         mc_rollouts: MC rollouts per step for MC labels.
         test_tasks: Test tasks each method is run on.
         max_steps: Step limit for search (None: the registration's).
+        methods: Methods for this env (None: the sweep's).
         name: Short name for files and tables (default: the id without namespace/version).
     """
 
@@ -138,6 +139,7 @@ class EnvConfig:
     mc_rollouts: int = 4
     test_tasks: int = 10
     max_steps: int | None = None
+    methods: tuple[MethodSpec, ...] | None = None
     name: str = ""
 
     @property
@@ -163,6 +165,8 @@ class SweepConfig:
         workers: Local worker processes.
         examples: Example trajectories per env in the report.
         reference: The PRM the efficiency ratio compares against.
+        torch_threads: ``torch.set_num_threads`` for PRM training and scoring
+            in this process (None: torch's default).
         source: The file it came from.
     """
 
@@ -175,6 +179,7 @@ class SweepConfig:
     workers: int = 1
     examples: int = 3
     reference: str = "agentprm"
+    torch_threads: int | None = None
     source: str = ""
 
     @property
@@ -197,9 +202,11 @@ _TOP_KEYS = {
     "workers",
     "examples",
     "reference",
+    "torch_threads",
 }
 _COLLECTION_KEYS = {"train_tasks", "per_task", "mc_rollouts"}
-_ENV_KEYS = {"id", "policy", "kwargs", "name", "test_tasks", "max_steps"} | _COLLECTION_KEYS
+_ENV_KEYS = {"id", "policy", "kwargs", "name", "test_tasks", "max_steps", "methods"}
+_ENV_KEYS |= _COLLECTION_KEYS
 
 
 def _int(v: Any, where: str, lo: int = 0) -> int:
@@ -283,6 +290,9 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         if not isinstance(kw, dict):
             raise SweepConfigError(f"{w}.kwargs: expected a mapping")
         ms = e.get("max_steps")
+        em = e.get("methods")
+        if em is not None and (not isinstance(em, list) or not em):
+            raise SweepConfigError(f"{w}.methods: expected a non-empty list")
         envs.append(
             EnvConfig(
                 id=e["id"],
@@ -297,6 +307,9 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
                 ),
                 test_tasks=_int(e.get("test_tasks", defaults["test_tasks"]), f"{w}.test_tasks", 1),
                 max_steps=None if ms is None else _int(ms, f"{w}.max_steps", 1),
+                methods=None
+                if em is None
+                else tuple(parse_method(m, f"{w}.methods[{j}]") for j, m in enumerate(em)),
                 name=str(e.get("name") or ""),
             )
         )
@@ -328,6 +341,7 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         raise SweepConfigError("train: expected a mapping with 'args'")
     _unknown(train, {"args"}, "train")
     reference = str(data.get("reference", "agentprm"))
+    threads = data.get("torch_threads")
     return SweepConfig(
         name=str(data.get("name") or name),
         envs=tuple(envs),
@@ -338,6 +352,7 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         workers=_int(data.get("workers", 1), "workers", 1),
         examples=_int(data.get("examples", 3), "examples"),
         reference=reference,
+        torch_threads=None if threads is None else _int(threads, "torch_threads", 1),
         source=source,
     )
 

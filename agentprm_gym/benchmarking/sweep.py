@@ -326,6 +326,7 @@ class Sweep:
         data = self.data_path(env, mc=prm.labels == "mc")
         argv = ["train-prm", "--data", str(data), "--labels", str(prm.labels), "--out", str(out)]
         argv += [*self.config.train_args, *prm.train_args]
+        quiet = [] if self.show_progress or "--no-progress" in argv else ["--no-progress"]
         marker = out / _DONE_MARKER
         if marker.exists():
             try:
@@ -335,7 +336,7 @@ class Sweep:
                 pass
         self._say(f"{env.id}: training {prm.name} ({prm.labels} labels)")
         t0 = time.perf_counter()
-        rc = cli_main(argv)
+        rc = cli_main(argv + quiet)
         if rc != 0:
             raise SweepError(f"{env.id}: `agentprm-gym {' '.join(argv)}` failed (exit {rc})")
         marker.write_text(
@@ -349,7 +350,7 @@ class Sweep:
         runs = []
         for env in self.config.envs:
             for seed in self.config.seeds:
-                for m in self.config.methods:
+                for m in env.methods or self.config.methods:
                     if not m.uses_prm:
                         runs.append((env, "-", m, seed))
                         continue
@@ -617,6 +618,10 @@ class Sweep:
         """All stages; returns a summary (output files, rows, wall seconds)."""
         self.out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
+        if self.config.torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(self.config.torch_threads)
         learned = self.config.learned_prms
         for env in self.config.envs:
             if learned:

@@ -70,6 +70,14 @@ def test_bad_fields_are_named(patch, field):
     assert str(e.value).startswith(field)
 
 
+def test_per_env_methods():
+    env = {"id": "X", "policy": "random", "methods": ["greedy", "bon@2"]}
+    c = parse_config(_base(envs=[env]))
+    assert [m.name for m in c.envs[0].methods] == ["greedy", "bon@2"]
+    with pytest.raises(SweepConfigError, match=r"envs\[0\]\.methods\[0\]"):
+        parse_config(_base(envs=[{**env, "methods": ["nope"]}]))
+
+
 def test_custom_learned_prm():
     c = parse_config(_base(prms=[{"name": "td", "labels": "td0", "train_args": ["--epochs", 2]}]))
     assert c.prms[0].train_args == ("--epochs", "2")

@@ -41,6 +41,16 @@ examples: 2
 """
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny PRMs train and score fastest on one thread (no fight for the shared cores)."""
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _sweep(tmp_path, text, name):
     cfg = tmp_path / f"{name}.yaml"
     cfg.write_text(text)

@@ -44,7 +44,8 @@ class MiniWoBEnv(TextAgentEnv):
 
     Observation:
         With ``observation_mode="text"`` (default): ``Task: <utterance>``, then
-        ``Page: <title> (<url>)``, then the visible page in document order: one
+        ``Page: <title> (<url path>)`` (the path on the local server, whose
+        port changes between processes), then the visible page in document order: one
         line per run of plain text and one per interactive element, e.g.
         ``[12] button "Submit"``, ``[7] textbox "Username" value=""``,
         ``[3] checkbox "xyz" unchecked``, ``[4] combobox "" value="Peru"
@@ -67,8 +68,9 @@ class MiniWoBEnv(TextAgentEnv):
         MiniWoB's own page-side reward when the page ends the episode: the raw
         reward ``WOB_RAW_REWARD_GLOBAL`` (in [-1, 1], not scaled by time, so
         that it is deterministic); 0 on other steps. ``info`` holds
-        ``raw_reward``, ``env_reward`` (MiniWoB's time-scaled reward),
-        ``reward_reason`` and ``success`` (raw reward > 0, also ``won``).
+        ``raw_reward``, ``reward_reason`` and ``success`` (raw reward > 0,
+        also ``won``). MiniWoB's time-scaled reward is left out: it depends on
+        wall-clock time, and the env must be deterministic.
 
     Termination:
         When the page ends the episode (MiniWoB's ``WOB_DONE_GLOBAL``) or on
@@ -222,9 +224,8 @@ class MiniWoBEnv(TextAgentEnv):
         done = bool(wob.get("done"))
         return {
             "task": self.task,
-            "url": self._read.url if self._read else "",
+            "url": self._local(self._read.url) if self._read else "",
             "raw_reward": float(wob.get("raw") or 0.0) if done else 0.0,
-            "env_reward": float(wob.get("reward") or 0.0) if done else 0.0,
             "reward_reason": wob.get("reason") if done else None,
             "success": self.won,
         }
@@ -259,8 +260,13 @@ class MiniWoBEnv(TextAgentEnv):
         assert r is not None
         if self.observation_mode == "html":
             return f"Task: {self._utterance}\n{r.html}"
-        head = [f"Task: {self._utterance}", f"Page: {r.title} ({r.url})"]
+        head = [f"Task: {self._utterance}", f"Page: {r.title} ({self._local(r.url)})"]
         return "\n".join(head + r.view.lines)
+
+    def _local(self, url: str) -> str:
+        """``url`` without the local server's origin (its port differs between processes)."""
+        origin = self._server.origin
+        return url[len(origin) :] if url.startswith(origin) else url
 
     def render(self) -> Any:
         """``rgb_array``: a screenshot; ``ansi``/``human``: the observation."""

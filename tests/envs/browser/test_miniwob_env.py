@@ -61,7 +61,7 @@ def env():
 def test_observation_lists_elements_with_ids(env) -> None:
     obs, info = env.reset(seed=3)
     assert obs.startswith("Task: Enter the username")
-    assert "Page: Login User Task (http://127.0.0.1:" in obs
+    assert "Page: Login User Task (/miniwob/miniwob/login-user.html)" in obs
     assert '[1] textbox "Username" value=""' in obs
     assert '[2] textbox "Password" value=""' in obs
     assert '[3] button "Login"' in obs

@@ -1,4 +1,4 @@
-"""Synthetic corridor trajectories for PRM tests (built directly, no env needed)."""
+"""Synthetic corridor trajectories for PRM tests, built directly (no env needed)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentprm_gym.cli import main
+from agentprm_gym.core.trajectory import write_trajectories
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("prmdata")
+    write_trajectories(d / "train.jsonl", corridor_trajectories(range(8), 3, seed=0))
+    write_trajectories(d / "test.jsonl", corridor_trajectories(range(100, 104), 2, seed=1, split="test"))
+    return d
+
+
+def _last_json(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_train_then_eval(data, capsys):
+    out = data / "prm"
+    rc = main(
+        ["train-prm", "--data", str(data / "train.jsonl"), "--labels", "gae", "--backbone", "tiny",
+         "--out", str(out), "--epochs", "1", "--batch-size", "16", "--max-length", "64",
+         "--no-progress", "--device", "cpu", "--json"]
+    )
+    assert rc == 0
+    res = _last_json(capsys.readouterr().out)
+    assert res["out"] == str(out) and res["labels"] == "gae"
+    assert res["episodes"] + res["heldout_episodes"] == 24 and res["steps"] > 0
+    assert res["train_seconds"] > 0 and res["final_loss"] > 0
+    assert "val_ranking_accuracy" in res["heldout"]
+    assert (out / "model.safetensors").is_file() and (out / "train_result.json").is_file()
+    rc = main(["eval-prm", "--prm", str(out), "--data", str(data / "test.jsonl"), "--json"])
+    assert rc == 0
+    ev = _last_json(capsys.readouterr().out)
+    assert 0.0 <= ev["ranking_accuracy"] <= 1.0 and ev["ranked_steps"] > 0
+    assert ev["mse_vs_mc"] is None and ev["episodes"] == 8 and ev["steps"] > 0
+
+
+def test_eval_random_prm(data, capsys):
+    assert main(["eval-prm", "--prm", "random:1", "--data", str(data / "test.jsonl"), "--json"]) == 0
+    assert _last_json(capsys.readouterr().out)["ranked_steps"] > 0
+
+
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (["train-prm", "--data", "/nope.jsonl", "--out", "x"], "no trajectory file"),
+        (["train-prm", "--data", "{train}", "--out", "x", "--labels", "mc", "--backbone", "tiny"], "collect with --mc N"),
+        (["train-prm", "--data", "{train}", "--out", "x", "--epochs", "0"], "--epochs"),
+        (["train-prm", "--data", "{train}", "--out", "x", "--backbone", "/no/model"], "--backbone"),
+        (["train-prm", "--data", "{train}", "--out", "x", "--lam", "2"], "--lam"),
+        (["eval-prm", "--prm", "/no/prm", "--data", "{train}"], "no PRM directory"),
+        (["eval-prm", "--prm", "{train}", "--data", "/nope.jsonl"], "no trajectory file"),
+        (["eval-prm", "--prm", "{bad}", "--data", "{train}"], "missing file"),
+    ],
+)
+def test_bad_input_is_one_line_error(data, capsys, args, msg):
+    bad = data / "badprm"
+    bad.mkdir(exist_ok=True)
+    args = [a.format(train=data / "train.jsonl", bad=bad) for a in args]
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert msg in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
