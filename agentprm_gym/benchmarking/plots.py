@@ -52,7 +52,7 @@ def plot_env(
         p for p in present if p not in (prms or [])
     ]
     cmap = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(8.0, 4.2), dpi=110)
     for i, prm in enumerate(order):
         for fam, (ls, marker, label) in _FAMILY_STYLE.items():
             pts = sorted(
@@ -81,7 +81,7 @@ def plot_env(
     ax.set_title(env)
     ax.set_ylim(-2, 102)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)

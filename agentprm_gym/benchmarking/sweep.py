@@ -415,7 +415,7 @@ class Sweep:
         bon_groups: dict[tuple[str, int], list[tuple[EnvConfig, str, MethodSpec, int]]] = {}
         for r in todo:
             if r[2].family == "bon":
-                key = (r[0].id, r[3])
+                key = (r[0].short, r[3])
                 if key not in bon_groups:
                     bon_groups[key] = []
                     units.append(("bon", key))

@@ -291,7 +291,8 @@ def efficiency_table(ratios: Sequence[EfficiencyRatio], reference: str = "agentp
         caption=f"At each of {reference}'s Best-of-N and beam budgets, the baseline's samples "
         f"needed to reach {reference}'s success (interpolated in log2 samples on the "
         "baseline's running-max curve), divided by the samples {reference} spent. A lower bound "
-        "means the baseline never reached that success within its largest budget.".replace(
+        "means the baseline never reached that success within its largest budget; a ratio "
+        "below 1 means the baseline needed fewer samples than {reference}.".replace(
             "{reference}", reference
         ),
     )

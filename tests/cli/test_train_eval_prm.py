@@ -17,7 +17,9 @@ from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
 def data(tmp_path_factory):
     d = tmp_path_factory.mktemp("prmdata")
     write_trajectories(d / "train.jsonl", corridor_trajectories(range(8), 3, seed=0))
-    write_trajectories(d / "test.jsonl", corridor_trajectories(range(100, 104), 2, seed=1, split="test"))
+    write_trajectories(
+        d / "test.jsonl", corridor_trajectories(range(100, 104), 2, seed=1, split="test")
+    )
     return d
 
 
@@ -28,9 +30,27 @@ def _last_json(out):
 def test_train_then_eval(data, capsys):
     out = data / "prm"
     rc = main(
-        ["train-prm", "--data", str(data / "train.jsonl"), "--labels", "gae", "--backbone", "tiny",
-         "--out", str(out), "--epochs", "1", "--batch-size", "16", "--max-length", "64",
-         "--no-progress", "--device", "cpu", "--json"]
+        [
+            "train-prm",
+            "--data",
+            str(data / "train.jsonl"),
+            "--labels",
+            "gae",
+            "--backbone",
+            "tiny",
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "64",
+            "--no-progress",
+            "--device",
+            "cpu",
+            "--json",
+        ]
     )
     assert rc == 0
     res = _last_json(capsys.readouterr().out)
@@ -47,7 +67,9 @@ def test_train_then_eval(data, capsys):
 
 
 def test_eval_random_prm(data, capsys):
-    assert main(["eval-prm", "--prm", "random:1", "--data", str(data / "test.jsonl"), "--json"]) == 0
+    assert (
+        main(["eval-prm", "--prm", "random:1", "--data", str(data / "test.jsonl"), "--json"]) == 0
+    )
     assert _last_json(capsys.readouterr().out)["ranked_steps"] > 0
 
 
@@ -55,7 +77,20 @@ def test_eval_random_prm(data, capsys):
     "args,msg",
     [
         (["train-prm", "--data", "/nope.jsonl", "--out", "x"], "no trajectory file"),
-        (["train-prm", "--data", "{train}", "--out", "x", "--labels", "mc", "--backbone", "tiny"], "collect with --mc N"),
+        (
+            [
+                "train-prm",
+                "--data",
+                "{train}",
+                "--out",
+                "x",
+                "--labels",
+                "mc",
+                "--backbone",
+                "tiny",
+            ],
+            "collect with --mc N",
+        ),
         (["train-prm", "--data", "{train}", "--out", "x", "--epochs", "0"], "--epochs"),
         (["train-prm", "--data", "{train}", "--out", "x", "--backbone", "/no/model"], "--backbone"),
         (["train-prm", "--data", "{train}", "--out", "x", "--lam", "2"], "--lam"),

@@ -33,10 +33,17 @@ def corridor_trajectories(tasks, per_task, eps=0.5, seed=0, split="train", max_s
             final = steps[-1].reward
             out.append(
                 Trajectory(
-                    env_id="Test/Corridor-v0", task_id=task, split=split, policy=f"noisy:{eps}",
-                    instruction=f"Walk to room {n}.", steps=steps,
-                    final_observation="end", final_reward=final, won=won,
-                    truncated=not won and steps[-1].action != "jump[pit]", seed=k,
+                    env_id="Test/Corridor-v0",
+                    task_id=task,
+                    split=split,
+                    policy=f"noisy:{eps}",
+                    instruction=f"Walk to room {n}.",
+                    steps=steps,
+                    final_observation="end",
+                    final_reward=final,
+                    won=won,
+                    truncated=not won and steps[-1].action != "jump[pit]",
+                    seed=k,
                 )
             )
     return out

@@ -23,7 +23,9 @@ def test_layout_and_turn_limit():
 def test_left_truncation_keeps_action_instruction_and_recent_context():
     old = " ".join(f"old{i}" for i in range(200))
     cur = " ".join(f"cur{i}" for i in range(200))
-    text = format_prm_input("buy a red shirt", ((old, "click[x]"), cur), "click[red]", max_length=64)
+    text = format_prm_input(
+        "buy a red shirt", ((old, "click[x]"), cur), "click[red]", max_length=64
+    )
     assert text.startswith("Instruction: buy a red shirt\n")
     assert text.endswith("Candidate action: click[red]")
     assert "cur199" in text and "cur0 " not in text  # current observation cut on the left

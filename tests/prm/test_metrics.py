@@ -44,7 +44,9 @@ def test_auc_matches_pairwise_definition():
 def _traj(actions, expert, admissible, won, mc=None):
     steps = [Step(f"obs{t}", a, 0.0, None, admissible, expert) for t, a in enumerate(actions)]
     meta = {"mc_soft": mc} if mc is not None else {}
-    return Trajectory("T-v0", 0, "test", "p", "do it", steps, "end", float(won), won, False, 0, meta)
+    return Trajectory(
+        "T-v0", 0, "test", "p", "do it", steps, "end", float(won), won, False, 0, meta
+    )
 
 
 def test_ranking_accuracy_with_ties_and_skips():
@@ -62,7 +64,10 @@ def test_ranking_accuracy_with_ties_and_skips():
     assert acc == pytest.approx((1 + 1 + 0.5) / 3)
     worse = TablePRM({"good": 0.1, "bad": 0.9, "meh": 0.9})
     assert ranking_accuracy(worse, eps)[0] == 0.0
-    assert ranking_accuracy(prm, episode_steps([_traj(["a"], None, ["x", "y"], False)])) == (None, 0)
+    assert ranking_accuracy(prm, episode_steps([_traj(["a"], None, ["x", "y"], False)])) == (
+        None,
+        0,
+    )
 
 
 def test_ranking_accuracy_other_action_is_seeded():

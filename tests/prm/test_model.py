@@ -43,7 +43,9 @@ def test_scores_in_unit_interval_batched_and_cached(prm):
     q2 = prm.score(_items())
     assert prm.stats.cache_hits == hits + 3
     np.testing.assert_array_equal(q1, q2)
-    np.testing.assert_allclose(prm.score_texts([prm.format(i) for i in _items()], batch_size=1), q1, atol=1e-6)
+    np.testing.assert_allclose(
+        prm.score_texts([prm.format(i) for i in _items()], batch_size=1), q1, atol=1e-6
+    )
 
 
 def test_cache_is_bounded(prm):
@@ -108,7 +110,10 @@ def test_missing_and_unexpected_tensors(saved, tmp_path):
     state = load_file(d / "model.safetensors")
     state["extra.weight"] = state.pop("head.weight")
     save_file(state, d / "model.safetensors")
-    with pytest.raises(CheckpointError, match=r"missing tensors \['head.weight'\].*unexpected tensors \['extra.weight'\]"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"missing tensors \['head.weight'\].*unexpected tensors \['extra.weight'\]",
+    ):
         AgentPRM.from_pretrained(d)
 
 

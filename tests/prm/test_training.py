@@ -38,13 +38,19 @@ def test_loss_formulas_hand_worked():
     # ORM mask: only the last step, no pairs
     mask = torch.tensor([False, False, True])
     total, lq, la = T.prm_loss(pred, tgt, mask, torch.tensor([False, False, False]), beta=1.0)
-    assert lq.item() == pytest.approx(0.005) and la.item() == 0.0 and total.item() == pytest.approx(0.005)
+    assert (
+        lq.item() == pytest.approx(0.005)
+        and la.item() == 0.0
+        and total.item() == pytest.approx(0.005)
+    )
 
 
 def test_loss_gradient_does_not_flow_into_targets():
     pred = torch.tensor([0.2, 0.6], requires_grad=True)
     tgt = torch.tensor([0.5, 1.0], requires_grad=True)
-    total, _, _ = T.prm_loss(pred, tgt, torch.tensor([True, True]), torch.tensor([False, True]), 1.0)
+    total, _, _ = T.prm_loss(
+        pred, tgt, torch.tensor([True, True]), torch.tensor([False, True]), 1.0
+    )
     total.backward()
     assert tgt.grad is None and pred.grad is not None
 
@@ -84,7 +90,9 @@ def test_gae_targets_are_recomputed_from_the_current_model(monkeypatch):
         return out
 
     monkeypatch.setattr(T, "_values", spy)
-    T.train_prm(prm, train, config=T.TrainConfig(labels="gae", epochs=2, batch_size=8, progress=False))
+    T.train_prm(
+        prm, train, config=T.TrainConfig(labels="gae", epochs=2, batch_size=8, progress=False)
+    )
     assert len(seen) == 2  # once per epoch (Algorithm 1 iteration)
     assert np.abs(seen[0] - seen[1]).max() > 1e-4  # the update changed the targets' source
     seen.clear()

@@ -24,3 +24,46 @@ def test_bad_specs(tmp_path):
         load_prm("random:x")
     with pytest.raises(ValueError):
         load_prm("oracle:2")
+
+
+@pytest.mark.slow
+def test_saved_agentprm_directory_drives_search_wrapper_and_cli(tmp_path, capsys):
+    """A (untrained, tiny) AgentPRM saved to disk loads by path and plugs into everything."""
+    pytest.importorskip("torch")
+    from agentprm_gym.agents import NoisyExpertPolicy
+    from agentprm_gym.cli import main
+    from agentprm_gym.prm import AgentPRM
+    from agentprm_gym.search import beam_search
+    from agentprm_gym.wrappers import PRMReward
+
+    AgentPRM.create("tiny", seed=0).save_pretrained(tmp_path / "prm")
+    prm = load_prm(str(tmp_path / "prm"))
+    assert isinstance(prm, AgentPRM) and not prm.requires_state
+    env = gym.make("AgentPRM/WebShop-v0")
+    res = beam_search(env, NoisyExpertPolicy(0.5), prm, 2, 2, seed=0, split="test")
+    assert res.ledger.prm_items > 0 and 0.0 <= res.score <= 1.0
+    wrapped = PRMReward(env, prm, mode="progress")
+    _, info = wrapped.reset(seed=0)
+    *_, info = wrapped.step(info["admissible_actions"][0])
+    assert 0.0 <= info["prm"]["promise"] <= 1.0
+    code = main(
+        [
+            "search",
+            "--env",
+            "AgentPRM/WebShop-v0",
+            "--policy",
+            "noisy:0.5",
+            "--prm",
+            str(tmp_path / "prm"),
+            "--method",
+            "bon",
+            "--n",
+            "2",
+            "--episodes",
+            "2",
+            "--json",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    assert '"prm_items": 4' in out

@@ -17,7 +17,6 @@ from agentprm_gym.envs.babyai.dynamics import (
 )
 from agentprm_gym.envs.babyai.expert import BotExpert
 from agentprm_gym.envs.babyai.levels import (
-    SPLIT_SEED_BASE,
     TASKS_PER_LEVEL,
     copy_level,
     make_level_env,
@@ -37,14 +36,6 @@ from agentprm_gym.envs.babyai.verifier import build_subgoals, subgoal_done
 __all__ = ["BabyAIEnv"]
 
 _PRIMITIVE_LIST = tuple(PRIMITIVES)
-_FEEDBACK = {
-    0: "You turn left.",
-    1: "You turn right.",
-    2: "You move forward.",
-    3: "You try to pick up what is in front of you.",
-    4: "You try to drop what you carry.",
-    5: "You toggle what is in front of you.",
-}
 
 
 class BabyAIEnv(TextAgentEnv):
@@ -159,7 +150,7 @@ class BabyAIEnv(TextAgentEnv):
         self._level_truncated = False
         self._subgoals = build_subgoals(mg)
         self._subgoal_flags = [False] * len(self._subgoals)
-        self._expert = BotExpert(copy_level(mg))
+        self._expert = BotExpert(level_id, seed)
         self._observe(obs)
         return self._text("You are in the level.")
 
@@ -188,6 +179,11 @@ class BabyAIEnv(TextAgentEnv):
         if err is not None or plan is None:
             msg = err or "cannot do that"
             return Transition(self._error_observation(msg), 0.0, False, msg)
+        before = (
+            tuple(int(v) for v in self._mg.agent_pos),
+            self._mg.carrying,
+            self._mg.grid.get(*self._mg.front_pos),
+        )
         res = execute(self._mg, plan)
         self._history.extend(plan[: res.primitive_steps])
         self._observe(res.obs)
@@ -195,7 +191,7 @@ class BabyAIEnv(TextAgentEnv):
             self._won = True
         self._level_truncated = res.truncated and not res.terminated
         if cmd.kind == "prim":
-            feedback = _FEEDBACK[int(cmd.arg)]
+            feedback = self._primitive_feedback(int(cmd.arg), *before)
         else:
             verb = {
                 "goto": "go to",
@@ -207,6 +203,30 @@ class BabyAIEnv(TextAgentEnv):
         if self._won:
             feedback += " Mission complete."
         return Transition(self._text(feedback), res.reward, res.terminated)
+
+    def _primitive_feedback(self, action: int, pos: tuple, carried: Any, front: Any) -> str:
+        mg = self._mg
+        if action == 0:
+            return "You turn left."
+        if action == 1:
+            return "You turn right."
+        if action == 2:
+            moved = tuple(int(v) for v in mg.agent_pos) != pos
+            return "You move forward." if moved else "You cannot move forward: the way is blocked."
+        if action == 3:
+            if carried is None and mg.carrying is not None:
+                return f"You pick up the {name_of(mg.carrying)}."
+            return "There is nothing you can pick up in front of you."
+        if action == 4:
+            if carried is not None and mg.carrying is None:
+                return f"You drop the {name_of(carried)}."
+            return "You cannot drop anything here."
+        if front is not None and front.type == "door":
+            state = "open" if front.is_open else ("locked" if front.is_locked else "closed")
+            return f"You toggle the {name_of(front)}; it is {state}."
+        if front is not None and front.type == "box" and mg.grid.get(*mg.front_pos) is not front:
+            return f"You open the {name_of(front)}."
+        return "Nothing happens."
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Take one text action (see the class docstring); level budget ends with truncation."""
@@ -248,18 +268,18 @@ class BabyAIEnv(TextAgentEnv):
             tuple(self._history),
             self._won,
             self._level_truncated,
-            self._expert.initial if self._expert is not None else None,
         )
 
     def _set_payload(self, payload: Any) -> None:
-        mg, level_id, seed, subgoals, flags, history, won, trunc, initial = payload
+        mg, level_id, seed, subgoals, flags, history, won, trunc = payload
         self._mg = copy_level(mg)
         self._level_id, self._instance_seed = level_id, seed
         self._subgoals, self._subgoal_flags = subgoals, list(flags)
         self._history = list(history)
         self._won, self._level_truncated = won, trunc
-        if self._expert is None or self._expert.initial is not initial:
-            self._expert = BotExpert(initial)
+        ex = self._expert
+        if ex is None or (ex.level_id, ex.seed) != (level_id, seed):
+            self._expert = BotExpert(level_id, seed)
         self._image = self._mg.gen_obs()["image"]
         self._visible = visible_objects(self._mg, self._image)
 

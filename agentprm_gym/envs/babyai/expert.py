@@ -3,9 +3,10 @@
 Minigrid's :class:`~minigrid.utils.baby_ai_bot.BabyAIBot` must see every
 state of the episode (it maps what it has seen and keeps a plan stack). The
 env's own stepping never runs the bot, so the env stays as fast as bare
-minigrid; instead the expert keeps a *shadow* copy of the level taken at
-reset and, when asked for an action, replays on it the primitive actions the
-env has taken since it last looked (``bot.replan(action_taken)`` after each),
+minigrid; instead the expert keeps a *shadow* copy of the level as it was at
+reset (regenerated from the level id and seed) and, when asked for an action,
+replays on it the primitive actions the env has taken since it last looked
+(``bot.replan(action_taken)`` after each),
 then returns the bot's suggestion. After a snapshot restore that is not a
 continuation of what the shadow has seen, the shadow is rebuilt from the
 reset copy and the whole primitive history is replayed.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agentprm_gym.envs.babyai.levels import copy_level
+from agentprm_gym.envs.babyai.levels import copy_level, make_level_env, reset_level
 
 __all__ = ["BotExpert", "FALLBACK_ACTION"]
 
@@ -38,16 +39,29 @@ class BotExpert:
     """Minigrid's BabyAI bot kept in step with an episode's primitive actions.
 
     Args:
-        initial: A copy of the minigrid level right after reset; never mutated
-            (snapshots share it).
+        level_id: The minigrid level id of the episode.
+        seed: Its instance seed. The level right after reset is regenerated
+            from these (deterministically) the first time the expert is asked,
+            so an episode the expert never sees costs nothing.
     """
 
-    def __init__(self, initial: Any) -> None:
-        self.initial = initial
+    def __init__(self, level_id: str, seed: int) -> None:
+        self.level_id = level_id
+        self.seed = int(seed)
+        self._initial: Any = None
         self._shadow: Any = None
         self._bot: Any = None
         self._fed: list[int] = []
         self._suggestion: int | None = None
+
+    @property
+    def initial(self) -> Any:
+        """The level as it was right after reset (built on first use, never mutated)."""
+        if self._initial is None:
+            env = make_level_env(self.level_id)
+            reset_level(env, self.seed)
+            self._initial = env
+        return self._initial
 
     def _restart(self, start: Any, fed: list[int]) -> None:
         from minigrid.utils.baby_ai_bot import BabyAIBot
@@ -117,8 +131,9 @@ class BotExpert:
         return None
 
     def copy(self) -> BotExpert:
-        """An independent copy (shares the reset copy, which is never mutated)."""
-        other = BotExpert(self.initial)
+        """An independent copy (shares the reset level, which is never mutated)."""
+        other = BotExpert(self.level_id, self.seed)
+        other._initial = self._initial
         if self._bot is not None:
             other._shadow, other._bot = copy.deepcopy((self._shadow, self._bot))
         other._fed = list(self._fed)

@@ -96,13 +96,24 @@ def reset_level(mg_env: Any, seed: int) -> dict[str, Any]:
     return obs
 
 
-_SHARED_ATTRS = ("observation_space", "action_space", "spec", "metadata", "actions", "window")
+#: Attributes shared by reference between copies. ``np_random`` is only drawn
+#: from while a level is generated (reset reseeds it), never by ``step``.
+_SHARED_ATTRS = (
+    "observation_space",
+    "action_space",
+    "spec",
+    "metadata",
+    "actions",
+    "window",
+    "_np_random",
+)
 
 
 def copy_level(mg_env: Any) -> Any:
-    """Deep copy of a minigrid env's state (grid, agent, carried object, instruction, RNG).
+    """Deep copy of a minigrid env's state (grid, agent, carried object, instruction).
 
-    Spaces, the spec and other immutable attributes are shared, not copied.
+    Spaces, the spec, the generation RNG and the wall objects (never mutated)
+    are shared, not copied; doors, keys, balls and boxes are copied.
     """
     import copy
 
@@ -111,4 +122,7 @@ def copy_level(mg_env: Any) -> Any:
         val = mg_env.__dict__.get(attr)
         if val is not None:
             memo[id(val)] = val
+    for obj in mg_env.grid.grid:
+        if obj is not None and obj.type == "wall":
+            memo[id(obj)] = obj
     return copy.deepcopy(mg_env, memo)

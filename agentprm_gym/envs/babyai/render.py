@@ -34,7 +34,6 @@ NAMED_TYPES = ("door", "key", "ball", "box")
 
 # minigrid's OBJECT_TO_IDX codes
 _WALL = 2
-_NAMED_CODES = frozenset({4, 5, 6, 7})
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def visible_objects(mg_env: Any, image: np.ndarray) -> list[VisibleObject]:
     rx, ry = -dy, dx
     types = image[:, :, 0]
     out = []
-    for i, j in zip(*np.nonzero(np.isin(types, (4, 5, 6, 7))), strict=True):
+    for i, j in zip(*np.nonzero((types >= 4) & (types <= 7)), strict=True):  # door..box
         fwd = size - 1 - int(j)
         right = int(i) - mid
         if fwd == 0 and right == 0:
@@ -145,7 +144,9 @@ def describe(mission: str, mg_env: Any, image: np.ndarray, visible: list[Visible
         for v in visible:
             state = _door_state(v.obj) if v.obj.type == "door" else ""
             where = relative_phrase(v.forward, v.right)
-            lines.append(f"There is a {state}{v.name} {where}.")
+            what = f"{state}{v.name}"
+            article = "an" if what[0] in "aeiou" else "a"
+            lines.append(f"There is {article} {what} {where}.")
     else:
         lines.append("You see no objects.")
     size = image.shape[0]
@@ -162,9 +163,9 @@ def describe(mission: str, mg_env: Any, image: np.ndarray, visible: list[Visible
         walls.append(f"There is a wall {steps_phrase(right)} to your right.")
     lines.extend(walls)
     carrying = mg_env.carrying
-    lines.append(
-        f"You are carrying a {name_of(carrying)}."
-        if carrying is not None
-        else "You are not carrying anything."
-    )
+    if carrying is not None:
+        what = name_of(carrying)
+        lines.append(f"You are carrying {'an' if what[0] in 'aeiou' else 'a'} {what}.")
+    else:
+        lines.append("You are not carrying anything.")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ Every listed command is valid.
 from __future__ import annotations
 
 import itertools
+
 from agentprm_gym.envs.textcraft.crafting_tree import CraftingTree, Recipe, display_name
 
 __all__ = ["admissible_commands", "recipe_gets"]

@@ -17,9 +17,9 @@ Built from :func:`~.recipes.load_raw_recipes` with TextCraft's rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 from agentprm_gym.envs.textcraft.recipes import Ingredient, RawRecipe, load_raw_recipes
 
@@ -151,9 +151,7 @@ class CraftingTree:
         self._depth[name] = 0  # guards against (already removed) cycles
         recipes = self.recipes_for(name)
         if recipes:
-            self._depth[name] = min(
-                max(self.depth(i.name) + 1 for i in r.inputs) for r in recipes
-            )
+            self._depth[name] = min(max(self.depth(i.name) + 1 for i in r.inputs) for r in recipes)
         return self._depth[name]
 
     def matches(self, required: Ingredient, given: str) -> bool:

@@ -9,7 +9,14 @@ from agentprm_gym.envs.textcraft.admissible import admissible_commands, recipe_g
 from agentprm_gym.envs.textcraft.crafting_tree import CraftingTree, default_tree
 from agentprm_gym.envs.textcraft.dynamics import apply_command
 from agentprm_gym.envs.textcraft.expert import ExpertPlanner
-from agentprm_gym.envs.textcraft.tasks import SPLITS, VARIANTS, Task, make_task, split_goals
+from agentprm_gym.envs.textcraft.tasks import (
+    SPLITS,
+    VARIANTS,
+    Task,
+    make_task,
+    split_goals,
+    task_text,
+)
 from agentprm_gym.envs.textcraft.verifier import crafted_goal
 
 __all__ = ["TextCraftEnv"]
@@ -46,8 +53,9 @@ class TextCraftEnv(TextAgentEnv):
         command crafts once), ``inventory``. Case and extra spaces are
         ignored. ``info["admissible_actions"]`` lists ``inventory``, gets of
         the base items of the listed recipes (goal's and distractors') and the
-        crafts of listed recipes possible with the inventory now. Failed commands change nothing and set
-        ``info["action_error"]`` to the response.
+        crafts of listed recipes possible with the inventory now. Failed
+        commands change nothing and set ``info["action_error"]`` to the
+        response.
 
     Rewards:
         1.0 on the step that crafts the goal item, else 0.0.
@@ -82,8 +90,6 @@ class TextCraftEnv(TextAgentEnv):
         return len(split_goals(split)) * VARIANTS
 
     def _begin_task(self, split: str, task_id: int) -> str:
-        from agentprm_gym.envs.textcraft.tasks import task_text
-
         self._task = make_task(split, task_id, self.tree)
         self._gets = recipe_gets(self.tree, self._task.recipes)
         self._inventory = {}

@@ -1,7 +1,7 @@
 """A planner over the crafting tree: the TextCraft expert.
 
 From any inventory it plans the commands that craft the goal: for each item
-still missing it either ``get``\\ s it (a base item, exactly the missing
+still missing it either gets it with ``get`` (a base item, exactly the missing
 amount) or picks its cheapest feasible recipe (fewest commands from nothing,
 ties by recipe order), picks a concrete item for each tag ingredient (one
 already held in the needed amount if any, else the cheapest), secures every

@@ -1,0 +1,143 @@
+"""Tests of AgentPRM/BabyAI-v0: contract, determinism, expert, snapshots, invalid actions."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import agentprm_gym  # noqa: F401
+from agentprm_gym.envs.babyai.env import BabyAIEnv
+from agentprm_gym.envs.babyai.levels import DEFAULT_LEVELS, normalize_levels, task_spec
+
+
+def _expert_episode(env, task_id, split="test", limit=64):
+    obs, info = env.reset(options={"task_id": task_id, "split": split})
+    fractions = [info["subgoal_fraction"]]
+    for _ in range(limit):
+        obs, r, term, trunc, info = env.step(env.expert_action())
+        fractions.append(info["subgoal_fraction"])
+        assert info["action_error"] is None
+        if term or trunc:
+            break
+    return info["won"], r, fractions
+
+
+def test_check_env_and_registration():
+    env = gym.make("AgentPRM/BabyAI-v0")
+    assert env.spec.max_episode_steps == 64
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+def test_levels_and_splits_do_not_overlap():
+    assert normalize_levels("GoToLocal") == ("BabyAI-GoToLocal-v0",)
+    assert normalize_levels(None) == DEFAULT_LEVELS
+    with pytest.raises(ValueError):
+        normalize_levels("NoSuchLevel")
+    env = BabyAIEnv()
+    last_train = task_spec(DEFAULT_LEVELS, "train", env.num_tasks("train") - 1)[1]
+    first_test = task_spec(DEFAULT_LEVELS, "test", 0)[1]
+    assert last_train < first_test
+
+
+def test_same_task_same_episode_across_envs():
+    def run(env):
+        rng = np.random.default_rng(3)
+        obs, info = env.reset(seed=5)
+        rec = [obs]
+        for _ in range(15):
+            acts = info["admissible_actions"]
+            obs, r, term, trunc, info = env.step(acts[int(rng.integers(len(acts)))])
+            rec.append((obs, r, term, trunc, info["subgoal_fraction"], info["primitive_steps"]))
+            if term or trunc:
+                break
+        return rec
+
+    assert run(BabyAIEnv()) == run(BabyAIEnv())
+
+
+@pytest.mark.parametrize("task_id", range(20))
+def test_expert_solves_test_tasks(task_id):
+    won, reward, fractions = _expert_episode(BabyAIEnv(split="test"), task_id)
+    assert won and reward > 0
+    assert fractions[-1] == 1.0
+    assert fractions == sorted(fractions)  # latched subgoals only grow
+
+
+@pytest.mark.slow
+def test_expert_success_on_200_test_tasks():
+    env = BabyAIEnv(split="test")
+    wins = [_expert_episode(env, t)[0] for t in range(200)]
+    assert np.mean(wins) >= 0.98
+
+
+def test_expert_steps_left_counts_down():
+    env = BabyAIEnv(split="test")
+    env.reset(options={"task_id": 4})
+    left = env.expert_steps_left()
+    assert isinstance(left, int) and left > 0
+    for k in range(left):
+        assert env.expert_steps_left() == left - k
+        env.step(env.expert_action())
+    assert env.won and env.expert_steps_left() == 0
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["fly away", "go to purple ball 9", "pick up", "", "go through grey wall 1", "toggle and"],
+)
+def test_invalid_actions_leave_state_unchanged(action):
+    env = BabyAIEnv(split="test")
+    obs, info = env.reset(options={"task_id": 1})
+    before = env.get_state()
+    if action == "pick up":  # a valid primitive: minigrid counts it even when useless
+        _, _, _, _, info2 = env.step(action)
+        assert info2["action_error"] is None and info2["primitive_steps"] == 1
+        return
+    obs2, r, term, trunc, info2 = env.step(action)
+    assert info2["action_error"] and r == 0.0 and not term and not trunc
+    assert "Invalid action" in obs2
+    after = env.get_state()
+    assert after.payload[5] == before.payload[5]  # no primitive actions taken
+    assert info2["primitive_steps"] == info["primitive_steps"]
+    assert info2["admissible_actions"] == info["admissible_actions"]
+
+
+def test_snapshot_round_trip_with_expert():
+    env = BabyAIEnv(split="test")
+    env.reset(options={"task_id": 5})
+    env.step(env.expert_action())
+    snap = env.get_state()
+
+    def play():
+        out = []
+        for _ in range(30):
+            a = env.expert_action()
+            obs, r, term, trunc, info = env.step(a)
+            out.append((a, obs, r, term, info["subgoal_fraction"]))
+            if term or trunc:
+                break
+        return out
+
+    first = play()
+    env.set_state(snap)
+    second = play()
+    assert first == second and first[-1][3]
+
+
+def test_high_level_action_runs_several_primitive_steps():
+    env = BabyAIEnv(level="PickupLoc", split="test")
+    for task_id in range(20):
+        _, info = env.reset(options={"task_id": task_id})
+        picks = [a for a in info["admissible_actions"] if a.startswith("pick up ")]
+        if not picks:
+            continue
+        obs, r, term, trunc, info2 = env.step(picks[0])
+        assert info2["action_error"] is None
+        assert info2["carrying"] == picks[0][len("pick up ") :]
+        assert "primitive steps" in obs
+        if info2["primitive_steps"] >= 2:
+            return
+    pytest.fail("no task needed a multi-step pick up")
