@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup chromium demo test test-all bench lint clean
+.PHONY: setup chromium chromedriver demo test test-all bench lint clean
 
 setup: $(STAMP) chromium
 
@@ -42,7 +42,13 @@ test: setup lint
 test-all: setup lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
-bench: setup
+# The browser benchmark compares against the miniwob package's Selenium env,
+# which needs chromedriver (Debian's chromium-driver).
+chromedriver:
+	@command -v chromedriver >/dev/null 2>&1 || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium-driver) >/dev/null
+
+bench: setup chromedriver
 	$(VENV)/bin/agentprm-gym bench throughput --all
 	$(VENV)/bin/agentprm-gym bench sweep --config benchmarks/configs/quick.yaml
 

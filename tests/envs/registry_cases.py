@@ -22,6 +22,10 @@ HAVE_CHROMIUM = bool(
 )
 
 
+#: Browser ids whose registry tests run in the fast set.
+FAST_BROWSER_IDS = ("AgentPRM/Browser-v0", "AgentPRM/MiniWoB-click-button-v0")
+
+
 def env_params() -> list[Any]:
     """One pytest param per registered id (browser ids marked and skipped without Chromium)."""
     out = []
@@ -29,6 +33,10 @@ def env_params() -> list[Any]:
         marks = []
         if row.needs_browser:
             marks += [pytest.mark.browser]
+            # A real browser makes each registry test take seconds: the fast set
+            # covers the shop site and one MiniWoB task, `make test-all` every id.
+            if row.id not in FAST_BROWSER_IDS:
+                marks.append(pytest.mark.slow)
             if not HAVE_CHROMIUM:
                 marks.append(pytest.mark.skip(reason="Chromium not installed"))
         out.append(pytest.param(row.id, marks=marks, id=row.id.split("/")[-1]))

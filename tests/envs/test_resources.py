@@ -20,7 +20,7 @@ psutil = pytest.importorskip("psutil")
 sys.path.insert(0, str(Path(__file__).parent))
 from registry_cases import env_params  # noqa: E402
 
-TEXT_IDS = [p for p in env_params() if not p.marks]
+TEXT_IDS = [p for p in env_params() if not any(m.name == "browser" for m in p.marks)]
 RSS_BOUND = 32 * 2**20
 
 

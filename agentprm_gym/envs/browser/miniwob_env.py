@@ -158,8 +158,11 @@ class MiniWoBEnv(TextAgentEnv):
 
     def _start_page(self, arg: dict[str, Any]) -> dict[str, Any]:
         self._driver.ensure()
-        if self._driver.page.url != self.task_url:
-            self._driver.goto(self.task_url)
+        # Always load the task page afresh: some tasks (jQuery UI widgets, the
+        # search engine's pagination) leave DOM state behind that a restarted
+        # episode on the same document would inherit, so the same seed would
+        # not give the same page.
+        self._driver.goto(self.task_url)
         return self._driver.evaluate(PAGE_SCRIPT, arg)
 
     def _apply(self, action: str) -> Transition:
