@@ -1,7 +1,5 @@
 import json
 
-import pytest
-
 from agentprm_gym.benchmarking.throughput import RESULT_KEYS, measure_throughput
 from agentprm_gym.cli import main
 
@@ -50,15 +48,6 @@ def test_bench_first_make_in_subprocess():
 
     t = measure_make_first("AgentPRM/WebShop-v0", {"num_products": 300})
     assert 0 < t < 60
-
-
-def test_bench_sweep_missing_module(capsys):
-    import importlib.util
-
-    if importlib.util.find_spec("agentprm_gym.benchmarking.sweep") is not None:
-        pytest.skip("the sweep module exists in this build")
-    assert main(["bench", "sweep", "--config", "nothing.yaml"]) == 2
-    assert "bench sweep is not available in this build" in capsys.readouterr().err
 
 
 def test_bench_unknown_env(capsys):
