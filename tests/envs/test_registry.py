@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from registry_cases import env_params, rollout_hash, rollout_record  # noqa: E402
 
 IDS = env_params()
+BROWSER_IDS = {row.id for row in ENV_TABLE if row.needs_browser}
 
 
 def test_table_ids_are_registered():
@@ -218,12 +219,14 @@ def _random_action(rng: np.random.Generator, admissible: list[str]) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", IDS)
 def test_fuzz_bulk_10000_actions(env_id):
-    """10,000 random/adversarial/near-valid actions per id: no exception, obs in space."""
+    """10,000 random/adversarial/near-valid actions per text id (2,000 per browser id,
+    where a step drives Chromium): no exception, obs in space."""
+    n = 2_000 if gym.spec(env_id).id in BROWSER_IDS else 10_000
     env = gym.make(env_id)
     rng = np.random.default_rng(12345)
     obs, info = env.reset(seed=0)
     errors = 0
-    for i in range(10_000):
+    for i in range(n):
         a = _random_action(rng, info["admissible_actions"])
         obs, r, term, trunc, info = env.step(a)
         assert env.observation_space.contains(obs)
@@ -231,4 +234,4 @@ def test_fuzz_bulk_10000_actions(env_id):
         if term or trunc:
             obs, info = env.reset(seed=i)
     env.close()
-    assert errors > 1000
+    assert errors > n // 10
