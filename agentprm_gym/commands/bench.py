@@ -74,6 +74,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--config", required=True, help="sweep config file (YAML)")
     s.add_argument("--out", default=None, help="output directory (default: from the config)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes (default: the config's `workers`, else 1)",
+    )
+    s.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run shards as Ray tasks: no ADDRESS or 'local' starts a local Ray instance, "
+        "'auto' joins the cluster of `ray start --head`, or give ray://HOST:PORT",
+    )
+    s.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_json_flag(s)
     s.set_defaults(_bench=_run_sweep)
 

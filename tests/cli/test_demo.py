@@ -1,0 +1,29 @@
+import csv
+
+from agentprm_gym.benchmarking.config import parse_config
+from agentprm_gym.commands.demo import DEMO_CONFIG, _table
+
+
+def test_embedded_config_is_valid():
+    cfg = parse_config(dict(DEMO_CONFIG), name="demo")
+    assert [e.id for e in cfg.envs] == ["AgentPRM/WebShop-v0"]
+    assert {p.name for p in cfg.learned_prms} == {"agentprm", "pvm"}
+
+
+def test_table_from_results_csv(tmp_path):
+    path = tmp_path / "results.csv"
+    rows = [
+        {"prm": "-", "method": "greedy", "success": "0.3", "samples": "11"},
+        {"prm": "agentprm", "method": "bon@4", "success": "0.5", "samples": "44"},
+        {"prm": "pvm", "method": "bon@4", "success": "0.25", "samples": "44"},
+    ]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    text, success = _table(path)
+    assert success == {"-/greedy": 0.3, "agentprm/bon@4": 0.5, "pvm/bon@4": 0.25}
+    lines = text.splitlines()
+    assert lines[2].startswith("policy") and "30.0%" in lines[2]
+    assert "50.0%" in lines[3] and "25.0%" in lines[4]
+    assert lines[-1].startswith("samples/ep")
