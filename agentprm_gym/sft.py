@@ -164,22 +164,9 @@ def sft_examples(
 
 
 def _gguf_path(model: str) -> tuple[Path, str | None]:
-    if model.lower() == "smollm2":
-        from agentprm_gym.agents.hf_policy import smollm2_gguf
+    from agentprm_gym.agents.hf_policy import resolve_model
 
-        f = smollm2_gguf()
-        return f.parent, f.name
-    p = Path(model).expanduser()
-    if p.is_file() and p.suffix == ".gguf":
-        return p.parent, p.name
-    if not p.is_dir():
-        raise FileNotFoundError(f"no model directory or .gguf file at {str(p)!r}")
-    if (p / "config.json").exists():
-        return p, None
-    ggufs = sorted(p.glob("*.gguf"))
-    if ggufs:
-        return p, ggufs[0].name
-    raise FileNotFoundError(f"{str(p)!r} holds neither a transformers model nor a .gguf file")
+    return resolve_model(model)
 
 
 def load_causal_lm(model: str) -> tuple[Any, Any]:

@@ -25,7 +25,7 @@ from typing import Any
 from agentprm_gym.agents.action_extraction import DEFAULT_FUZZY_CUTOFF
 from agentprm_gym.agents.prompting import LMPolicy, PromptConfig, render_prompt
 
-__all__ = ["HFPolicy", "smollm2_gguf"]
+__all__ = ["HFPolicy", "resolve_model", "smollm2_gguf"]
 
 
 def smollm2_gguf() -> Path:
@@ -45,7 +45,7 @@ def smollm2_gguf() -> Path:
     return files[0]
 
 
-def _resolve(model: str | os.PathLike[str]) -> tuple[Path, str | None]:
+def resolve_model(model: str | os.PathLike[str]) -> tuple[Path, str | None]:
     """(directory, gguf file name or None) for a model spec."""
     if str(model).lower() == "smollm2":
         f = smollm2_gguf()
@@ -99,7 +99,7 @@ class HFPolicy(LMPolicy):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        folder, gguf = _resolve(model)
+        folder, gguf = resolve_model(model)
         kw: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
         self.tokenizer = AutoTokenizer.from_pretrained(folder, **kw)
         self.model = AutoModelForCausalLM.from_pretrained(
