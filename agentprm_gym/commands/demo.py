@@ -59,6 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _table(csv_path: Path) -> tuple[str, dict[str, Any]]:
     rows = list(csv.DictReader(csv_path.open()))
     by: dict[tuple[str, str], float] = {}
+    samples: dict[str, list[float]] = defaultdict(list)
     methods: list[str] = []
     prms: list[str] = []
     for r in rows:
@@ -68,9 +69,7 @@ def _table(csv_path: Path) -> tuple[str, dict[str, Any]]:
         if p not in prms:
             prms.append(p)
         by[(p, m)] = float(r["success"])
-    samples: dict[str, list[float]] = defaultdict(list)
-    for r in rows:
-        samples[r["method"]].append(float(r["samples"]))
+        samples[m].append(float(r["samples"]))
     head = f"{'PRM':10s}" + "".join(f"{m:>10s}" for m in methods)
     lines = [head, "-" * len(head)]
     for p in prms:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from typing import Any
 
 import gymnasium as gym
@@ -15,11 +13,18 @@ import pytest
 import agentprm_gym  # noqa: F401  (registers ids)
 from agentprm_gym.registration import ENV_TABLE
 
-HAVE_CHROMIUM = bool(
-    os.environ.get("AGENTPRM_CHROMIUM")
-    or shutil.which("chromium")
-    or os.path.exists("/usr/bin/chromium")
-)
+
+def _have_chromium() -> bool:
+    from agentprm_gym.envs.browser.launcher import BrowserUnavailableError, chromium_path
+
+    try:
+        chromium_path()
+    except BrowserUnavailableError:
+        return False
+    return True
+
+
+HAVE_CHROMIUM = _have_chromium()
 
 
 #: Browser ids whose registry tests run in the fast set.
