@@ -118,10 +118,11 @@ def mc_rollout_outcomes(
                 f"before step {t} differs from the recorded one; was the file collected with "
                 "other env settings?"
             )
-        obs, reward, terminated, _, info = base.step(step.action)
+        obs, reward, terminated, truncated, info = base.step(step.action)
         cost.env_steps += 1
         remaining = None if limit is None else limit - (t + 1)
-        if terminated or (remaining is not None and remaining <= 0):
+        # an env's own budget (e.g. a BabyAI level's max_steps) truncates like the step limit
+        if terminated or truncated or (remaining is not None and remaining <= 0):
             outcomes[t, :] = float(reward)
             continue
         snap = base.get_state()
@@ -134,11 +135,11 @@ def mc_rollout_outcomes(
             while remaining is None or taken < remaining:
                 action = policy.propose(o, inf, 1)[0]
                 cost.policy_samples += 1
-                o, r, term, _, inf = base.step(action)
+                o, r, term, trunc, inf = base.step(action)
                 cost.env_steps += 1
                 taken += 1
                 final = float(r)
-                if term:
+                if term or trunc:
                     break
             outcomes[t, n] = final
         base.set_state(snap)

@@ -169,3 +169,48 @@ def test_batch_labelling_in_worker_processes_matches_in_process():
         env, NoisyExpertPolicy(0.5), t0, 4, derive_seed(3, t0.task_id, t0.seed)
     )
     assert one[0].soft == soft.tolist() and one[0].cost == cost
+
+
+class _BudgetCorridor:
+    """A corridor that truncates itself after ``budget`` steps (like a BabyAI level's
+    own ``max_steps``): no TimeLimit wrapper, and no admissible actions once over."""
+
+    @staticmethod
+    def make(budget):
+        from helpers.chain_env import CorridorEnv
+
+        class Env(CorridorEnv):
+            def _begin_task(self, split, task_id):
+                self.used = 0
+                return super()._begin_task(split, task_id)
+
+            def step(self, action):
+                obs, r, term, trunc, info = super().step(action)
+                self.used += 1
+                if self.used >= budget and not term:
+                    trunc = True
+                    self._done = True
+                    info["admissible_actions"] = []
+                return obs, r, term, trunc, info
+
+            def _get_payload(self):
+                return (super()._get_payload(), self.used)
+
+            def _set_payload(self, payload):
+                inner, self.used = payload
+                super()._set_payload(inner)
+
+        return Env(trap=False)
+
+
+def test_env_own_truncation_ends_rollouts_instead_of_asking_the_policy():
+    # Task 3 needs 5 moves; the env itself stops after 6 steps.
+    env = _BudgetCorridor.make(6)
+    traj = _traj(env, ["wait"] * 6)
+    assert traj.truncated and len(traj.steps) == 6
+    soft, hard, cost = mc_label_trajectory(env, ExpertPolicy(), traj, 2)
+    # after step t, 6 - (t + 1) steps remain: 5 moves fit only after step 0
+    np.testing.assert_array_equal(soft, [1, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(hard, soft)
+    # the step that hit the budget is labelled by its own outcome, with no rollouts
+    assert cost.policy_samples == 2 * (5 + 4 + 3 + 2 + 1)
