@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -59,13 +60,50 @@ def test_a_dying_worker_raises_instead_of_hanging():
 def test_nothing_imports_ray_unless_asked():
     code = (
         "import sys, agentprm_gym.parallel as p, agentprm_gym.collection, "
-        "agentprm_gym.prm.mc, agentprm_gym.commands.collect;"
+        "agentprm_gym.prm.mc, agentprm_gym.commands.collect, agentprm_gym.commands.search;"
         "ex = p.make_executor(2); ex.close();"
         "print('ray' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+#: Runs collect, search and a sweep on 2 local worker processes, then says whether Ray
+#: was imported (argv[1]: the tests directory, argv[2]: a scratch directory).
+_LOCAL_RUNS = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from helpers.chain_env import CORRIDOR_ID, registered_corridor
+from agentprm_gym.cli import main
+tmp = Path(sys.argv[2])
+(tmp / "s.yaml").write_text(sys.argv[3])
+with registered_corridor():
+    common = ["--env", CORRIDOR_ID, "--policy", "noisy:0.5", "--workers", "2"]
+    assert main(["collect", *common, "--tasks", "2", "--per-task", "2", "--mc", "2",
+                 "--out", str(tmp / "c.jsonl"), "--no-progress"]) == 0
+    assert main(["search", *common, "--episodes", "4", "--method", "bon", "--n", "2"]) == 0
+    assert main(["bench", "sweep", "--config", str(tmp / "s.yaml"), "--out", str(tmp / "sw"),
+                 "--workers", "2", "--no-progress"]) == 0
+print("RAY-IMPORTED", "ray" in sys.modules)
+"""
+
+
+def test_local_collect_search_and_sweep_do_not_import_ray(tmp_path):
+    from helpers.chain_env import CORRIDOR_ID
+
+    cfg = SWEEP.format(env=CORRIDOR_ID, tasks=2, methods="[greedy, bon@2]", prms="[random]")
+    tests_dir = str(Path(__file__).resolve().parent)
+    out = subprocess.run(
+        [sys.executable, "-c", _LOCAL_RUNS, tests_dir, str(tmp_path), cfg],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "RAY-IMPORTED False"
+    assert (tmp_path / "sw" / "results.csv").exists()
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +163,93 @@ def test_ray_collect_and_mc_labels_equal_local_ones(tmp_path, local_ray):
 
 def _lines(path):
     return set(Path(path).read_text().splitlines())
+
+
+def _last_json(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def _untimed(summary):
+    """A search summary without what depends on where and how fast it ran."""
+    d = {k: v for k, v in summary.items() if k not in ("wall_seconds", "executor")}
+    d["ledger"] = {k: v for k, v in d["ledger"].items() if k != "wall_seconds"}
+    return d
+
+
+@pytest.mark.slow
+def test_ray_search_over_many_episodes_equals_local_search(tmp_path, local_ray, capsys):
+    """`search --ray` gives the local summary and the same --out file, line for line."""
+    from helpers.chain_env import CORRIDOR_ID, registered_corridor
+
+    from agentprm_gym.cli import main
+
+    base = ["search", "--env", CORRIDOR_ID, "--policy", "noisy:0.6", "--episodes", "8"]
+    base += ["--seed", "4", "--json"]
+    methods = {
+        "greedy": ["--method", "greedy"],
+        "bon": ["--method", "bon", "--prm", "random:3", "--n", "3"],
+        "beam": ["--method", "beam", "--prm", "oracle", "--n", "2", "--expand", "2"],
+    }
+    with registered_corridor():
+        for name, method in methods.items():
+            got = {}
+            for where, extra in (("local", []), ("ray", ["--ray", "auto"])):
+                out = tmp_path / f"{name}-{where}.jsonl"
+                assert main([*base, *method, "--out", str(out), *extra]) == 0
+                got[where] = _last_json(capsys)
+            assert got["local"]["executor"] == "inline"
+            assert got["ray"]["executor"] == "ray:auto"
+            assert got["ray"]["episodes"] == 8
+            assert _untimed(got["ray"]) == _untimed(got["local"]), name
+            local_lines = (tmp_path / f"{name}-local.jsonl").read_text().splitlines()
+            ray_lines = (tmp_path / f"{name}-ray.jsonl").read_text().splitlines()
+            assert len(local_lines) == 8 and ray_lines == local_lines, name
+
+
+#: A sweep config template: fixed PRMs only, so nothing is trained.
+SWEEP = """
+name: ray-equivalence
+envs:
+  - id: {env}
+    policy: noisy:0.6
+    test_tasks: {tasks}
+prms: {prms}
+methods: {methods}
+seeds: [0, 1]
+examples: 1
+"""
+
+
+@pytest.mark.slow
+def test_ray_sweep_rows_equal_local_rows(tmp_path, local_ray):
+    """`bench sweep --ray` writes the local results.csv rows (timing and machine aside)."""
+    from helpers.chain_env import CORRIDOR_ID, registered_corridor
+
+    from agentprm_gym.benchmarking.results import read_rows, row_key
+    from agentprm_gym.cli import main
+
+    cfg = tmp_path / "sweep.yaml"
+    methods = "[greedy, bon@2, beam@2x2]"
+    cfg.write_text(SWEEP.format(env=CORRIDOR_ID, tasks=6, methods=methods, prms="[oracle, random]"))
+    rows = {}
+    with registered_corridor():
+        for where, extra in (("local", []), ("ray", ["--ray", "auto"])):
+            out = tmp_path / where
+            argv = ["bench", "sweep", "--config", str(cfg), "--out", str(out), "--no-progress"]
+            assert main([*argv, *extra]) == 0
+            rows[where] = {
+                row_key(r): {
+                    k: v for k, v in r.items() if k not in ("wall_seconds", "git_commit", "machine")
+                }
+                for r in read_rows(out / "results.csv")
+            }
+    # greedy + 2 PRMs x (bon@2, beam@2x2), for each of 2 seeds
+    assert len(rows["local"]) == 2 * (1 + 2 * 2)
+    assert rows["ray"] == rows["local"]
+    assert all(r["episodes"] == 6 for r in rows["ray"].values())
+    for seed in (0, 1):
+        name = Path("episodes") / "Corridor" / f"greedy_seed{seed}.json"
+        assert (tmp_path / "ray" / name).read_text() == (tmp_path / "local" / name).read_text()
 
 
 def test_worker_env_keys_on_the_whole_spec():

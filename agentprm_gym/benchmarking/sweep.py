@@ -243,7 +243,8 @@ class Sweep:
         config: The sweep.
         out: Output directory.
         workers: Local worker processes (1: in this process).
-        ray_address: Run shards on Ray instead.
+        ray_address: Run shards on Ray instead (``"local"``, ``"auto"`` or an address).
+        ray_num_cpus: CPUs of a local Ray instance (``ray_address="local"``).
         show_progress: Progress bars on stderr.
         log: Where stage messages go (default stderr).
     """
@@ -252,6 +253,7 @@ class Sweep:
     out: Path
     workers: int = 1
     ray_address: str | None = None
+    ray_num_cpus: int | None = None
     show_progress: bool = True
     log: Any = None
     _t0: float = field(default_factory=time.time)
@@ -299,6 +301,7 @@ class Sweep:
             seed=self.config.seeds[0],
             workers=self.workers,
             ray_address=self.ray_address,
+            ray_num_cpus=self.ray_num_cpus,
             env_kwargs=env.kwargs,
             show_progress=self.show_progress,
         )
@@ -314,6 +317,7 @@ class Sweep:
                 seed=self.config.seeds[0],
                 workers=self.workers,
                 ray_address=self.ray_address,
+                ray_num_cpus=self.ray_num_cpus,
                 env_kwargs=env.kwargs,
                 show_progress=self.show_progress,
             )
@@ -431,7 +435,7 @@ class Sweep:
         )
         try:
             with (
-                make_executor(self.workers, self.ray_address) as ex,
+                make_executor(self.workers, self.ray_address, ray_num_cpus=self.ray_num_cpus) as ex,
                 ResultsWriter(self.csv_path) as writer,
             ):
                 for kind, unit in units:
@@ -677,7 +681,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     """Entry point for ``agentprm-gym bench sweep``.
 
     Reads ``args.config`` and, when present, ``out``, ``workers``, ``ray``,
-    ``json`` and ``no_progress``.
+    ``ray_cpus``, ``json`` and ``no_progress``.
     """
     from agentprm_gym.commands.common import CLIError, emit_json
 
@@ -699,6 +703,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         out,
         workers=int(workers),
         ray_address=getattr(args, "ray", None),
+        ray_num_cpus=getattr(args, "ray_cpus", None),
         show_progress=not getattr(args, "no_progress", False),
     )
     summary = sweep.run()

@@ -89,6 +89,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="run shards as Ray tasks: no ADDRESS or 'local' starts a local Ray instance, "
         "'auto' joins the cluster of `ray start --head`, or give ray://HOST:PORT",
     )
+    s.add_argument(
+        "--ray-cpus", type=int, default=None, help="CPUs of a local Ray instance (default: all)"
+    )
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_json_flag(s)
     s.set_defaults(_bench=_run_sweep)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,9 +27,16 @@ episodes, the one with the highest last-step PRM value kept), beam (AgentPRM Alg
 --n kept branches, each expanded with --expand sampled actions, the top --n kept by PRM).
 Task t is reset with seed t; the policy is reseeded with SEED*1000003 + t.
 
-Example:
+Each task is one shard: --workers W runs them in W local processes, --ray [ADDRESS] as
+Ray tasks (a local Ray instance, or 'auto' for the cluster of `ray start --head`). The
+results and the --out file are the same whatever runs them; the driver writes --out in
+task order.
+
+Examples:
   agentprm-gym search --env AgentPRM/WebShop-v0 --policy noisy:0.5 --prm oracle \\
       --method beam --n 4 --expand 4 --episodes 100 --split test --json
+  agentprm-gym search --env AgentPRM/WebShop-v0 --prm oracle --method bon --n 8 \\
+      --episodes 500 --ray auto --out runs/bon8.jsonl
 """
 
 METHODS = ("greedy", "bon", "beam")
@@ -36,6 +44,7 @@ METHODS = ("greedy", "bon", "beam")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Define the arguments."""
+    from agentprm_gym.parallel import add_executor_arguments
     from agentprm_gym.prm.loading import PRM_SPEC_HELP
 
     p.add_argument("--env", required=True, help="env id, e.g. AgentPRM/WebShop-v0")
@@ -53,90 +62,192 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="step limit (default: the env's)")
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
     p.add_argument("--out", default=None, help="also write the chosen trajectories (JSONL)")
+    add_executor_arguments(p)
     add_json_flag(p)
 
 
-def _search_one(args: argparse.Namespace, env: Any, policy: Any, prm: Any, task_id: int) -> Any:
+@dataclass(frozen=True)
+class SearchJob:
+    """One task's search (a picklable shard for :mod:`agentprm_gym.parallel`).
+
+    Attributes:
+        env: Env id or gymnasium ``EnvSpec``.
+        env_kwargs: ``gym.make`` kwargs.
+        policy: Policy spec.
+        prm: PRM spec (None for greedy).
+        method: ``greedy``, ``bon`` or ``beam``.
+        n: Best-of-N's N, or the beam width.
+        expand: Beam expansion per kept branch.
+        split: Task split.
+        task_id: Task id (also the env reset seed).
+        policy_seed: Seed the policy is reseeded with.
+        max_steps: Step limit (None: the env's).
+        keep_trajectory: Return the chosen trajectory too.
+    """
+
+    env: Any
+    env_kwargs: dict[str, Any]
+    policy: str
+    prm: str | None
+    method: str
+    n: int
+    expand: int
+    split: str
+    task_id: int
+    policy_seed: int
+    max_steps: int | None = None
+    keep_trajectory: bool = False
+
+
+def _cached_prm(spec: str) -> Any:
+    from agentprm_gym.parallel import worker_cache
+    from agentprm_gym.prm.loading import load_prm
+
+    return worker_cache(("search-prm", spec), lambda: load_prm(spec))
+
+
+def run_search_job(job: SearchJob) -> dict[str, Any]:
+    """Search one task; the worker function of ``agentprm-gym search``.
+
+    The env, the policy and the PRM are made once per worker process. Returns
+    the task id, win, reward, step count, ledger and (with ``keep_trajectory``)
+    the chosen trajectory as a dict.
+    """
+    from agentprm_gym.parallel import worker_env, worker_policy
     from agentprm_gym.search import beam_search, best_of_n, greedy
 
+    env = worker_env(job.env, job.env_kwargs)
+    policy = worker_policy(job.policy)
     kw = {
-        "seed": task_id,
-        "task_id": task_id,
-        "split": args.split,
-        "max_steps": args.max_steps,
-        "policy_seed": args.seed * 1_000_003 + task_id,
+        "seed": job.task_id,
+        "task_id": job.task_id,
+        "split": job.split,
+        "max_steps": job.max_steps,
+        "policy_seed": job.policy_seed,
     }
-    if args.method == "greedy":
-        return greedy(env, policy, **kw)
-    if args.method == "bon":
-        return best_of_n(env, policy, prm, args.n, **kw)
-    return beam_search(env, policy, prm, args.n, args.expand, **kw)
+    if job.method == "greedy":
+        res = greedy(env, policy, **kw)
+    elif job.method == "bon":
+        res = best_of_n(env, policy, _cached_prm(str(job.prm)), job.n, **kw)
+    else:
+        res = beam_search(env, policy, _cached_prm(str(job.prm)), job.n, job.expand, **kw)
+    out: dict[str, Any] = {
+        "task_id": job.task_id,
+        "won": bool(res.won),
+        "reward": float(res.reward),
+        "steps": len(res.trajectory.steps),
+        "ledger": res.ledger.to_dict(),
+    }
+    if job.keep_trajectory:
+        out["trajectory"] = res.trajectory.to_dict()
+    return out
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the searches and print a summary."""
-    from agentprm_gym.prm.loading import load_prm
-    from agentprm_gym.search import Ledger
+def _check(args: argparse.Namespace) -> tuple[Any, int]:
+    """Validate the arguments; returns the env reference for workers and the task count."""
+    from agentprm_gym.collection import resolve_env
 
     if args.episodes < 1:
         raise CLIError("--episodes must be >= 1")
     if args.n < 1 or args.expand < 1:
         raise CLIError("--n and --expand must be >= 1")
+    if args.workers < 1:
+        raise CLIError("--workers must be >= 1")
+    if args.ray_cpus is not None and args.ray_cpus < 1:
+        raise CLIError("--ray-cpus must be >= 1")
+    if args.ray_cpus is not None and args.ray not in (None, "local"):
+        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
     env = make_env(args.env, **parse_env_args(args.env_arg))
-    base = env.unwrapped
-    if args.split not in getattr(base, "splits", (args.split,)):
-        raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(base.splits)}")
     try:
-        policy = make_policy(args.policy, seed=args.seed)
-    except ValueError as e:
-        raise CLIError(str(e)) from None
-    try:
-        prm = load_prm(args.prm, env=env) if args.method != "greedy" else None
-    except (ValueError, FileNotFoundError) as e:
-        raise CLIError(str(e)) from None
-    n_tasks = base.num_tasks(args.split)
+        base = env.unwrapped
+        if args.split not in getattr(base, "splits", (args.split,)):
+            raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(base.splits)}")
+        try:
+            make_policy(args.policy, seed=args.seed)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
+        if args.method != "greedy":
+            try:
+                _cached_prm(args.prm)
+            except (ValueError, FileNotFoundError) as e:
+                raise CLIError(str(e)) from None
+        n_tasks = base.num_tasks(args.split)
+    finally:
+        env.close()
     count = min(args.episodes, n_tasks - args.start)
     if count < 1:
         raise CLIError(f"--start {args.start} is past the {n_tasks} tasks of {args.split!r}")
     if count < args.episodes:
         print(f"note: split {args.split!r} has {n_tasks} tasks; searching {count}")
+    return resolve_env(args.env), count
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the searches (one shard per task) and print a summary."""
+    from agentprm_gym.parallel import make_executor
+    from agentprm_gym.search import Ledger
+
+    env_ref, count = _check(args)
+    uses_prm = args.method != "greedy"
+    jobs = [
+        SearchJob(
+            env=env_ref,
+            env_kwargs=parse_env_args(args.env_arg),
+            policy=args.policy,
+            prm=args.prm if uses_prm else None,
+            method=args.method,
+            n=args.n,
+            expand=args.expand,
+            split=args.split,
+            task_id=t,
+            policy_seed=args.seed * 1_000_003 + t,
+            max_steps=args.max_steps,
+            keep_trajectory=bool(args.out),
+        )
+        for t in range(args.start, args.start + count)
+    ]
     writer = None
     if args.out:
-        from agentprm_gym.core.trajectory import TrajectoryWriter
+        from agentprm_gym.core.trajectory import Trajectory, TrajectoryWriter
 
         writer = TrajectoryWriter(args.out, fsync=False)
-    total = Ledger()
-    rewards, wins, steps = [], [], []
-    label = args.method if args.method == "greedy" else f"{args.method} {args.prm}"
+    label = args.method if not uses_prm else f"{args.method} {args.prm}"
+    results: dict[int, dict[str, Any]] = {}
+    next_out = args.start  # --out is written in task order, as results complete
     t0 = time.perf_counter()
+    bar = progress(total=count, desc=f"search {label}")
     try:
-        bar = progress(range(args.start, args.start + count), desc=f"search {label}")
-        for task_id in bar:
-            res = _search_one(args, env, policy, prm, task_id)
-            total.merge(res.ledger)
-            rewards.append(res.reward)
-            wins.append(res.won)
-            steps.append(len(res.trajectory.steps))
-            bar.set_postfix(success=f"{np.mean(wins):.3f}")
-            if writer is not None:
-                writer.write(res.trajectory)
+        with make_executor(args.workers, args.ray, ray_num_cpus=args.ray_cpus) as ex:
+            executor = ex.name
+            for r in ex.imap_unordered(run_search_job, jobs):
+                results[r["task_id"]] = r
+                bar.update(1)
+                bar.set_postfix(success=f"{np.mean([x['won'] for x in results.values()]):.3f}")
+                while writer is not None and next_out in results:
+                    writer.write(Trajectory.from_dict(results[next_out].pop("trajectory")))
+                    next_out += 1
     finally:
-        env.close()
+        bar.close()
         if writer is not None:
             writer.close()
+    ordered = [results[t] for t in sorted(results)]
+    total = Ledger()
+    for r in ordered:
+        total.merge(Ledger(**r["ledger"]))
     result = {
         "env": args.env,
         "method": args.method,
-        "prm": args.prm if prm is not None else None,
+        "prm": args.prm if uses_prm else None,
         "policy": args.policy,
         "split": args.split,
         "n": args.n,
         "expand": args.expand,
         "episodes": count,
-        "success_rate": float(np.mean(wins)),
-        "mean_reward": float(np.mean(rewards)),
-        "mean_steps": float(np.mean(steps)),
+        "success_rate": float(np.mean([r["won"] for r in ordered])),
+        "mean_reward": float(np.mean([r["reward"] for r in ordered])),
+        "mean_steps": float(np.mean([r["steps"] for r in ordered])),
         "ledger": total.to_dict(),
+        "executor": executor,
         "wall_seconds": round(time.perf_counter() - t0, 3),
     }
     print(

@@ -95,6 +95,8 @@ def test_search_is_deterministic_and_seed_matters(capsys):
         ["--split", "nope"],
         ["--n", "0", "--method", "beam"],
         ["--policy", "bogus"],
+        ["--workers", "0"],
+        ["--ray", "auto", "--ray-cpus", "2"],
     ],
 )
 def test_search_errors_are_one_line(capsys, extra):
@@ -102,3 +104,28 @@ def test_search_errors_are_one_line(capsys, extra):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("agentprm-gym search: error:")
+
+
+def test_search_on_two_worker_processes_equals_inline(capsys, tmp_path):
+    """Tasks are shards: --workers 2 gives the inline summary and --out file, in task order."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from helpers.chain_env import CORRIDOR_ID, registered_corridor
+
+    argv = ["search", "--env", CORRIDOR_ID, "--policy", "noisy:0.6", "--method", "beam"]
+    argv += ["--prm", "random:1", "--n", "2", "--expand", "2", "--episodes", "8", "--json"]
+    got, files = {}, {}
+    with registered_corridor():
+        for workers in ("1", "2"):
+            out = tmp_path / f"w{workers}.jsonl"
+            assert main([*argv, "--workers", workers, "--out", str(out)]) == 0
+            got[workers] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+            files[workers] = out.read_text().splitlines()
+    assert got["1"]["executor"] == "inline" and got["2"]["executor"] == "processes:2"
+    for d in got.values():
+        del d["wall_seconds"], d["executor"], d["ledger"]["wall_seconds"]
+    assert got["2"] == got["1"]
+    assert len(files["1"]) == 8 and files["2"] == files["1"]
+    assert [json.loads(line)["task_id"] for line in files["2"]] == list(range(8))

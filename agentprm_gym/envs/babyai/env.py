@@ -48,8 +48,9 @@ class BabyAIEnv(TextAgentEnv):
         ``"put the green key next to the grey box"``. The level's own code
         generates the world and its verifier decides success. The default level
         mix has the GoTo, Pickup, Open, Unlock and PutNext families
-        (``BabyAI-GoToRedBallGrey-v0``, ``GoToLocal``, ``PickupLoc``,
-        ``OpenDoor``, ``UnlockLocal``, ``PutNextLocal``); task ``i`` of a split
+        (``BabyAI-GoToObjMazeS4-v0``, ``PickupLoc``, ``OpenDoorDebug``,
+        ``UnlockPickup``, ``BlockedUnlockPickup``, ``PutNextLocal``,
+        ``PutNextS7N4``; see :data:`.levels.DEFAULT_LEVELS`); task ``i`` of a split
         is level ``levels[i % len(levels)]`` with minigrid seed
         ``base + i // len(levels)``, where ``base`` is 0 for ``train``
         (100,000 instances per level) and 10,000,000 for ``test`` (10,000 per
@@ -96,7 +97,7 @@ class BabyAIEnv(TextAgentEnv):
     Registered ids:
         ``AgentPRM/BabyAI-v0``. Kwargs: ``level`` (a BabyAI level id, a
         comma-separated string or a sequence of ids; ``"GoToLocal"`` means
-        ``"BabyAI-GoToLocal-v0"``; default the six-level mix), ``split``
+        ``"BabyAI-GoToLocal-v0"``; default the seven-level mix), ``split``
         (``"train"`` or ``"test"``), ``render_mode``. ``info`` also holds
         ``level``, ``mission``, ``subgoal_fraction``, ``subgoals_done``,
         ``subgoals_total``, ``primitive_steps`` and ``carrying``. Levels

@@ -28,13 +28,21 @@ __all__ = [
 ]
 
 #: The default mix: GoTo, Pickup, Open, Unlock and PutNext families, as in the AgentPRM paper.
+#: Chosen so that a uniformly random policy over the admissible actions rarely
+#: succeeds (the high-level ``go to X`` / ``pick up X`` actions make local GoTo
+#: and Open levels easy to hit by chance) while minigrid's bot still solves each
+#: level within the registered 64 text steps: ``OpenDoorDebug`` fails the
+#: episode when a wrong door is opened, and the Unlock and PutNext families get
+#: two levels each. Levels where the bot often needs more than 64 steps
+#: (``GoTo``, ``GoToObjMaze``, ``Unlock``) are left out.
 DEFAULT_LEVELS: tuple[str, ...] = (
-    "BabyAI-GoToRedBallGrey-v0",
-    "BabyAI-GoToLocal-v0",
+    "BabyAI-GoToObjMazeS4-v0",
     "BabyAI-PickupLoc-v0",
-    "BabyAI-OpenDoor-v0",
-    "BabyAI-UnlockLocal-v0",
+    "BabyAI-OpenDoorDebug-v0",
+    "BabyAI-UnlockPickup-v0",
+    "BabyAI-BlockedUnlockPickup-v0",
     "BabyAI-PutNextLocal-v0",
+    "BabyAI-PutNextS7N4-v0",
 )
 
 #: First minigrid instance seed of each split.

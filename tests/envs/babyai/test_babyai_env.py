@@ -73,6 +73,22 @@ def test_expert_success_on_200_test_tasks():
     assert np.mean(wins) >= 0.98
 
 
+@pytest.mark.slow
+def test_random_policy_is_weak_on_the_default_mix():
+    from agentprm_gym.agents.spec import make_policy
+    from agentprm_gym.rollout import run_episode
+
+    env = gym.make("AgentPRM/BabyAI-v0")
+    policy = make_policy("random", seed=0)
+    wins = []
+    for t in range(200):
+        policy.seed(t)
+        wins.append(run_episode(env, policy, seed=t, task_id=t, split="test").won)
+    env.close()
+    # measured 0.205 (the old six-level mix gave 0.56)
+    assert np.mean(wins) <= 0.25
+
+
 def test_expert_steps_left_counts_down():
     env = BabyAIEnv(split="test")
     env.reset(options={"task_id": 4})
