@@ -88,7 +88,9 @@ class TrainConfig:
         gamma: Discount γ.
         beta: Weight of L_A (None: :func:`default_beta`).
         mc_mode: ``soft`` or ``hard`` MC labels.
-        max_minutes: Stop after this much training time (checked per batch).
+        max_minutes: Stop after this much training time: checked after every batch,
+            and a new epoch starts only if refreshing its targets (timed on the
+            previous refresh) still fits.
         seed: Seed of the initialisation-independent randomness (order, dropout).
         score_batch_size: Batch size of the no-grad target and evaluation passes.
         eval_max_steps: Held-out steps ranked per epoch (seeded subsample).
@@ -243,19 +245,26 @@ class _Encoded:
 
 
 def _values(prm: AgentPRM, enc: _Encoded, batch_size: int) -> NDArray[np.float64]:
-    """No-grad M for every encoded step (length-sorted batches; eval mode)."""
-    n = len(enc.ids)
-    order = sorted(range(n), key=lambda i: len(enc.ids[i]))
-    out = np.empty(n, dtype=np.float64)
+    """No-grad M for every encoded step (eval mode).
+
+    Identical inputs (common: rollouts of one task share their first steps) are
+    scored once; the unique ones go in length-sorted batches.
+    """
+    first: dict[tuple[int, ...], int] = {}
+    src = np.empty(len(enc.ids), dtype=np.int64)
+    for i, seq in enumerate(enc.ids):
+        src[i] = first.setdefault(tuple(seq), i)
+    uniq = sorted(first.values(), key=lambda i: len(enc.ids[i]))
+    out = np.zeros(len(enc.ids), dtype=np.float64)
     was = prm.net.training
     prm.net.eval()
     with torch.no_grad(), prm.autocast():
-        for s in range(0, n, batch_size):
-            idx = order[s : s + batch_size]
+        for s in range(0, len(uniq), batch_size):
+            idx = uniq[s : s + batch_size]
             logits = prm.net(**enc.collate(idx, prm.device))
             out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
     prm.net.train(was)
-    return out
+    return out[src]
 
 
 def _targets(
@@ -433,9 +442,15 @@ def train_prm(
     stopped = False
     final_loss = math.nan
     epochs_run = 0
+    last_refresh = 0.0
     for epoch in range(cfg.epochs):
         e0 = time.perf_counter()
+        # a new epoch starts only if refreshing its targets still fits the budget
+        if epoch > 0 and deadline is not None and e0 + last_refresh > deadline:
+            stopped = True
+            break
         targets, mask = _targets(prm, enc, train, cfg)  # Algorithm 1: refresh Q̂ from M
+        last_refresh = time.perf_counter() - e0
         order = rng.permutation(len(train)).tolist()
         batches = _batches(lengths, order, cfg.batch_size)
         prm.net.train()
