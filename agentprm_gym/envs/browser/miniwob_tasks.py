@@ -15,6 +15,7 @@ __all__ = [
     "MINIWOB_TASK_LIMITS",
     "MINIWOB_TASK_KINDS",
     "MINIWOB_SKIP_IDS",
+    "MINIWOB_RELOAD_TASKS",
     "TEST_SEED_OFFSET",
     "miniwob_html_root",
     "page_seed",
@@ -44,6 +45,12 @@ MINIWOB_TASK_KINDS: dict[str, str] = {k: v[1] for k, v in _TASKS.items()}
 
 #: MiniWoB's own chrome, left out of observations (the utterance is the task line).
 MINIWOB_SKIP_IDS: tuple[str, ...] = ("reward-display", "click-canvas", "sync-task-cover", "query")
+
+#: Tasks whose page is loaded afresh for every episode. The others restart the episode
+#: on the loaded page (``Math.seedrandom`` + ``core.startEpisodeReal()``, as MiniWoB
+#: does), which a test checks gives the same observations as a fresh load; these
+#: leave widget state behind that a restarted episode would inherit.
+MINIWOB_RELOAD_TASKS: frozenset[str] = frozenset(("search-engine", "use-autocomplete"))
 
 #: Test-split page seeds start here.
 TEST_SEED_OFFSET = 1_000_000

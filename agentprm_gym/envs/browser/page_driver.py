@@ -3,11 +3,13 @@
 :class:`PageDriver` is the playwright side shared by the MiniWoB envs and the
 shop site: it owns a :class:`~.launcher.BrowserSession` (one Chromium, reused
 across episodes, restarted when it died) and turns each
-:class:`~.browser_actions.BrowserCommand` into as few round trips as possible
-(a click is one ``page.evaluate`` that acts, marks and reads the page; typing
-adds one ``insert_text``; following a link is one ``goto``). ``press[Enter]``
-in a text field of a GET form submits that form (``requestSubmit``) and
-follows it; other keys go to the keyboard.
+:class:`~.browser_actions.BrowserCommand` into as few round trips as possible:
+a click, select or scroll is one ``page.evaluate`` that acts, marks and reads
+the page (and, on an in-place site, also loads the page a link leads to);
+typing is three (focus, ``insert_text``, then an evaluate that fires the
+end-of-typing events and reads); following a link on a page with scripts is a
+``goto`` and a read. ``press[Enter]`` in a text field of a GET form submits
+that form (``requestSubmit``) and follows it; other keys go to the keyboard.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from agentprm_gym.envs.browser.browser_actions import BrowserCommand
 from agentprm_gym.envs.browser.dom_text import PageView, parse_page
 from agentprm_gym.envs.browser.launcher import BrowserSession
 from agentprm_gym.envs.browser.page_script import (
-    INPLACE_LOAD_SCRIPT,
     PAGE_SCRIPT,
+    PAGE_SCRIPT_CALL,
+    PAGE_SCRIPT_INSTALL,
     RESET_MARKS_SCRIPT,
 )
 
@@ -56,12 +59,14 @@ class PageDriver:
         chromium: Chromium binary (default: see :func:`.launcher.chromium_path`).
         skip_ids: DOM ids whose subtrees are left out of observations.
         viewport: Page size.
-        inplace: Follow links and forms by loading the target page in place
-            (:data:`~.page_script.INPLACE_LOAD_SCRIPT`: an HTTP fetch, then the
-            document swapped in and the URL pushed to the history) instead of a
-            full Chromium navigation. For script-free sites only; it saves the
-            browser's per-navigation process work (60-250 ms on a busy 2-core
-            machine, about 25 ms on an idle one).
+        inplace: Follow links and forms by loading the target page in place,
+            inside the same ``page.evaluate`` as the click (see
+            :data:`~.page_script.PAGE_SCRIPT`: an HTTP fetch, then the body
+            swapped in; the address is kept in the page, not in the session
+            history) instead of a full Chromium navigation. For script-free
+            sites only; it saves the browser's per-navigation process work
+            (60-250 ms on a busy 2-core machine, about 25 ms on an idle one)
+            and two round trips.
     """
 
     def __init__(
@@ -72,7 +77,9 @@ class PageDriver:
         viewport: tuple[int, int] = (800, 600),
         inplace: bool = False,
     ) -> None:
-        self.session = BrowserSession(origin, chromium=chromium, viewport=viewport)
+        self.session = BrowserSession(
+            origin, chromium=chromium, viewport=viewport, init_scripts=(PAGE_SCRIPT_INSTALL,)
+        )
         self.skip_ids = list(skip_ids)
         self.inplace = inplace
 
@@ -93,20 +100,28 @@ class PageDriver:
         """Load ``url`` and wait for its ``load`` event."""
         self.page.goto(url, wait_until="load")
 
-    def follow(self, url: str, push: bool = True) -> str | None:
-        """Go to ``url`` as a click on a link would (in place when ``inplace``).
+    def follow(self, url: str) -> tuple[str | None, PageRead]:
+        """Go to ``url`` as a click on a link would (in place when ``inplace``), then read.
 
         Returns:
-            None, or an error message (an in-place load that got an HTTP error).
+            (None or an error message, e.g. an in-place load that got an HTTP
+            error, in which case the page is unchanged; the page read after it).
         """
-        if not self.inplace or not self.session.is_local(self.page.url):
+        if not self.inplace:
             self.page.goto(url, wait_until="load")
-            return None
-        return self.page.evaluate(INPLACE_LOAD_SCRIPT, {"url": url, "push": push})
+            return None, self.read()
+        return self._after(self.call(self._arg({"op": "load", "url": url})))
 
     def evaluate(self, script: str, arg: Any = None) -> Any:
         """Run a script in the page."""
         return self.page.evaluate(script, arg)
+
+    def call(self, arg: dict[str, Any]) -> dict[str, Any]:
+        """Run :data:`~.page_script.PAGE_SCRIPT` with ``arg`` (installed copy when there)."""
+        out = self.page.evaluate(PAGE_SCRIPT_CALL, arg)
+        if out.get("missing"):
+            out = self.page.evaluate(PAGE_SCRIPT, arg)
+        return out
 
     def reset_marks(self) -> None:
         """Forget element ids (numbering restarts at 1)."""
@@ -114,10 +129,20 @@ class PageDriver:
 
     def read(self) -> PageRead:
         """Mark and read the page."""
-        out = self.page.evaluate(
-            PAGE_SCRIPT, {"op": "observe", "skip": self.skip_ids, "read": True}
-        )
-        return self.to_read(out["read"])
+        return self.to_read(self.call(self._arg({"op": "observe"}))["read"])
+
+    def _arg(self, arg: dict[str, Any]) -> dict[str, Any]:
+        """``arg`` plus what every page-script call carries (skip ids, read, in-place)."""
+        arg.update(skip=self.skip_ids, read=True, inplace=self.inplace)
+        arg["origin"] = self.session.allowed_origin
+        return arg
+
+    def _after(self, out: dict[str, Any]) -> tuple[str | None, PageRead]:
+        """Finish a page-script call: load the page it navigates to, or take its read."""
+        if out.get("navigate"):  # not done in place: a real navigation
+            self.page.goto(out["navigate"], wait_until="load")
+            return out.get("error"), self.read()
+        return out.get("error"), self.to_read(out["read"])
 
     def run(self, cmd: BrowserCommand) -> tuple[str | None, PageRead]:
         """Execute ``cmd`` (not ``stop``/``goto`` checks: the env does those).
@@ -128,27 +153,19 @@ class PageDriver:
         page = self.page
         if cmd.op in ("click", "type", "select", "scroll"):
             arg = {"op": cmd.op, "id": cmd.target, "text": cmd.text or cmd.target}
-            arg.update(skip=self.skip_ids, read=True)
-            out = page.evaluate(PAGE_SCRIPT, arg)
-            if out.get("error"):
-                return out["error"], self.read()
-            if out.get("navigate"):
-                return self.follow(out["navigate"]), self.read()
+            out = self.call(self._arg(arg))
             if out.get("focus"):
                 if cmd.text:
                     page.keyboard.insert_text(cmd.text)
                 else:
                     page.keyboard.press("Delete")
-                page.evaluate(_AFTER_TYPE)
-                return None, self.read()
-            return None, self.to_read(out["read"])
+                return self._after(self.call(self._arg({"op": "typed"})))
+            return self._after(out)
         if cmd.op == "press":
             if cmd.target == "Enter":
-                out = page.evaluate(PAGE_SCRIPT, {"op": "enter"})
-                if out.get("navigate"):
-                    return self.follow(out["navigate"]), self.read()
+                out = self.call(self._arg({"op": "enter"}))
                 if out.get("handled"):
-                    return None, self.read()
+                    return self._after(out)
             page.keyboard.press(cmd.target)
             return None, self.read()
         if cmd.op == "back":
@@ -157,7 +174,7 @@ class PageDriver:
                 return "there is no page to go back to", self.read()
             return None, self.read()
         if cmd.op == "goto":
-            return self.follow(cmd.target), self.read()
+            return self.follow(cmd.target)
         raise ValueError(f"PageDriver cannot run {cmd.op!r}")
 
     def screenshot(self) -> Any:
@@ -184,12 +201,3 @@ class PageDriver:
             wob=r.get("wob"),
             view=parse_page(r["html"]),
         )
-
-
-#: Fires the events a form field sees when typing ends (change, keyup) on the focused element.
-_AFTER_TYPE = """() => {
-  const e = document.activeElement;
-  if (!e) return;
-  e.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}));
-  e.dispatchEvent(new Event('change', {bubbles: true}));
-}"""

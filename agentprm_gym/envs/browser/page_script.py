@@ -15,24 +15,7 @@ jQuery click/mousedown/mouseup handler.
 
 from __future__ import annotations
 
-__all__ = ["PAGE_SCRIPT", "RESET_MARKS_SCRIPT", "INPLACE_LOAD_SCRIPT"]
-
-#: ``async ({url, push}) => void``: loads a same-origin page *in place*: fetches it over
-#: HTTP (through the routed context, like any request), swaps the parsed document in
-#: and records the URL with ``history.pushState``/``replaceState``. Scripts of the
-#: fetched page do not run (DOMParser), so this is for script-free sites (the shop).
-INPLACE_LOAD_SCRIPT = """async (arg) => {
-  const r = await fetch(arg.url, {credentials: 'same-origin'});
-  const text = await r.text();
-  if (!r.ok) return 'HTTP ' + r.status + ' for ' + arg.url;
-  const doc = new DOMParser().parseFromString(text, 'text/html');
-  const root = document.adoptNode(doc.documentElement);
-  document.replaceChild(root, document.documentElement);
-  if (arg.push) history.pushState(null, '', arg.url); else history.replaceState(null, '', arg.url);
-  window.__apNext = 0;
-  window.scrollTo(0, 0);
-  return null;
-}"""
+__all__ = ["PAGE_SCRIPT", "PAGE_SCRIPT_INSTALL", "PAGE_SCRIPT_CALL", "RESET_MARKS_SCRIPT"]
 
 #: Clears marks and restarts numbering (run at the start of an episode).
 RESET_MARKS_SCRIPT = """() => {
@@ -40,9 +23,23 @@ RESET_MARKS_SCRIPT = """() => {
   window.__apNext = 0;
 }"""
 
-#: ``(arg) => result``; ``arg = {op, id, text, skip, read}``; with ``read``
-#: the result also carries the marked page (``read``) unless the action navigates or types.
-PAGE_SCRIPT = r"""(arg) => {
+#: ``async (arg) => result``; ``arg = {op, id, text, skip, read, url, inplace, origin}``.
+#: With ``read`` the result also carries the marked page (``read``) unless the action
+#: navigates (``navigate``: the URL Python must load) or types (``focus``: Python types).
+#: With ``inplace``, a navigation from a page of ``origin`` to a URL of ``origin`` is done
+#: in place, in the same call: the target is fetched over HTTP (as any request of the
+#: context), parsed, and its body swapped in (the whole document when its head differs).
+#: The new address is kept in ``window.__apUrl`` (what ``read`` reports and relative
+#: links resolve against), not in the session history: ``history.pushState`` costs a
+#: browser round trip (about 15 ms on a busy 2-core machine), and the env that loads in
+#: place (the shop) keeps its own back stack. Scripts of the fetched page do not run
+#: (DOMParser), so this is for script-free sites.
+#: ``op="load"`` goes to ``url``; ``op="typed"`` fires the events a field sees when
+#: typing ends (keyup, change) on the focused element.
+#: ``op="wobstart"`` starts a MiniWoB episode on the loaded task page; with ``url`` it
+#: first checks that the document can be reused (still ``url``, no history entry added
+#: since it loaded) and answers ``{reload: true}`` when not.
+PAGE_SCRIPT = r"""async (arg) => {
   const ROLES = new Set(['button','link','tab','menuitem','option','checkbox','radio','treeitem',
                          'textbox','combobox','switch','searchbox','slider','spinbutton']);
   const NATIVE = new Set(['A','BUTTON','INPUT','SELECT','TEXTAREA','SUMMARY']);
@@ -106,7 +103,7 @@ PAGE_SCRIPT = r"""(arg) => {
   }
   function read() {
     const r = {html: document.body ? document.body.outerHTML : '', title: document.title,
-               url: location.href, utterance: null, wob: null};
+               url: window.__apUrl || location.href, utterance: null, wob: null};
     if (window.core && core.getUtterance && document.getElementById('query')) {
       r.utterance = core.getUtterance();
     }
@@ -125,15 +122,57 @@ PAGE_SCRIPT = r"""(arg) => {
       clientX: r.left + r.width / 2, clientY: r.top + r.height / 2});
     return e.dispatchEvent(ev);
   }
+  async function load(url) {
+    let r, text;
+    try { r = await fetch(url, {credentials: 'same-origin'}); text = await r.text(); }
+    catch (err) { return 'could not load ' + url; }
+    if (!r.ok) return 'HTTP ' + r.status + ' for ' + url;
+    const doc = new DOMParser().parseFromString(text, 'text/html');
+    const a = document.documentElement, b = doc.documentElement;
+    if (document.head && doc.head && document.head.innerHTML === doc.head.innerHTML
+        && a.getAttributeNames().join() === b.getAttributeNames().join()
+        && a.getAttributeNames().every(n => a.getAttribute(n) === b.getAttribute(n))) {
+      // Same head (the shop's pages share one): swap the body only, keeping parsed styles.
+      document.body.replaceWith(document.adoptNode(doc.body));
+      document.title = doc.title;
+    } else {
+      document.replaceChild(document.adoptNode(b), a);
+    }
+    window.__apUrl = url;
+    window.__apNext = 0;
+    window.scrollTo(0, 0);
+    return null;
+  }
+  // The page's address: in-place loads record it here, not in the history (see above).
+  const here = window.__apUrl || location.href;
   let out = {error: null, navigate: null, focus: false};
   const op = arg.op;
   if (op === 'wobstart') {
     // MiniWoB's own episode start: seed Math.random, lift the wall-clock limit, forget ids.
+    // With ``arg.url`` the loaded document is reused: only if it is still that task page,
+    // on the history entry it was loaded into; else the caller must load it afresh.
+    if (arg.url) {
+      if (location.href !== arg.url || history.length !== window.__apHistory || !window.core
+          || !core.startEpisodeReal) {
+        return {reload: true};
+      }
+      if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    } else {
+      window.__apHistory = history.length;
+    }
     Math.seedrandom(arg.text);
     core.EPISODE_MAX_TIME = 2147483647;
     document.querySelectorAll('[data-apid]').forEach(e => e.removeAttribute('data-apid'));
     window.__apNext = 0;
     core.startEpisodeReal();
+  } else if (op === 'load') {
+    out.navigate = new URL(arg.url, here).href;
+  } else if (op === 'typed') {
+    const e = document.activeElement;
+    if (e) {
+      e.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}));
+      e.dispatchEvent(new Event('change', {bubbles: true}));
+    }
   } else if (op === 'enter') {
     // Enter in a text field of a GET form submits it: report where it goes.
     const e = document.activeElement;
@@ -147,7 +186,7 @@ PAGE_SCRIPT = r"""(arg) => {
       form.requestSubmit();
       form.removeEventListener('submit', h);
       if (submitted) {
-        const u = new URL(form.getAttribute('action') || location.href, location.href);
+        const u = new URL(form.getAttribute('action') || here, here);
         u.search = new URLSearchParams(new FormData(form)).toString();
         out.navigate = u.href;
       }
@@ -163,7 +202,7 @@ PAGE_SCRIPT = r"""(arg) => {
         const href = e.getAttribute('href');
         if (!href.startsWith('#') && !href.startsWith('javascript:')
             && !(e.onclick || e.__onclick || jqClick(e))) {
-          out.navigate = new URL(href, location.href).href;
+          out.navigate = new URL(href, here).href;
         }
       }
       if (!out.navigate && e.tagName !== 'SELECT') {
@@ -182,7 +221,7 @@ PAGE_SCRIPT = r"""(arg) => {
           if (submitted) {
             const data = new FormData(form);
             if (e.name) data.append(e.name, e.value);
-            const u = new URL(form.getAttribute('action') || location.href, location.href);
+            const u = new URL(form.getAttribute('action') || here, here);
             u.search = new URLSearchParams(data).toString();
             out.navigate = u.href;
           }
@@ -228,9 +267,28 @@ PAGE_SCRIPT = r"""(arg) => {
       }
     }
   }
-  if (arg.read && !out.navigate && !out.focus && !out.error) {
+  if (out.navigate && arg.inplace && location.origin === arg.origin
+      && new URL(out.navigate).origin === arg.origin) {
+    out.error = await load(out.navigate);
+    out.navigate = null;
+  }
+  if (arg.read && !out.navigate && !out.focus && !(op === 'enter' && !out.handled)) {
+    // Also after an error (the page is then unchanged): the caller shows it again.
     mark();
     out.read = read();
   }
   return out;
 }"""
+
+#: Installs :data:`PAGE_SCRIPT` in a document as ``window.__agentprmPage`` (read-only,
+#: not enumerable), run by the browser context in every new document: a call then ships
+#: a one-line script instead of the whole source (about 10 kB) on every ``page.evaluate``.
+PAGE_SCRIPT_INSTALL = (
+    "try { Object.defineProperty(window, '__agentprmPage', {value: ("
+    + PAGE_SCRIPT
+    + "), writable: false, enumerable: false, configurable: false}); } catch (e) {}"
+)
+
+#: ``(arg) => result``: runs the installed page script, or answers ``{missing: true}``
+#: in a document that does not have it (the caller then sends :data:`PAGE_SCRIPT`).
+PAGE_SCRIPT_CALL = "(arg) => window.__agentprmPage ? window.__agentprmPage(arg) : {missing: true}"

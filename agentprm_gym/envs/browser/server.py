@@ -31,6 +31,9 @@ class LocalServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in separate writes; with Nagle's algorithm on, the
+            # body would wait for the client's delayed ACK (about 40 ms a response).
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 status, ctype, body = server.handle(self.path)

@@ -6,7 +6,7 @@ import gymnasium as gym
 import pytest
 
 import agentprm_gym  # noqa: F401
-from agentprm_gym.envs.browser.server import shared_server
+from agentprm_gym.envs.browser.server import LocalServer, shared_server
 
 from .conftest import chromium_processes
 
@@ -74,6 +74,21 @@ def test_outside_requests_are_blocked(env) -> None:
         "example.net/xhr",
     ):
         assert url in blocked
+
+
+def test_other_local_ports_are_blocked(env) -> None:
+    other = LocalServer()  # another server on 127.0.0.1, another port
+    other.mount("/x/", lambda path, q: (200, "text/plain; charset=utf-8", b"hello"))
+    try:
+        env.step("goto[/leaktest/page.html]")
+        probe = "async (u) => { try { await fetch(u); return 'through'; } catch (e) { return 'blocked'; } }"
+        page = env.unwrapped._driver.page
+        for url in (other.url("/x/a"), f"http://localhost:{other.port}/x/a"):
+            assert page.evaluate(probe, url) == "blocked"
+            assert url in env.unwrapped._driver.session.blocked
+        assert page.evaluate(probe, shared_server().url("/leaktest/page.html")) == "through"
+    finally:
+        other.close()
 
 
 def test_markup_in_text_is_shown_as_text(env) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import agentprm_gym  # noqa: F401  (registers the ids)
-from agentprm_gym.envs.browser.miniwob_tasks import MINIWOB_TASK_LIMITS
+from agentprm_gym.envs.browser.miniwob_tasks import MINIWOB_RELOAD_TASKS, MINIWOB_TASK_LIMITS
 from agentprm_gym.registration import MINIWOB_TASKS
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_chromium")]
@@ -159,3 +159,69 @@ def test_html_mode_and_screenshot() -> None:
         assert img.shape[0] > 100 and img.std() > 0
     finally:
         e.close()
+
+
+def _played_then_fresh(task: str, seeds: list[int]) -> None:
+    """Episodes on one reused page give the observations a freshly loaded page gives."""
+    reused = gym.make(f"AgentPRM/MiniWoB-{task}-v0")
+    fresh = gym.make(f"AgentPRM/MiniWoB-{task}-v0")
+    rng = np.random.default_rng(0)
+    try:
+        for seed in seeds:
+            fresh.unwrapped._driver.ensure()
+            fresh.unwrapped._driver.goto("about:blank")  # forces a load of the task page
+            a, info = reused.reset(seed=seed)
+            b, _ = fresh.reset(seed=seed)
+            assert a == b, (task, seed)
+            for _ in range(reused.spec.max_episode_steps):
+                if rng.random() < 0.6:
+                    action = reused.unwrapped.expert_action()
+                elif rng.random() < 0.2:
+                    action = str(rng.choice(["press[Tab]", "scroll[down]", "press[Enter]"]))
+                else:
+                    acts = info["admissible_actions"]
+                    action = acts[int(rng.integers(len(acts)))].replace("[...]", "[ab]")
+                step_a, step_b = reused.step(action), fresh.step(action)
+                assert step_a == step_b, (task, seed, action)
+                info = step_a[4]
+                if step_a[2] or step_a[3]:
+                    break
+    finally:
+        reused.close()
+        fresh.close()
+
+
+def test_reset_reuses_the_page_and_matches_a_fresh_load() -> None:
+    _played_then_fresh("click-button", [3, 4, 3, 5])
+    e = gym.make("AgentPRM/MiniWoB-click-button-v0")
+    try:
+        e.reset(seed=0)
+        page = e.unwrapped._driver.page
+        page.evaluate("() => { window.__probe = 1; }")
+        e.step(e.unwrapped.expert_action())
+        e.reset(seed=1)
+        assert page.evaluate("() => window.__probe") == 1  # restarted in place, not reloaded
+        e.step("goto[/miniwob/miniwob/click-link.html]")
+        obs, _ = e.reset(seed=1)  # the page navigated away: loaded afresh
+        assert "Click Button Task" in obs and page.evaluate("() => window.__probe") is None
+    finally:
+        e.close()
+
+
+def test_reload_tasks_load_the_page_for_every_episode() -> None:
+    task = sorted(MINIWOB_RELOAD_TASKS)[0]
+    e = gym.make(f"AgentPRM/MiniWoB-{task}-v0")
+    try:
+        e.reset(seed=0)
+        page = e.unwrapped._driver.page
+        page.evaluate("() => { window.__probe = 1; }")
+        e.reset(seed=1)
+        assert page.evaluate("() => window.__probe") is None
+    finally:
+        e.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", sorted(set(MINIWOB_TASKS) - MINIWOB_RELOAD_TASKS))
+def test_reused_page_matches_a_fresh_load(task: str) -> None:
+    _played_then_fresh(task, [5, 17, 5, 123, 17, 42, 7, 8])
