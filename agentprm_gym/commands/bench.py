@@ -108,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
+    if args.ray_cpus is not None and args.ray_cpus < 1:
+        raise CLIError("--ray-cpus must be >= 1")
+    if args.ray_cpus is not None and args.ray not in (None, "local"):
+        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
     try:
         mod = importlib.import_module("agentprm_gym.benchmarking.sweep")
     except ModuleNotFoundError as e:

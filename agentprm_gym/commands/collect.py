@@ -67,6 +67,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--mc must be >= 0")
     if args.ray_cpus is not None and args.ray_cpus < 1:
         raise CLIError("--ray-cpus must be >= 1")
+    if args.ray_cpus is not None and args.ray not in (None, "local"):
+        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
     try:
         make_policy(args.policy)
     except ValueError as e:

@@ -58,6 +58,23 @@ BAD = [
     ["search", "--env", "AgentPRM/Nope-v0", "--policy", "random", "--prm", "random"],
     ["bench", "throughput", "--env", "AgentPRM/Nope-v0"],
 ]
+# --ray-cpus sizes a local Ray instance only: refused before any work with a cluster address
+RAY_CPUS_WITH_ADDRESS = ["--ray", "auto", "--ray-cpus", "2"]
+BAD += [
+    ["collect", "--env", "AgentPRM/WebShop-v0", "--policy", "random", "--tasks", "1"]
+    + ["--out", "/tmp/agentprm-x.jsonl", *RAY_CPUS_WITH_ADDRESS],
+    ["search", "--env", "AgentPRM/WebShop-v0", "--policy", "random", "--prm", "random"]
+    + RAY_CPUS_WITH_ADDRESS,
+    [
+        "bench",
+        "sweep",
+        "--config",
+        "benchmarks/configs/quick.yaml",
+        "--out",
+        "/tmp/agentprm-x-sweep",
+    ]
+    + RAY_CPUS_WITH_ADDRESS,
+]
 
 
 @pytest.mark.parametrize("args", BAD, ids=lambda a: " ".join(a[:3]))
@@ -68,6 +85,8 @@ def test_bad_input_is_one_line_error(args):
     lines = [ln for ln in out.stderr.strip().splitlines() if ln.strip()]
     assert lines, "expected an error message on stderr"
     assert "error" in lines[-1]
+    if RAY_CPUS_WITH_ADDRESS[0] in args:
+        assert "--ray-cpus applies only to a local Ray instance" in lines[-1]
 
 
 def test_no_subcommand_prints_help():
