@@ -275,13 +275,22 @@ def make_executor(
     return ProcessExecutor(workers, start_method=start_method)
 
 
-def add_executor_arguments(parser: Any, default_workers: int = 1) -> None:
-    """Add ``--workers W`` and ``--ray [ADDRESS]`` (+ ``--ray-cpus``) to a CLI parser."""
+def add_executor_arguments(
+    parser: Any, default_workers: int | None = 1, workers_help: str | None = None
+) -> None:
+    """Add ``--workers W`` and ``--ray [ADDRESS]`` (+ ``--ray-cpus``) to a CLI parser.
+
+    Args:
+        parser: An ``argparse`` parser.
+        default_workers: Default of ``--workers`` (None: the command decides).
+        workers_help: Help text of ``--workers`` (default: states ``default_workers``).
+    """
     parser.add_argument(
         "--workers",
         type=int,
         default=default_workers,
-        help=f"local worker processes (default {default_workers}; 1 = in this process)",
+        help=workers_help
+        or f"local worker processes (default {default_workers}; 1 = in this process)",
     )
     parser.add_argument(
         "--ray",

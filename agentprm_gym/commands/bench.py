@@ -8,7 +8,13 @@ import importlib
 import sys
 from typing import Any
 
-from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json, parse_env_args
+from agentprm_gym.commands.common import (
+    CLIError,
+    add_json_flag,
+    check_executor_args,
+    emit_json,
+    parse_env_args,
+)
 
 HELP = "benchmarks: env throughput, result sweeps"
 DESCRIPTION = """Benchmarks.
@@ -35,6 +41,8 @@ _COLUMNS = (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Define the subcommands and their arguments."""
+    from agentprm_gym.parallel import add_executor_arguments
+
     sub = p.add_subparsers(dest="bench_command", metavar="BENCHMARK")
     t = sub.add_parser(
         "throughput",
@@ -74,23 +82,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--config", required=True, help="sweep config file (YAML)")
     s.add_argument("--out", default=None, help="output directory (default: from the config)")
-    s.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="local worker processes (default: the config's `workers`, else 1)",
-    )
-    s.add_argument(
-        "--ray",
-        nargs="?",
-        const="local",
-        default=None,
-        metavar="ADDRESS",
-        help="run shards as Ray tasks: no ADDRESS or 'local' starts a local Ray instance, "
-        "'auto' joins the cluster of `ray start --head`, or give ray://HOST:PORT",
-    )
-    s.add_argument(
-        "--ray-cpus", type=int, default=None, help="CPUs of a local Ray instance (default: all)"
+    add_executor_arguments(
+        s,
+        default_workers=None,
+        workers_help="local worker processes (default: the config's `workers`, else 1)",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_json_flag(s)
@@ -108,10 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
-    if args.ray_cpus is not None and args.ray_cpus < 1:
-        raise CLIError("--ray-cpus must be >= 1")
-    if args.ray_cpus is not None and args.ray not in (None, "local"):
-        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
+    check_executor_args(args)
     try:
         mod = importlib.import_module("agentprm_gym.benchmarking.sweep")
     except ModuleNotFoundError as e:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from agentprm_gym.agents.spec import POLICY_SPEC_HELP, make_policy
-from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json, parse_env_args
+from agentprm_gym.commands.common import (
+    CLIError,
+    add_json_flag,
+    check_executor_args,
+    emit_json,
+    parse_env_args,
+)
 
 HELP = "collect rollouts into a crash-safe, resumable JSONL file"
 DESCRIPTION = """Collect K episodes of a policy on each of N tasks (task ids START..START+N-1).
@@ -61,14 +67,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    if args.workers < 1:
-        raise CLIError("--workers must be >= 1")
+    check_executor_args(args)
     if args.mc < 0:
         raise CLIError("--mc must be >= 0")
-    if args.ray_cpus is not None and args.ray_cpus < 1:
-        raise CLIError("--ray-cpus must be >= 1")
-    if args.ray_cpus is not None and args.ray not in (None, "local"):
-        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
     try:
         make_policy(args.policy)
     except ValueError as e:

@@ -15,6 +15,22 @@ class CLIError(Exception):
     """An error the CLI reports as one line and exit status 2."""
 
 
+def check_executor_args(args: Any) -> None:
+    """Validate ``--workers``/``--ray``/``--ray-cpus`` (see ``add_executor_arguments``).
+
+    Raises:
+        CLIError: For fewer than one worker or Ray CPU, or ``--ray-cpus`` with the
+            address of a running cluster (it sizes a local Ray instance only).
+    """
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise CLIError("--workers must be >= 1")
+    if args.ray_cpus is not None and args.ray_cpus < 1:
+        raise CLIError("--ray-cpus must be >= 1")
+    if args.ray_cpus is not None and args.ray not in (None, "local"):
+        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
+
+
 def parse_env_args(pairs: list[str] | None) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` pairs (values read as JSON when they parse, else as str)."""
     out: dict[str, Any] = {}

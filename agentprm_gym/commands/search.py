@@ -13,6 +13,7 @@ from agentprm_gym.agents.spec import POLICY_SPEC_HELP, make_policy
 from agentprm_gym.commands.common import (
     CLIError,
     add_json_flag,
+    check_executor_args,
     emit_json,
     make_env,
     parse_env_args,
@@ -151,12 +152,7 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
         raise CLIError("--episodes must be >= 1")
     if args.n < 1 or args.expand < 1:
         raise CLIError("--n and --expand must be >= 1")
-    if args.workers < 1:
-        raise CLIError("--workers must be >= 1")
-    if args.ray_cpus is not None and args.ray_cpus < 1:
-        raise CLIError("--ray-cpus must be >= 1")
-    if args.ray_cpus is not None and args.ray not in (None, "local"):
-        raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
+    check_executor_args(args)
     env = make_env(args.env, **parse_env_args(args.env_arg))
     try:
         base = env.unwrapped
@@ -189,10 +185,11 @@ def run(args: argparse.Namespace) -> int:
 
     env_ref, count = _check(args)
     uses_prm = args.method != "greedy"
+    env_kwargs = parse_env_args(args.env_arg)
     jobs = [
         SearchJob(
             env=env_ref,
-            env_kwargs=parse_env_args(args.env_arg),
+            env_kwargs=env_kwargs,
             policy=args.policy,
             prm=args.prm if uses_prm else None,
             method=args.method,
@@ -214,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
     label = args.method if not uses_prm else f"{args.method} {args.prm}"
     results: dict[int, dict[str, Any]] = {}
     next_out = args.start  # --out is written in task order, as results complete
+    wins = 0
     t0 = time.perf_counter()
     bar = progress(total=count, desc=f"search {label}")
     try:
@@ -221,8 +219,9 @@ def run(args: argparse.Namespace) -> int:
             executor = ex.name
             for r in ex.imap_unordered(run_search_job, jobs):
                 results[r["task_id"]] = r
+                wins += r["won"]
                 bar.update(1)
-                bar.set_postfix(success=f"{np.mean([x['won'] for x in results.values()]):.3f}")
+                bar.set_postfix(success=f"{wins / len(results):.3f}")
                 while writer is not None and next_out in results:
                     writer.write(Trajectory.from_dict(results[next_out].pop("trajectory")))
                     next_out += 1

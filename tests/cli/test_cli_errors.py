@@ -57,6 +57,7 @@ BAD = [
     ["eval-prm", "--prm", "/nonexistent/dir", "--data", "/nonexistent/file.jsonl"],
     ["search", "--env", "AgentPRM/Nope-v0", "--policy", "random", "--prm", "random"],
     ["bench", "throughput", "--env", "AgentPRM/Nope-v0"],
+    ["bench", "sweep", "--config", "benchmarks/configs/quick.yaml", "--workers", "0"],
 ]
 # --ray-cpus sizes a local Ray instance only: refused before any work with a cluster address
 RAY_CPUS_WITH_ADDRESS = ["--ray", "auto", "--ray-cpus", "2"]

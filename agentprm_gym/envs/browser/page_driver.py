@@ -108,7 +108,7 @@ class PageDriver:
             error, in which case the page is unchanged; the page read after it).
         """
         if not self.inplace:
-            self.page.goto(url, wait_until="load")
+            self.goto(url)
             return None, self.read()
         return self._after(self.call(self._arg({"op": "load", "url": url})))
 
@@ -140,7 +140,7 @@ class PageDriver:
     def _after(self, out: dict[str, Any]) -> tuple[str | None, PageRead]:
         """Finish a page-script call: load the page it navigates to, or take its read."""
         if out.get("navigate"):  # not done in place: a real navigation
-            self.page.goto(out["navigate"], wait_until="load")
+            self.goto(out["navigate"])
             return out.get("error"), self.read()
         return out.get("error"), self.to_read(out["read"])
 
