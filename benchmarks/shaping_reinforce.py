@@ -119,6 +119,7 @@ import numpy as np
 
 import agentprm_gym  # noqa: F401  (registers the ids)
 from agentprm_gym.prm import OraclePRM
+from agentprm_gym.prm.labels import discounted_returns, gae_advantages
 from agentprm_gym.wrappers import PRMReward
 
 __all__ = [
@@ -240,15 +241,8 @@ def advantages(
     ``value[t]`` is the critic's value of step index ``t``; the value after the
     episode's last step is 0.
     """
-    n = len(rewards)
-    adv, ret = np.zeros(n), np.zeros(n)
-    acc = g = 0.0
-    for t in reversed(range(n)):
-        v_next = value[t + 1] if t + 1 < n else 0.0
-        acc = rewards[t] + gamma * v_next - value[t] + gamma * lam * acc
-        g = rewards[t] + gamma * g
-        adv[t], ret[t] = acc, g
-    return adv, ret
+    values = value[: len(rewards)]
+    return gae_advantages(values, rewards, gamma, lam), discounted_returns(rewards, gamma)
 
 
 @dataclass
