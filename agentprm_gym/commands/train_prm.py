@@ -27,7 +27,11 @@ Examples:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Define the arguments."""
-    from agentprm_gym.prm.formatting import DEFAULT_MAX_LENGTH, DEFAULT_MAX_TURNS
+    from agentprm_gym.prm.formatting import (
+        DEFAULT_CANDIDATE_CONTEXT,
+        DEFAULT_MAX_LENGTH,
+        DEFAULT_MAX_TURNS,
+    )
     from agentprm_gym.prm.labels import LABEL_KINDS
 
     p.add_argument("--data", required=True, help="trajectory JSONL file (from `collect`)")
@@ -52,6 +56,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH, help="input token budget")
     p.add_argument("--max-turns", type=int, default=DEFAULT_MAX_TURNS, help="past turns kept")
+    p.add_argument(
+        "--candidate-context",
+        type=int,
+        default=DEFAULT_CANDIDATE_CONTEXT,
+        help="tokens of the observation text where the candidate's argument is named "
+        f"(a clicked result's title and price); 0 leaves the line out (default "
+        f"{DEFAULT_CANDIDATE_CONTEXT})",
+    )
     p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -79,6 +91,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--max-length must be >= 16")
     if args.max_turns < 0:
         raise CLIError("--max-turns must be >= 0")
+    if args.candidate_context < 0:
+        raise CLIError("--candidate-context must be >= 0")
     if args.backbone not in ("minilm", "tiny") and not Path(args.backbone).is_dir():
         raise CLIError(
             f"--backbone must be minilm, tiny or a model directory, got {args.backbone!r}"
@@ -131,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             pooling=args.pooling,
             max_length=args.max_length,
             max_turns=args.max_turns,
+            candidate_context=args.candidate_context,
             tiny_corpus=corpus,
             seed=args.seed,
             device=args.device,

@@ -7,13 +7,16 @@ exactly what it was trained on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
+    "DEFAULT_CANDIDATE_CONTEXT",
     "DEFAULT_MAX_LENGTH",
     "DEFAULT_MAX_TURNS",
     "FORMAT_LABELS",
+    "candidate_mention",
     "format_prm_input",
     "whitespace_tail",
 ]
@@ -22,8 +25,10 @@ __all__ = [
 DEFAULT_MAX_LENGTH = 256
 #: Default number of past (observation, action) turns kept.
 DEFAULT_MAX_TURNS = 2
+#: Default token budget of the candidate's context line (0 leaves the line out).
+DEFAULT_CANDIDATE_CONTEXT = 48
 #: The field labels of the format (the tiny tokenizer learns them as whole words).
-FORMAT_LABELS = "Instruction: Observation: Action: Candidate action:"
+FORMAT_LABELS = "Instruction: Observation: Action: Candidate context: Candidate action:"
 #: Token budget kept back for the special tokens the tokenizer adds ([CLS], [SEP]).
 _SPECIAL_RESERVE = 2
 #: Most tokens the instruction and the candidate action may each take.
@@ -54,6 +59,38 @@ def _head(tail: TailFn, text: str, n: int) -> str:
     return s
 
 
+_ARGUMENT = re.compile(r"\[([^\[\]]+)\]")
+
+
+def candidate_mention(action: str, observation: str) -> str:
+    """The part of ``observation`` that starts where the candidate's argument is named.
+
+    The argument is the text inside the action's first ``[...]`` (``b0mdsnp1k8``
+    in ``click[b0mdsnp1k8]``, ``12`` in ``click[12]``). Its first mention in the
+    observation, compared case-insensitively, is the bracketed form ``[arg]``
+    (element ids in browser observations) if present, else the bare argument
+    where it stands as a whole word. The returned text runs from that mention to
+    the end of the observation (the caller keeps its head), so for a click on a
+    search result it starts with the result's id, title and price.
+
+    Returns:
+        The text from the mention on, or ``""`` when the action has no bracketed
+        argument or the observation does not name it.
+    """
+    m = _ARGUMENT.search(action)
+    if not m:
+        return ""
+    arg = " ".join(m.group(1).split()).lower()
+    if not arg:
+        return ""
+    low = observation.lower()
+    i = low.find("[" + arg + "]")
+    if i < 0:
+        hit = re.search(r"(?<!\w)" + re.escape(arg) + r"(?!\w)", low)
+        i = hit.start() if hit else -1
+    return observation[i:] if i >= 0 else ""
+
+
 def format_prm_input(
     instruction: str,
     history: Sequence[Any],
@@ -61,6 +98,7 @@ def format_prm_input(
     *,
     max_turns: int = DEFAULT_MAX_TURNS,
     max_length: int = DEFAULT_MAX_LENGTH,
+    candidate_context: int = 0,
     tail: TailFn | None = None,
 ) -> str:
     """Format ``(instruction, history, action)`` as one model input text.
@@ -72,17 +110,27 @@ def format_prm_input(
         Action: <a_{t-K}>
         ...
         Observation: <o_t>               # the current observation
+        Candidate context: <mention>     # only if candidate_context > 0 and found
         Candidate action: <action>
 
     where ``K = max_turns`` (older turns are dropped; ``max_turns=0`` keeps only
     the current observation). Whitespace runs inside each field are collapsed to
     one space so newlines only separate fields.
 
+    The candidate context is the first ``candidate_context`` tokens of
+    :func:`candidate_mention`: what the current observation says at the place the
+    action's argument is named. It exists because left truncation keeps the end
+    of a long observation, while the thing a click names (a search result's title
+    and price, say) may sit near its start; without it, two clicks on different
+    results look alike to the model.
+
     Truncation to ``max_length`` tokens (2 kept back for ``[CLS]``/``[SEP]``):
 
     1. The candidate action and the instruction are always present; each is capped
        at a quarter of the budget, not counting its label (the action keeps its
-       *last* tokens, the instruction its *first*).
+       *last* tokens, the instruction its *first*). The candidate context, when
+       present, keeps its first ``min(candidate_context, a quarter of the
+       budget)`` tokens.
     2. The rest of the budget is filled with the context from the most recent
        end backwards: the current observation, then the last turn, and so on.
        The oldest piece that does not fit whole is cut from the LEFT (its last
@@ -98,6 +146,8 @@ def format_prm_input(
         action: The candidate action.
         max_turns: Past turns kept before the current observation.
         max_length: Token budget, special tokens included.
+        candidate_context: Token budget of the candidate context line; 0 leaves
+            it out (the format of PRMs saved before the line existed).
         tail: ``tail(text, n) -> (last n tokens of text as a string, token count
             of text)``; the model passes one built on its tokenizer. Default:
             whitespace words as tokens (:func:`whitespace_tail`).
@@ -129,6 +179,14 @@ def format_prm_input(
     instr_line = "Instruction: "
     instr_text = instr_line + _head(tail, clean(instruction), cap)
     used = tail(act_text, 0)[1] + tail(instr_text, 0)[1]
+    ctx_text = ""
+    if candidate_context > 0:
+        mention = clean(candidate_mention(str(action), str(hist[-1])))
+        if mention:
+            ctx_text = (
+                "Candidate context: " + _head(tail, mention, min(candidate_context, cap)).rstrip()
+            )
+            used += tail(ctx_text, 0)[1]
     left = budget - used
 
     # Context pieces, most recent first.
@@ -146,5 +204,5 @@ def format_prm_input(
         if n > left:  # this piece was cut on the left: nothing older fits
             break
         left -= n
-    lines = [instr_text, *reversed(kept), act_text]
+    lines = [instr_text, *reversed(kept), ctx_text, act_text]
     return "\n".join(line for line in lines if line)

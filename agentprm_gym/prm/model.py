@@ -37,6 +37,7 @@ from torch import nn
 from agentprm_gym.prm.base import PRM, ScoreItem, as_item
 from agentprm_gym.prm.base import progress as _progress
 from agentprm_gym.prm.formatting import (
+    DEFAULT_CANDIDATE_CONTEXT,
     DEFAULT_MAX_LENGTH,
     DEFAULT_MAX_TURNS,
     FORMAT_LABELS,
@@ -121,13 +122,17 @@ class _PRMNet(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         out = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
-        h = out.last_hidden_state
-        if self.pooling == "cls":
-            pooled = h[:, 0]
-        else:
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            pooled = (h * m).sum(1) / m.sum(1).clamp_min(1.0)
-        return self.head(pooled).squeeze(-1).float()
+        # Pooling and head run in float32 even under bf16 autocast: bf16 keeps 8
+        # significant bits, which would round Q to steps of about 0.002 and make
+        # close candidates tie.
+        h = out.last_hidden_state.float()
+        with torch.autocast(h.device.type, enabled=False):
+            if self.pooling == "cls":
+                pooled = h[:, 0]
+            else:
+                m = attention_mask.unsqueeze(-1).to(h.dtype)
+                pooled = (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+            return self.head(pooled).squeeze(-1)
 
 
 class AgentPRM(PRM):
@@ -178,6 +183,8 @@ class AgentPRM(PRM):
         self.config = dict(config)
         self.max_length = int(self.config.get("max_length", DEFAULT_MAX_LENGTH))
         self.max_turns = int(self.config.get("max_turns", DEFAULT_MAX_TURNS))
+        # PRMs saved before the candidate context line existed have no key: 0 keeps their format.
+        self.candidate_context = int(self.config.get("candidate_context", 0))
         self.device = resolve_device(device)
         self.net.to(self.device)
         self.net.eval()
@@ -204,6 +211,7 @@ class AgentPRM(PRM):
         pooling: str = "mean",
         max_length: int = DEFAULT_MAX_LENGTH,
         max_turns: int = DEFAULT_MAX_TURNS,
+        candidate_context: int = DEFAULT_CANDIDATE_CONTEXT,
         tiny_corpus: Sequence[str] = (),
         seed: int = 0,
         **kwargs: Any,
@@ -215,6 +223,7 @@ class AgentPRM(PRM):
             pooling: ``"mean"`` or ``"cls"``.
             max_length: Token budget of an input.
             max_turns: Past turns kept in an input.
+            candidate_context: Token budget of the candidate context line (0: none).
             tiny_corpus: Texts the ``tiny`` tokenizer learns its word pieces from.
             seed: Seeds ``torch`` before the random initialisation.
             **kwargs: Passed to the constructor (``device``, ``batch_size``, ...).
@@ -248,6 +257,7 @@ class AgentPRM(PRM):
             "pooling": pooling,
             "max_length": int(max_length),
             "max_turns": int(max_turns),
+            "candidate_context": int(candidate_context),
         }
         return cls(net, tok, config, **kwargs)
 
@@ -274,6 +284,7 @@ class AgentPRM(PRM):
             it.action,
             max_turns=self.max_turns,
             max_length=self.max_length,
+            candidate_context=self.candidate_context,
             tail=self._tail,
         )
 

@@ -27,6 +27,12 @@ the baselines, which are trained with L_Q alone as regression on their labels
 Rewards ``r_t`` are the env rewards of the steps; a truncated episode's last
 step bootstraps with ``M_{T+1} = 0`` like a failure.
 
+Batches hold whole episodes, a task's rollouts side by side (tasks in a shuffled
+order, episodes shuffled within a task); inputs that recur in a batch (rollouts
+of one task share steps) are run through the network once, which gives the same
+loss and gradient as running every copy (dropout aside: the copies share one
+mask), at a fraction of the compute.
+
 Training is deterministic for a seed on CPU: ``torch.manual_seed(seed)`` and a
 numpy RNG for the episode order. AdamW, linear warm-up (5 %) then linear decay,
 gradient clipping at 1.0, bf16 autocast where the device supports it natively.
@@ -224,7 +230,13 @@ def prm_loss(
 
 
 class _Encoded:
-    """All training steps formatted and tokenized once."""
+    """All training steps formatted and tokenized once.
+
+    ``src[i]`` is the first step whose input is identical to step ``i``'s (common:
+    the rollouts of one task share their first steps); identical inputs are run
+    through the network once per pass (:func:`_values`) and once per batch
+    (:func:`_batch_loss`).
+    """
 
     def __init__(self, prm: AgentPRM, episodes: Sequence[EpisodeSteps]) -> None:
         self.offsets = np.cumsum([0] + [len(e) for e in episodes])
@@ -232,6 +244,10 @@ class _Encoded:
         enc = prm.tokenizer(texts, truncation=True, max_length=prm.max_length)
         self.ids: list[list[int]] = enc["input_ids"]
         self.pad_id = int(prm.tokenizer.pad_token_id or 0)
+        first: dict[tuple[int, ...], int] = {}
+        self.src = np.array(
+            [first.setdefault(tuple(seq), i) for i, seq in enumerate(self.ids)], dtype=np.int64
+        )
 
     def collate(self, idx: Sequence[int], device: torch.device) -> dict[str, torch.Tensor]:
         n = max(len(self.ids[i]) for i in idx)
@@ -250,11 +266,8 @@ def _values(prm: AgentPRM, enc: _Encoded, batch_size: int) -> NDArray[np.float64
     Identical inputs (common: rollouts of one task share their first steps) are
     scored once; the unique ones go in length-sorted batches.
     """
-    first: dict[tuple[int, ...], int] = {}
-    src = np.empty(len(enc.ids), dtype=np.int64)
-    for i, seq in enumerate(enc.ids):
-        src[i] = first.setdefault(tuple(seq), i)
-    uniq = sorted(first.values(), key=lambda i: len(enc.ids[i]))
+    src = enc.src
+    uniq = sorted(np.unique(src).tolist(), key=lambda i: len(enc.ids[i]))
     out = np.zeros(len(enc.ids), dtype=np.float64)
     was = prm.net.training
     prm.net.eval()
@@ -301,6 +314,21 @@ def _batches(lengths: Sequence[int], order: Sequence[int], batch_size: int) -> l
     return out
 
 
+def _task_order(episodes: Sequence[EpisodeSteps], rng: np.random.Generator) -> list[int]:
+    """An epoch's episode order: tasks shuffled, each task's episodes together, shuffled.
+
+    Keeping a task's rollouts side by side puts their shared steps in one batch,
+    where :func:`_batch_loss` runs each distinct input once.
+    """
+    by_task: dict[Any, list[int]] = {}
+    for i, ep in enumerate(episodes):
+        by_task.setdefault(ep.task_id, []).append(i)
+    groups = list(by_task.values())
+    return [
+        groups[g][j] for g in rng.permutation(len(groups)) for j in rng.permutation(len(groups[g]))
+    ]
+
+
 def _batch_loss(
     prm: AgentPRM,
     enc: _Encoded,
@@ -317,9 +345,12 @@ def _batch_loss(
             pair.append(i > lo and bool(mask[i]) and bool(mask[i - 1]))
             idx.append(i)
     dev = prm.device
+    # Identical inputs in the batch go through the network once; their copies
+    # share the output (and its gradient), so the loss is that of every copy.
+    uniq, inverse = np.unique(enc.src[idx], return_inverse=True)
     with prm.autocast():
-        logits = prm.net(**enc.collate(idx, dev))
-    pred = torch.sigmoid(logits.float())
+        logits = prm.net(**enc.collate(uniq.tolist(), dev))
+    pred = torch.sigmoid(logits.float())[torch.as_tensor(inverse.ravel(), device=dev)]
     return prm_loss(
         pred,
         torch.as_tensor(targets[idx], dtype=torch.float32, device=dev),
@@ -451,8 +482,7 @@ def train_prm(
             break
         targets, mask = _targets(prm, enc, train, cfg)  # Algorithm 1: refresh Q̂ from M
         last_refresh = time.perf_counter() - e0
-        order = rng.permutation(len(train)).tolist()
-        batches = _batches(lengths, order, cfg.batch_size)
+        batches = _batches(lengths, _task_order(train, rng), cfg.batch_size)
         prm.net.train()
         sums = np.zeros(3)
         nb = 0

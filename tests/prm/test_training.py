@@ -141,3 +141,50 @@ def test_tiny_training_lowers_loss_and_improves_ranking():
     assert acc1 >= 0.8 and acc1 > acc0 + 0.15, (acc0, acc1)
     assert len(res.history) == 3 and res.heldout["val_ranking_accuracy"] is not None
     assert res.train_seconds > 0 and np.isfinite(res.final_loss)
+
+
+def test_batch_runs_each_distinct_input_once_with_the_same_loss_and_gradient():
+    eps = episode_steps(corridor_trajectories([1, 2], 4, eps=0.0))  # repeated expert rollouts
+    prm = _tiny(eps)
+    prm.net.eval()  # no dropout, so one pass per distinct input must equal one per copy
+    enc = T._Encoded(prm, eps)
+    assert len(np.unique(enc.src)) < len(enc.src)
+    tg = np.linspace(0.1, 0.9, len(enc.src))
+    mk = np.ones(len(enc.src), dtype=bool)
+    batch = list(range(len(eps)))
+    calls = []
+    hook = prm.net.register_forward_hook(lambda m, a, kw_out: calls.append(1))
+
+    loss, _, _ = T._batch_loss(prm, enc, batch, tg, mk, beta=1.0)
+    loss.backward()
+    grad = [p.grad.clone() for p in prm.net.parameters() if p.grad is not None]
+    hook.remove()
+    prm.net.zero_grad()
+    # Reference: every step through the network on its own.
+    idx = list(range(len(enc.src)))
+    logits = prm.net(**enc.collate(idx, prm.device))
+    pair = [i > lo for lo, hi in zip(enc.offsets[:-1], enc.offsets[1:]) for i in range(lo, hi)]
+    ref, _, _ = T.prm_loss(
+        torch.sigmoid(logits.float()),
+        torch.as_tensor(tg, dtype=torch.float32),
+        torch.as_tensor(mk),
+        torch.as_tensor(pair),
+        1.0,
+    )
+    ref.backward()
+    ref_grad = [p.grad for p in prm.net.parameters() if p.grad is not None]
+    assert calls == [1]
+    # equal up to float noise (the two passes pad and batch differently)
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-3)
+    for g, r in zip(grad, ref_grad, strict=True):
+        assert (g - r).norm() <= 1e-2 * r.norm() + 1e-6
+
+
+def test_epoch_order_keeps_each_task_together():
+    eps = episode_steps(corridor_trajectories([1, 2, 3], 3, eps=0.5))
+    order = T._task_order(eps, np.random.default_rng(0))
+    assert sorted(order) == list(range(len(eps)))
+    tasks = [eps[i].task_id for i in order]
+    # each task's episodes form one run
+    runs = [t for k, t in enumerate(tasks) if k == 0 or t != tasks[k - 1]]
+    assert sorted(runs) == sorted(set(tasks))
