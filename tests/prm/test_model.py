@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file, save_file
 
 from agentprm_gym.prm.base import ScoreItem
@@ -152,3 +153,34 @@ def test_loading_never_unpickles(saved, monkeypatch):
     monkeypatch.setattr(pickle, "load", boom)
     monkeypatch.setattr(pickle, "loads", boom)
     AgentPRM.from_pretrained(saved)
+
+
+def test_head_runs_in_float32_under_bf16_autocast():
+    prm = AgentPRM.create("tiny", tiny_corpus=CORPUS, seed=3, max_length=64, autocast=True)
+    enc = prm.encode([prm.format(it) for it in _items()])
+    with torch.no_grad(), prm.autocast():
+        logits = prm.net(**enc)
+        h = prm.net.backbone(**enc).last_hidden_state.float()
+    m = enc["attention_mask"].unsqueeze(-1).float()
+    pooled = (h * m).sum(1) / m.sum(1)
+    ref = pooled @ prm.net.head.weight.T.float() + prm.net.head.bias.float()
+    # A bf16 head is off by about 5e-3 relative here; float32 matches to rounding.
+    assert logits.dtype == torch.float32
+    torch.testing.assert_close(logits, ref.squeeze(-1), rtol=1e-5, atol=1e-6)
+
+
+def test_candidate_context_is_saved_and_old_configs_read_as_none(prm, saved, tmp_path):
+    assert prm.candidate_context == 48 and prm.config["candidate_context"] == 48
+    assert AgentPRM.from_pretrained(saved).candidate_context == 48
+    old = tmp_path / "old"
+    old.mkdir()
+    for f in saved.iterdir():
+        (old / f.name).write_bytes(f.read_bytes())
+    cfg = json.loads((old / "prm_config.json").read_text())
+    del cfg["candidate_context"]  # a PRM saved before the line existed
+    (old / "prm_config.json").write_text(json.dumps(cfg))
+    loaded = AgentPRM.from_pretrained(old)
+    assert loaded.candidate_context == 0
+    item = ScoreItem("Walk to room 5.", ("go[next] leads on. wait here.",), "go[next]")
+    assert "Candidate context" in prm.format(item)
+    assert "Candidate context" not in loaded.format(item)
