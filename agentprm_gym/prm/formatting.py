@@ -181,7 +181,7 @@ def format_prm_input(
     used = tail(act_text, 0)[1] + tail(instr_text, 0)[1]
     ctx_text = ""
     if candidate_context > 0:
-        mention = clean(candidate_mention(str(action), str(hist[-1])))
+        mention = candidate_mention(str(action), current)
         if mention:
             ctx_text = (
                 "Candidate context: " + _head(tail, mention, min(candidate_context, cap)).rstrip()

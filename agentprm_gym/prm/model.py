@@ -317,7 +317,7 @@ class AgentPRM(PRM):
             with torch.inference_mode(), self.autocast():
                 for i in range(0, len(texts), bs):
                     logits = self.net(**self.encode(texts[i : i + bs]))
-                    out[i : i + bs] = torch.sigmoid(logits.float()).cpu().numpy()
+                    out[i : i + bs] = torch.sigmoid(logits).cpu().numpy()
         finally:
             self.net.train(was_training)
         return out

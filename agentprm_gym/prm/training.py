@@ -275,7 +275,7 @@ def _values(prm: AgentPRM, enc: _Encoded, batch_size: int) -> NDArray[np.float64
         for s in range(0, len(uniq), batch_size):
             idx = uniq[s : s + batch_size]
             logits = prm.net(**enc.collate(idx, prm.device))
-            out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+            out[idx] = torch.sigmoid(logits).cpu().numpy()
     prm.net.train(was)
     return out[src]
 
@@ -320,7 +320,7 @@ def _task_order(episodes: Sequence[EpisodeSteps], rng: np.random.Generator) -> l
     Keeping a task's rollouts side by side puts their shared steps in one batch,
     where :func:`_batch_loss` runs each distinct input once.
     """
-    by_task: dict[Any, list[int]] = {}
+    by_task: dict[int, list[int]] = {}
     for i, ep in enumerate(episodes):
         by_task.setdefault(ep.task_id, []).append(i)
     groups = list(by_task.values())
@@ -350,7 +350,7 @@ def _batch_loss(
     uniq, inverse = np.unique(enc.src[idx], return_inverse=True)
     with prm.autocast():
         logits = prm.net(**enc.collate(uniq.tolist(), dev))
-    pred = torch.sigmoid(logits.float())[torch.as_tensor(inverse.ravel(), device=dev)]
+    pred = torch.sigmoid(logits)[torch.as_tensor(inverse.ravel(), device=dev)]
     return prm_loss(
         pred,
         torch.as_tensor(targets[idx], dtype=torch.float32, device=dev),
