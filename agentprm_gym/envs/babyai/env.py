@@ -269,17 +269,20 @@ class BabyAIEnv(TextAgentEnv):
             tuple(self._history),
             self._won,
             self._level_truncated,
+            None if self._expert is None else self._expert.snapshot(self._history, self._mg),
         )
 
     def _set_payload(self, payload: Any) -> None:
-        mg, level_id, seed, subgoals, flags, history, won, trunc = payload
+        mg, level_id, seed, subgoals, flags, history, won, trunc, expert = payload
         self._mg = copy_level(mg)
         self._level_id, self._instance_seed = level_id, seed
         self._subgoals, self._subgoal_flags = subgoals, list(flags)
         self._history = list(history)
         self._won, self._level_truncated = won, trunc
         ex = self._expert
-        if ex is None or (ex.level_id, ex.seed) != (level_id, seed):
+        if expert is not None:
+            self._expert = expert.copy()  # a snapshot may be restored many times
+        elif ex is None or (ex.level_id, ex.seed) != (level_id, seed):
             self._expert = BotExpert(level_id, seed)
         self._image = self._mg.gen_obs()["image"]
         self._visible = visible_objects(self._mg, self._image)

@@ -9,7 +9,11 @@ replays on it the primitive actions the env has taken since it last looked
 (``bot.replan(action_taken)`` after each),
 then returns the bot's suggestion. After a snapshot restore that is not a
 continuation of what the shadow has seen, the shadow is rebuilt from the
-reset copy and the whole primitive history is replayed.
+reset copy and the whole primitive history is replayed, unless the snapshot
+carries a copy of the expert (:meth:`BotExpert.snapshot`, taken whenever the
+expert is in use): then the restored copy goes on from the snapshot's state, so
+Monte-Carlo rollouts and search from a snapshot do not pay one bot replan per
+past action at every restore.
 
 Expert actions are primitive text actions (``"turn left"``, ``"move forward"``,
 ``"pick up"``, ``"drop"``, ``"toggle"``). :meth:`BotExpert.steps_left` copies
@@ -129,6 +133,20 @@ class BotExpert:
             if a == _DONE:
                 return None
         return None
+
+    def snapshot(self, history: list[int], current: Any) -> BotExpert | None:
+        """A copy of this expert brought up to ``history``, for an env snapshot.
+
+        Restoring a snapshot that carries it spares the expert from rebuilding
+        its shadow level and replaying the whole primitive history (one bot
+        replan per action) on its next question: after a restore it continues
+        from here. Returns None (and costs nothing) when the expert has not been
+        asked anything since its episode began: nobody is using it.
+        """
+        if self._bot is None:
+            return None
+        self._sync(history, current)
+        return self.copy()
 
     def copy(self) -> BotExpert:
         """An independent copy (shares the reset level, which is never mutated)."""

@@ -143,6 +143,33 @@ def test_snapshot_round_trip_with_expert():
     assert first == second and first[-1][3]
 
 
+def test_snapshot_carries_the_expert_so_a_restore_does_not_replay_the_history():
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    _, info = env.reset(options={"task_id": 2})
+    assert env.get_state().payload[-1] is None  # expert not asked yet: nothing carried
+    rng = np.random.default_rng(0)
+    for _ in range(6):  # a noisy path, the expert asked at every step
+        env.expert_action()
+        acts = info["admissible_actions"]
+        _, _, term, trunc, info = env.step(acts[int(rng.integers(len(acts)))])
+        assert not (term or trunc)
+    snap = env.get_state()
+    carried = snap.payload[-1]
+    assert carried is not None and carried._fed == list(snap.payload[5])
+    expected = env.expert_action()
+    env.step("turn left")
+    env.step("move forward")
+    for _ in range(2):  # restored twice: each restore gets its own copy
+        env.set_state(snap)
+        assert env._expert is not carried and env._expert._fed == carried._fed
+        assert env.expert_action() == expected
+        env.step("turn right")
+    # Without the carried copy the expert rebuilds from the reset level: same answer.
+    env.set_state(snap)
+    env._expert = type(env._expert)(carried.level_id, carried.seed)
+    assert env.expert_action() == expected
+
+
 def test_high_level_action_runs_several_primitive_steps():
     env = BabyAIEnv(level="PickupLoc", split="test")
     for task_id in range(20):
