@@ -19,6 +19,10 @@ Costs counted: ``env_steps`` = replay steps + rollout steps (the replay is
 one pass, T steps, against N·Σ rollout lengths); ``policy_samples`` = actions
 sampled in rollouts; ``snapshots`` = ``set_state`` calls.
 
+:func:`mc_action_values` estimates ``Q(s_t, a)`` for other candidate actions
+at chosen steps the same way (``benchmarks/ranking_ceiling.py`` uses it to
+measure how well a perfect value of the data policy could rank actions).
+
 Determinism: rollout n from step t reseeds the policy with a seed derived
 from ``(seed, t, n)``, and the env's RNG is part of its snapshot, so labels do
 not depend on the order or process in which trajectories are labelled.
@@ -26,7 +30,7 @@ not depend on the order or process in which trajectories are labelled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +47,7 @@ __all__ = [
     "MCResult",
     "ReplayMismatchError",
     "derive_seed",
+    "mc_action_values",
     "label_cost_report",
     "mc_label_trajectories",
     "mc_label_trajectory",
@@ -131,20 +136,121 @@ def mc_rollout_outcomes(
             cost.snapshots += 1
             if hasattr(policy, "seed"):
                 policy.seed(derive_seed(seed, t, n))
-            o, inf, final, taken = obs, info, float(reward), 0
-            while remaining is None or taken < remaining:
-                action = policy.propose(o, inf, 1)[0]
-                cost.policy_samples += 1
-                o, r, term, trunc, inf = base.step(action)
-                cost.env_steps += 1
-                taken += 1
-                final = float(r)
-                if term or trunc:
-                    break
-            outcomes[t, n] = final
+            outcomes[t, n] = _roll_out(base, policy, obs, info, float(reward), remaining, cost)
         base.set_state(snap)
         cost.snapshots += 1
     return outcomes, cost
+
+
+def _roll_out(
+    base: Any,
+    policy: Any,
+    obs: Any,
+    info: dict[str, Any],
+    reward: float,
+    remaining: int | None,
+    cost: LabelCost,
+) -> float:
+    """Play ``policy`` from the env's current state for at most ``remaining`` steps.
+
+    Returns the final reward (``reward`` when no step is left); adds the steps
+    and samples spent to ``cost``.
+    """
+    o, inf, final, taken = obs, info, reward, 0
+    while remaining is None or taken < remaining:
+        action = policy.propose(o, inf, 1)[0]
+        cost.policy_samples += 1
+        o, r, term, trunc, inf = base.step(action)
+        cost.env_steps += 1
+        taken += 1
+        final = float(r)
+        if term or trunc:
+            break
+    return final
+
+
+def mc_action_values(
+    env: gym.Env,
+    policy: Any,
+    traj: Trajectory,
+    queries: Mapping[int, Sequence[str]],
+    n_rollouts: int,
+    seed: int = 0,
+    *,
+    max_episode_steps: int | None = None,
+) -> tuple[dict[int, NDArray[np.float64]], LabelCost]:
+    """Final rewards of rollouts after *any* candidate actions at chosen steps.
+
+    Where :func:`mc_rollout_outcomes` estimates the value of the action the
+    trajectory took, this estimates ``Q(s_t, a)`` for the actions ``a`` listed
+    in ``queries[t]``: the state before step t is restored, ``a`` is taken and
+    the policy plays on, ``n_rollouts`` times. Rollout n after step t uses the
+    policy seed ``derive_seed(seed, t, n)`` as :func:`mc_rollout_outcomes`
+    does, so the trajectory's own action gets exactly that function's outcomes.
+
+    Args:
+        env: An env of the trajectory's id (its unwrapped env is used).
+        policy: Anything with ``propose``; bound to the env and reseeded per rollout.
+        traj: The trajectory whose states are queried (replayed from its
+            ``seed``, ``task_id`` and ``split``).
+        queries: Step index → candidate actions to evaluate in the state before it.
+        n_rollouts: Rollouts per candidate (N).
+        seed: Base seed of the rollouts' policy seeds.
+        max_episode_steps: Step limit counted from the episode start (default:
+            the env's registered ``max_episode_steps``; None = no limit).
+
+    Returns:
+        ``(values, cost)``: ``values[t]`` has shape ``(len(queries[t]), N)``; a
+        candidate that ends the episode (or uses up the step limit) gets its own
+        reward N times without rollouts. ``cost.labelled_steps`` counts the
+        candidates.
+
+    Raises:
+        ReplayMismatchError: If replaying does not reproduce the recorded observations.
+        ValueError: If ``n_rollouts < 1`` or a queried step is not in the trajectory.
+    """
+    if n_rollouts < 1:
+        raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
+    T = len(traj.steps)
+    bad = [t for t in queries if not 0 <= t < T]
+    if bad:
+        raise ValueError(f"queried steps {bad} are outside the trajectory's {T} steps")
+    base = env.unwrapped
+    limit = _max_steps(env, max_episode_steps)
+    if hasattr(policy, "bind"):
+        policy.bind(base)
+    cost = LabelCost(labelled_steps=sum(len(a) for a in queries.values()), rollout_env_steps=T)
+    values: dict[int, NDArray[np.float64]] = {}
+    last = max(queries, default=-1)
+    obs, info = base.reset(seed=traj.seed, options={"task_id": traj.task_id, "split": traj.split})
+    for t, step in enumerate(traj.steps[: last + 1]):
+        if obs != step.observation:
+            raise ReplayMismatchError(
+                f"replaying {traj.env_id} task {traj.task_id} (seed {traj.seed}): the observation "
+                f"before step {t} differs from the recorded one"
+            )
+        if t in queries:
+            remaining = None if limit is None else limit - (t + 1)
+            snap = base.get_state()
+            out = np.zeros((len(queries[t]), n_rollouts))
+            for k, action in enumerate(queries[t]):
+                for n in range(n_rollouts):
+                    base.set_state(snap)
+                    cost.snapshots += 1
+                    o, r, term, trunc, inf = base.step(action)
+                    cost.env_steps += 1
+                    if term or trunc or (remaining is not None and remaining <= 0):
+                        out[k, :] = float(r)
+                        break
+                    if hasattr(policy, "seed"):
+                        policy.seed(derive_seed(seed, t, n))
+                    out[k, n] = _roll_out(base, policy, o, inf, float(r), remaining, cost)
+            values[t] = out
+            base.set_state(snap)
+            cost.snapshots += 1
+        obs, _, _, _, info = base.step(step.action)
+        cost.env_steps += 1
+    return values, cost
 
 
 def mc_label_trajectory(

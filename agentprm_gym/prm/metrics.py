@@ -3,6 +3,7 @@
 - :func:`ranking_accuracy`: at held-out steps with a recorded ``expert_action``
   and at least two admissible actions, the PRM scores the expert action and one
   other admissible action drawn with a seeded RNG; a win counts 1, a tie 0.5.
+  :func:`ranking_choices` lists those pairs.
 - :func:`mse_vs_mc`: mean squared error of ``Q(s_t, a_t)`` (the action taken)
   against the MC success estimate ``meta["mc_soft"][t]``; None without MC labels.
 - :func:`auc`: ROC AUC by the rank (Mann-Whitney) formula, ties averaged;
@@ -12,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -20,7 +21,15 @@ from numpy.typing import ArrayLike
 from agentprm_gym.prm.base import PRM, ScoreItem
 from agentprm_gym.prm.steps import EpisodeSteps
 
-__all__ = ["auc", "ranking_accuracy", "mse_vs_mc", "outcome_auc", "evaluate_prm"]
+__all__ = [
+    "RankingChoice",
+    "auc",
+    "ranking_accuracy",
+    "ranking_choices",
+    "mse_vs_mc",
+    "outcome_auc",
+    "evaluate_prm",
+]
 
 
 def auc(scores: ArrayLike, labels: ArrayLike) -> float | None:
@@ -54,25 +63,54 @@ def auc(scores: ArrayLike, labels: ArrayLike) -> float | None:
     return float((r_pos - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def _ranking_pairs(
-    episodes: Sequence[EpisodeSteps], seed: int, max_steps: int | None
-) -> tuple[list[ScoreItem], list[ScoreItem]]:
+class RankingChoice(NamedTuple):
+    """One ranked pair: the expert action and the other action drawn at a step.
+
+    Attributes:
+        episode: Index of the episode in the evaluated list.
+        step: Step index in that episode.
+        expert: The recorded expert action.
+        other: The other admissible action drawn for the comparison.
+    """
+
+    episode: int
+    step: int
+    expert: str
+    other: str
+
+
+def ranking_choices(
+    episodes: Sequence[EpisodeSteps], seed: int = 0, max_steps: int | None = None
+) -> list[RankingChoice]:
+    """The pairs :func:`ranking_accuracy` compares, drawn with the same seeded RNG.
+
+    Args:
+        episodes: Held-out episodes; steps without an ``expert_action`` or with
+            fewer than two admissible actions are skipped.
+        seed: Seeds the choice of the other action (and of the subsample).
+        max_steps: Keep at most this many pairs (a seeded subsample, in order).
+    """
     rng = np.random.default_rng(seed)
-    good, bad = [], []
-    for ep in episodes:
+    out: list[RankingChoice] = []
+    for e, ep in enumerate(episodes):
         for t, step in enumerate(ep.trajectory.steps):
             exp = step.expert_action
             others = [a for a in dict.fromkeys(step.admissible_actions) if a != exp]
             if exp is None or not others or len(step.admissible_actions) < 2:
                 continue
-            other = others[int(rng.integers(len(others)))]
-            it = ep.items[t]
-            good.append(it._replace(action=exp))
-            bad.append(it._replace(action=other))
-    if max_steps is not None and len(good) > max_steps:
-        keep = np.sort(rng.choice(len(good), size=max_steps, replace=False))
-        good = [good[i] for i in keep]
-        bad = [bad[i] for i in keep]
+            out.append(RankingChoice(e, t, exp, others[int(rng.integers(len(others)))]))
+    if max_steps is not None and len(out) > max_steps:
+        keep = np.sort(rng.choice(len(out), size=max_steps, replace=False))
+        out = [out[i] for i in keep]
+    return out
+
+
+def _ranking_pairs(
+    episodes: Sequence[EpisodeSteps], seed: int, max_steps: int | None
+) -> tuple[list[ScoreItem], list[ScoreItem]]:
+    choices = ranking_choices(episodes, seed, max_steps)
+    good = [episodes[c.episode].items[c.step]._replace(action=c.expert) for c in choices]
+    bad = [episodes[c.episode].items[c.step]._replace(action=c.other) for c in choices]
     return good, bad
 
 

@@ -16,6 +16,7 @@ from agentprm_gym.prm.mc import (
     ReplayMismatchError,
     derive_seed,
     label_cost_report,
+    mc_action_values,
     mc_label_trajectories,
     mc_label_trajectory,
     mc_rollout_outcomes,
@@ -120,6 +121,46 @@ def test_random_policy_values_rise_along_the_expert_path():
     soft, _, _ = mc_label_trajectory(env, RandomPolicy(), traj, 64, seed=0)
     assert soft[-1] == 1.0
     assert soft[0] < soft[2] < soft[-1]
+
+
+def test_action_values_of_the_taken_actions_equal_the_rollout_outcomes():
+    env = _env(limit=20)
+    traj = run_episode(env, NoisyExpertPolicy(0.6, seed=2), seed=2, task_id=4, split="train")
+    outcomes, _ = mc_rollout_outcomes(env, NoisyExpertPolicy(0.6), traj, 6, seed=9)
+    queries = {t: [s.action] for t, s in enumerate(traj.steps)}
+    values, _ = mc_action_values(env, NoisyExpertPolicy(0.6), traj, queries, 6, seed=9)
+    assert sorted(values) == list(range(len(traj.steps)))
+    for t in values:
+        np.testing.assert_array_equal(values[t][0], outcomes[t])
+
+
+def test_action_values_of_other_candidates_with_exact_cost():
+    # Room 0 of task 3 (5 rooms), limit 12: the expert wins after go[next] (4 more
+    # moves) and after wait (5 more); jump[pit] ends the episode lost, no rollouts.
+    env = _env(limit=12)
+    traj = _traj(env, ["go[next]", "jump[pit]"])
+    values, cost = mc_action_values(
+        env, ExpertPolicy(), traj, {0: ["go[next]", "jump[pit]", "wait"]}, 3
+    )
+    np.testing.assert_array_equal(values[0], [[1, 1, 1], [0, 0, 0], [1, 1, 1]])
+    assert cost == LabelCost(
+        labelled_steps=3,
+        env_steps=3 * (1 + 4) + 1 + 3 * (1 + 5) + 1,  # candidates + rollouts + the replay
+        policy_samples=3 * 4 + 3 * 5,
+        snapshots=3 + 1 + 3 + 1,  # restores (the pit needs one) and the final restore
+        rollout_env_steps=2,
+    )
+    # The step limit counts from the episode start: at step 1 (room 1) with a limit of
+    # 6, 4 steps remain after the candidate: enough from room 2 (3 moves), not from
+    # room 0 (5 moves).
+    values, _ = mc_action_values(
+        env, ExpertPolicy(), traj, {1: ["go[back]", "go[next]"]}, 2, max_episode_steps=6
+    )
+    np.testing.assert_array_equal(values[1], [[0, 0], [1, 1]])
+    with pytest.raises(ValueError, match="outside"):
+        mc_action_values(env, ExpertPolicy(), traj, {2: ["wait"]}, 2)
+    with pytest.raises(ValueError, match="n_rollouts"):
+        mc_action_values(env, ExpertPolicy(), traj, {0: ["wait"]}, 0)
 
 
 def test_replay_mismatch_raises():

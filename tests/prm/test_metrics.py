@@ -5,7 +5,14 @@ import pytest
 
 from agentprm_gym.core.trajectory import Step, Trajectory
 from agentprm_gym.prm.base import PRM
-from agentprm_gym.prm.metrics import auc, evaluate_prm, mse_vs_mc, outcome_auc, ranking_accuracy
+from agentprm_gym.prm.metrics import (
+    auc,
+    evaluate_prm,
+    mse_vs_mc,
+    outcome_auc,
+    ranking_accuracy,
+    ranking_choices,
+)
 from agentprm_gym.prm.steps import episode_steps
 
 
@@ -77,6 +84,30 @@ def test_ranking_accuracy_other_action_is_seeded():
     assert a0 == ranking_accuracy(prm, eps, seed=1)
     assert 0.0 < a0[0] < 1.0  # some b1 (lost) and some b2/b3 (won) draws
     assert ranking_accuracy(prm, eps, seed=1, max_steps=5)[1] == 5
+
+
+def test_ranking_choices_are_the_pairs_ranking_accuracy_scores():
+    eps = episode_steps(
+        [
+            _traj(["a"] * 12, "good", ["good", "b1", "b2", "b3"], True),
+            _traj(["a"], None, ["good", "b1"], False),  # no expert: skipped
+            _traj(["a"] * 9, "good", ["good", "b1", "b2"], False),
+        ]
+    )
+    prm = TablePRM({"good": 0.5, "b1": 0.9, "b2": 0.1, "b3": 0.5})
+    for max_steps in (None, 7):
+        choices = ranking_choices(eps, seed=3, max_steps=max_steps)
+        assert len(choices) == (21 if max_steps is None else 7)
+        assert all(c.episode in (0, 2) and c.expert == "good" != c.other for c in choices)
+        assert all(c.step < len(eps[c.episode]) for c in choices)
+        wins = [
+            1.0 if prm.table[c.other] < 0.5 else 0.5 if prm.table[c.other] == 0.5 else 0.0
+            for c in choices
+        ]
+        assert ranking_accuracy(prm, eps, seed=3, max_steps=max_steps) == (
+            pytest.approx(np.mean(wins)),
+            len(choices),
+        )
 
 
 def test_mse_vs_mc_and_outcome_auc():

@@ -1,0 +1,218 @@
+"""How well could a *perfect* value of the data policy rank actions? (the ranking ceiling).
+
+``eval-prm``'s step ranking accuracy asks whether the PRM scores the expert's
+action above one other admissible action. A PRM trained on a policy's rollouts
+(TD, GAE, MC or final-reward labels alike) learns that policy's ``Q^pi``, and
+``Q^pi`` need not rank the expert's action first: after a premature ``buy now``
+a noisy policy can end with a higher mean reward than after the expert's option
+click. This script measures the ceiling: for exactly the pairs ``eval-prm``
+ranks (same seed, same draws), it estimates ``Q^pi(s, expert)`` and
+``Q^pi(s, other)`` with N Monte-Carlo rollouts of the policy from the restored
+state (:func:`agentprm_gym.prm.mc.mc_action_values`) and counts how often the
+expert's estimate is higher (a tie counts 0.5), for Q valued by the final
+reward and by success.
+
+With finite N the estimates are noisy, so the figure is a slight underestimate
+of the exact-``Q^pi`` ceiling; raise ``--rollouts`` to tighten it.
+
+Run:
+``.venv/bin/python benchmarks/ranking_ceiling.py --data runs/ws-test.jsonl --rollouts 64``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+
+__all__ = ["action_kind", "ceiling", "main"]
+
+_ACTION = re.compile(r"^\s*([^\[\]]+?)\s*\[(.*)\]\s*$", re.S)
+
+
+def action_kind(action: str, common: set[str]) -> str:
+    """A coarse group for an action: ids and rare arguments are folded.
+
+    ``click[b0abc12345]`` → ``click[<id>]`` (an argument without spaces that
+    holds a digit), an argument in ``common`` is kept (``click[next >]``), any
+    other becomes ``verb[…]``; text without brackets is kept whole.
+    """
+    m = _ACTION.match(action)
+    if not m:
+        return action.strip().lower()
+    verb, arg = m.group(1).strip().lower(), m.group(2).strip().lower()
+    if arg and " " not in arg and any(c.isdigit() for c in arg):
+        return f"{verb}[<id>]"
+    return f"{verb}[{arg}]" if arg in common else f"{verb}[…]"
+
+
+def _wins(a: float, b: float) -> float:
+    return 1.0 if a > b else 0.5 if a == b else 0.0
+
+
+def ceiling(
+    data: str,
+    rollouts: int = 64,
+    policy: str | None = None,
+    episodes: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    prm: str | None = None,
+) -> dict[str, Any]:
+    """Estimate the ranking ceiling of ``Q^pi`` on a held-out trajectory file.
+
+    Args:
+        data: Trajectory JSONL (held-out episodes with expert actions recorded).
+        rollouts: MC rollouts per candidate action (N).
+        policy: Rollout policy spec; default the file's recorded policy.
+        episodes: Use only the first this many episodes.
+        seed: Seed of the pair draws (as ``eval-prm --seed``) and the rollouts.
+        progress: Show a progress bar.
+        prm: Also rank the same pairs with this PRM (a spec for
+            :func:`agentprm_gym.prm.loading.load_prm`), overall and per group.
+
+    Returns:
+        A JSON-ready dict: ceilings for reward- and success-valued Q with
+        standard errors, per-group figures, pair count and cost (and the PRM's
+        accuracy when ``prm`` is given).
+    """
+    import gymnasium as gym
+    from tqdm.auto import tqdm
+
+    import agentprm_gym  # noqa: F401  (registers the envs)
+    from agentprm_gym.agents.spec import make_policy
+    from agentprm_gym.core.trajectory import read_trajectories
+    from agentprm_gym.prm.labels import LabelCost
+    from agentprm_gym.prm.mc import DEFAULT_SUCCESS_THRESHOLD, mc_action_values
+    from agentprm_gym.prm.metrics import ranking_choices
+    from agentprm_gym.prm.steps import episode_steps
+
+    eps = episode_steps(read_trajectories(data))[:episodes]
+    if not eps:
+        raise SystemExit(f"{data} holds no episodes")
+    choices = ranking_choices(eps, seed)
+    if not choices:
+        raise SystemExit(
+            f"{data} has no step with a recorded expert action and two admissible actions "
+            "(collect held-out data with `agentprm-gym collect`, which records them)"
+        )
+    by_ep: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
+    for c in choices:
+        by_ep[c.episode][c.step] = (c.expert, c.other)
+    spec = policy or eps[0].trajectory.policy
+    pol = make_policy(spec)
+    env_id = eps[0].trajectory.env_id
+    env = gym.make(env_id)
+    args = Counter(
+        m.group(2).strip().lower() for c in choices if (m := _ACTION.match(c.expert)) is not None
+    )
+    common = {a for a, n in args.items() if n >= max(20, 0.02 * len(choices))}
+    prm_wins: dict[tuple[int, int], float] = {}
+    if prm is not None:
+        from agentprm_gym.prm.loading import load_prm
+
+        model = load_prm(prm)
+        good = [eps[c.episode].items[c.step]._replace(action=c.expert) for c in choices]
+        bad = [eps[c.episode].items[c.step]._replace(action=c.other) for c in choices]
+        q = model.score(good + bad)
+        for c, qg, qb in zip(choices, q[: len(good)], q[len(good) :], strict=True):
+            prm_wins[(c.episode, c.step)] = _wins(qg, qb)
+    groups: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    total = LabelCost()
+    t0 = time.perf_counter()
+    for e in tqdm(sorted(by_ep), desc="ranking ceiling", disable=not progress, unit="ep"):
+        queries = {t: list(pair) for t, pair in by_ep[e].items()}
+        values, cost = mc_action_values(env, pol, eps[e].trajectory, queries, rollouts, seed)
+        total = total + cost
+        for t, (exp, _) in by_ep[e].items():
+            v = values[t]
+            win_r = _wins(v[0].mean(), v[1].mean())
+            ok = v >= DEFAULT_SUCCESS_THRESHOLD
+            win_s = _wins(ok[0].mean(), ok[1].mean())
+            row = (win_r, win_s) + ((prm_wins[(e, t)],) if prm_wins else ())
+            groups[action_kind(exp, common)].append(row)
+    env.close()
+    all_w = np.array([w for g in groups.values() for w in g])
+
+    def _stat(col: np.ndarray) -> dict[str, float]:
+        return {
+            "accuracy": round(float(col.mean()), 4),
+            "stderr": round(float(col.std(ddof=1) / np.sqrt(len(col))), 4) if len(col) > 1 else 0.0,
+        }
+
+    res: dict[str, Any] = {
+        "data": data,
+        "env": env_id,
+        "policy": spec,
+        "rollouts": rollouts,
+        "episodes": len(eps),
+        "pairs": int(len(all_w)),
+        "reward_q": _stat(all_w[:, 0]),
+        "success_q": _stat(all_w[:, 1]),
+        "by_expert_action": {
+            k: {
+                "pairs": len(v),
+                "reward_q": round(float(np.mean([w[0] for w in v])), 4),
+                "success_q": round(float(np.mean([w[1] for w in v])), 4),
+            }
+            for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        },
+        "env_steps": total.env_steps,
+        "policy_samples": total.policy_samples,
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    }
+    if prm_wins:
+        res["prm"] = {"spec": prm, **_stat(all_w[:, 2])}
+        for k, v in groups.items():
+            res["by_expert_action"][k]["prm"] = round(float(np.mean([w[2] for w in v])), 4)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True, help="held-out trajectory JSONL (eval-prm's --data)")
+    p.add_argument("--rollouts", type=int, default=64, help="MC rollouts per candidate (N)")
+    p.add_argument("--policy", default=None, help="rollout policy (default: the file's policy)")
+    p.add_argument("--episodes", type=int, default=None, help="use the first N episodes")
+    p.add_argument("--seed", type=int, default=0, help="pair-draw seed, as eval-prm --seed")
+    p.add_argument("--prm", default=None, help="also rank the same pairs with this PRM")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    a = p.parse_args(argv)
+    if a.rollouts < 1 or (a.episodes is not None and a.episodes < 1):
+        p.error("--rollouts and --episodes must be >= 1")
+    res = ceiling(
+        a.data, a.rollouts, a.policy, a.episodes, a.seed, progress=not a.no_progress, prm=a.prm
+    )
+    if a.json:
+        print(json.dumps(res))
+        return 0
+    print(
+        f"{res['env']}, policy {res['policy']}: {res['pairs']} pairs from {res['episodes']} "
+        f"episodes, N = {res['rollouts']} rollouts per candidate ({res['wall_seconds']} s)"
+    )
+    for key, name in (("reward_q", "final reward"), ("success_q", "success")):
+        s = res[key]
+        print(f"  ceiling with Q = mean {name}: {s['accuracy']:.3f} ± {s['stderr']:.3f}")
+    if "prm" in res:
+        s = res["prm"]
+        print(f"  the PRM {s['spec']}: {s['accuracy']:.3f} ± {s['stderr']:.3f}")
+    extra = "  PRM" if "prm" in res else ""
+    print(f"  by expert action:            pairs  reward-Q  success-Q{extra}")
+    for k, v in res["by_expert_action"].items():
+        tail = f"  {v['prm']:.3f}" if "prm" in v else ""
+        print(
+            f"    {k[:26]:26s} {v['pairs']:6d}  {v['reward_q']:8.3f}  {v['success_q']:9.3f}{tail}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

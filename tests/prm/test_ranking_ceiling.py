@@ -1,0 +1,70 @@
+"""The ranking-ceiling benchmark (``benchmarks/ranking_ceiling.py``) on WebShop-v0."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from agentprm_gym.agents import NoisyExpertPolicy
+from agentprm_gym.core.trajectory import read_trajectories, write_trajectories
+from agentprm_gym.prm.loading import load_prm
+from agentprm_gym.prm.metrics import ranking_accuracy, ranking_choices
+from agentprm_gym.prm.steps import episode_steps
+from agentprm_gym.rollout import run_episode
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "ranking_ceiling.py"
+_spec = importlib.util.spec_from_file_location("ranking_ceiling", _PATH)
+rc = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("ranking_ceiling", rc)
+_spec.loader.exec_module(rc)
+
+
+@pytest.fixture(scope="module")
+def held_out(tmp_path_factory) -> Path:
+    env = gym.make("AgentPRM/WebShop-v0")
+    trajs = [
+        run_episode(
+            env, NoisyExpertPolicy(0.5, seed=k), seed=k, task_id=k, split="test", record_expert=True
+        )
+        for k in range(4)
+    ]
+    env.close()
+    path = tmp_path_factory.mktemp("ceiling") / "test.jsonl"
+    write_trajectories(path, trajs)
+    return path
+
+
+def test_action_kind_folds_ids_and_rare_arguments():
+    common = {"next >"}
+    assert rc.action_kind("click[B0ABC12345]", common) == "click[<id>]"
+    assert rc.action_kind("click[Next >]", common) == "click[next >]"
+    assert rc.action_kind("search[red shoes]", common) == "search[…]"
+    assert rc.action_kind("look", common) == "look"
+
+
+def test_ceiling_ranks_eval_prm_pairs(held_out):
+    res = rc.ceiling(str(held_out), rollouts=3, progress=False)
+    pairs = ranking_choices(episode_steps(read_trajectories(held_out)))
+    assert res["pairs"] == len(pairs) > 0
+    assert res["policy"] == "noisy:0.5" and res["episodes"] == 4
+    assert sum(g["pairs"] for g in res["by_expert_action"].values()) == res["pairs"]
+    for key in ("reward_q", "success_q"):
+        assert 0.0 <= res[key]["accuracy"] <= 1.0
+    assert res["env_steps"] > res["policy_samples"] > 0
+    # Rolled out by the expert, the expert's action always succeeds, so it never loses
+    # a pair on success (the other action can tie when the expert recovers).
+    exp = rc.ceiling(str(held_out), rollouts=2, policy="expert", progress=False)
+    assert exp["success_q"]["accuracy"] >= 0.5
+    # A PRM ranked on the same pairs gets eval-prm's accuracy.
+    with_prm = rc.ceiling(str(held_out), rollouts=1, progress=False, prm="random:4")
+    acc, n = ranking_accuracy(load_prm("random:4"), episode_steps(read_trajectories(held_out)))
+    assert with_prm["prm"]["accuracy"] == pytest.approx(acc, abs=1e-4) and n == res["pairs"]
+    assert all("prm" in g for g in with_prm["by_expert_action"].values())
+    assert rc.ceiling(str(held_out), rollouts=3, progress=False) == {
+        **res,
+        "wall_seconds": pytest.approx(res["wall_seconds"], abs=1e9),
+    }
