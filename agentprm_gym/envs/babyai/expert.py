@@ -22,7 +22,10 @@ primitive steps it needs, or None if it does not succeed within the limit.
 
 If the bot cannot go on (it raises, e.g. after the agent opened a box, or
 says ``done`` before success) the expert restarts a fresh bot on a copy of
-the current state; if that fails too it answers ``"turn left"``.
+the current state; if that fails too it answers ``"turn left"``, and on later
+questions along the same path it tries one fresh bot on the state it is asked
+about instead of replaying the history again (minigrid's bot can spend tens of
+milliseconds on one re-plan, and noisy rollouts kept it failing at every step).
 """
 
 from __future__ import annotations
@@ -77,7 +80,15 @@ class BotExpert:
 
     def _sync(self, history: list[int], current: Any) -> None:
         n = len(self._fed)
-        if self._bot is None or n > len(history) or history[:n] != self._fed:
+        on_path = n <= len(history) and history[:n] == self._fed
+        if self._bot is None and self._fed and on_path:
+            # The bot gave up at an earlier state of this very path; replaying the
+            # history from the reset level would only fail again (one replan per
+            # action), so try a fresh bot on the current state once, if it moved.
+            if n < len(history):
+                self._recover(history, current)
+            return
+        if self._bot is None or not on_path:
             try:
                 self._restart(self.initial, [])
             except Exception:  # noqa: BLE001 - the bot raises bare AssertionErrors
@@ -107,7 +118,7 @@ class BotExpert:
             current: The env's live minigrid level (used only to recover).
         """
         self._sync(history, current)
-        if self._suggestion is None or self._suggestion == _DONE:
+        if self._bot is not None and (self._suggestion is None or self._suggestion == _DONE):
             self._recover(history, current)
         if self._suggestion is None or self._suggestion == _DONE:
             return FALLBACK_ACTION
@@ -140,10 +151,11 @@ class BotExpert:
         Restoring a snapshot that carries it spares the expert from rebuilding
         its shadow level and replaying the whole primitive history (one bot
         replan per action) on its next question: after a restore it continues
-        from here. Returns None (and costs nothing) when the expert has not been
-        asked anything since its episode began: nobody is using it.
+        from here (a bot that gave up is carried as given up). Returns None (and
+        costs nothing) when the expert has not been asked anything since its
+        episode began: nobody is using it.
         """
-        if self._bot is None:
+        if self._bot is None and not self._fed:
             return None
         self._sync(history, current)
         return self.copy()
