@@ -46,7 +46,7 @@ _DONE = 6
 #: again within this many primitive actions of the same path (it answers
 #: ``FALLBACK_ACTION`` meanwhile): in some states of noisy rollouts minigrid's bot
 #: fails on every action and each restart runs a grid-wide drop-position search.
-RETRY_EVERY = 8
+RETRY_EVERY = 32
 
 
 class BotExpert:
