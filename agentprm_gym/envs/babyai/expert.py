@@ -23,11 +23,9 @@ primitive steps it needs, or None if it does not succeed within the limit.
 If the bot cannot go on (it raises, e.g. after the agent opened a box, or
 says ``done`` before success) the expert restarts a fresh bot on a copy of
 the current state; if that fails too it answers ``"turn left"``, and on later
-questions along the same path it tries a fresh bot on the state it is asked
-about instead of replaying the history again. It restarts the bot at most once
-per :data:`RETRY_EVERY` primitive actions of a path and answers ``"turn left"``
-in between: in some states of noisy rollouts minigrid's bot fails on every
-action, and each restart can run a grid-wide search for a drop position.
+questions along the same path it tries one fresh bot on the state it is asked
+about instead of replaying the history again (minigrid's bot can spend tens of
+milliseconds on one re-plan, and noisy rollouts kept it failing at every step).
 """
 
 from __future__ import annotations
@@ -42,11 +40,6 @@ __all__ = ["BotExpert", "FALLBACK_ACTION"]
 #: Minigrid action used when the bot has no answer (turn left).
 FALLBACK_ACTION = 0
 _DONE = 6
-#: After the expert restarts the bot on the current state, it does not restart it
-#: again within this many primitive actions of the same path (it answers
-#: ``FALLBACK_ACTION`` meanwhile): in some states of noisy rollouts minigrid's bot
-#: fails on every action and each restart runs a grid-wide drop-position search.
-RETRY_EVERY = 32
 
 
 class BotExpert:
@@ -67,7 +60,6 @@ class BotExpert:
         self._bot: Any = None
         self._fed: list[int] = []
         self._suggestion: int | None = None
-        self._recovered_at: int | None = None
 
     @property
     def initial(self) -> Any:
@@ -92,13 +84,11 @@ class BotExpert:
         if self._bot is None and self._fed and on_path:
             # The bot gave up at an earlier state of this very path; replaying the
             # history from the reset level would only fail again (one replan per
-            # action), so try a fresh bot on the current state, if it moved and
-            # the last try is RETRY_EVERY actions back.
+            # action), so try a fresh bot on the current state once, if it moved.
             if n < len(history):
                 self._recover(history, current)
             return
         if self._bot is None or not on_path:
-            self._recovered_at = None
             try:
                 self._restart(self.initial, [])
             except Exception:  # noqa: BLE001 - the bot raises bare AssertionErrors
@@ -113,17 +103,12 @@ class BotExpert:
             self._recover(history, current)
 
     def _recover(self, history: list[int], current: Any) -> None:
-        last = self._recovered_at
-        if last is None or len(history) - last >= RETRY_EVERY:
-            self._recovered_at = len(history)
-            try:
-                self._restart(current, history)
-                return
-            except Exception:  # noqa: BLE001
-                pass
-        self._bot = None
-        self._fed = list(history)
-        self._suggestion = None
+        try:
+            self._restart(current, history)
+        except Exception:  # noqa: BLE001
+            self._bot = None
+            self._fed = list(history)
+            self._suggestion = None
 
     def next_action(self, history: list[int], current: Any) -> int:
         """The bot's next primitive action (minigrid index) after ``history``.
@@ -183,5 +168,4 @@ class BotExpert:
             other._shadow, other._bot = copy.deepcopy((self._shadow, self._bot))
         other._fed = list(self._fed)
         other._suggestion = self._suggestion
-        other._recovered_at = self._recovered_at
         return other
