@@ -332,22 +332,36 @@ class Sweep:
         argv += [*self.config.train_args, *prm.train_args]
         quiet = [] if self.show_progress or "--no-progress" in argv else ["--no-progress"]
         marker = out / _DONE_MARKER
+        key = self._portable(argv)
         if marker.exists():
             try:
-                if json.loads(marker.read_text(encoding="utf-8")).get("argv") == argv:
-                    return out
+                done = json.loads(marker.read_text(encoding="utf-8"))
             except json.JSONDecodeError:
-                pass
+                done = {}
+            if done.get("key") == key or done.get("argv") == argv:
+                return out
         self._say(f"{env.id}: training {prm.name} ({prm.labels} labels)")
         t0 = time.perf_counter()
         rc = cli_main(argv + quiet)
         if rc != 0:
             raise SweepError(f"{env.id}: `agentprm-gym {' '.join(argv)}` failed (exit {rc})")
         marker.write_text(
-            json.dumps({"argv": argv, "seconds": round(time.perf_counter() - t0, 2)}),
+            json.dumps({"argv": argv, "key": key, "seconds": round(time.perf_counter() - t0, 2)}),
             encoding="utf-8",
         )
         return out
+
+    def _portable(self, argv: list[str]) -> list[str]:
+        """``argv`` with the output directory written as ``<out>``.
+
+        A trained PRM is reused when its ``train-prm`` arguments match; comparing
+        them this way keeps a sweep directory resumable after it is moved.
+        """
+        root = str(self.out)
+        return [
+            "<out>" + a[len(root) :] if a == root or a.startswith(root + os.sep) else a
+            for a in argv
+        ]
 
     def plan_runs(self) -> list[tuple[EnvConfig, str, MethodSpec, int]]:
         """Every (env, PRM, method, seed) run; greedy runs once per env and seed (PRM ``-``)."""

@@ -137,3 +137,23 @@ def test_learned_prm_sweep(tmp_path, capsys):
     examples = json.loads((out / "examples.json").read_text())
     assert examples and examples[0]["prm"] == "agentprm"
     assert all(0.0 <= s["promise"] <= 1.0 for e in examples for s in e["steps"])
+    # A moved sweep directory resumes: the trained PRMs are reused, not retrained.
+    moved = tmp_path / "moved"
+    out.rename(moved)
+    (moved / "results.csv").unlink()
+    stamps = {
+        p: (moved / "prms" / "Corridor" / p / "model.safetensors").stat().st_mtime_ns
+        for p in ("agentprm", "pvm", "mc-prm")
+    }
+    cfg = tmp_path / "learned.yaml"
+    assert "training agentprm" in capsys.readouterr().err  # the first run trained
+    with registered_corridor(max_episode_steps=12):
+        rc = main(["bench", "sweep", "--config", str(cfg), "--out", str(moved), "--json"])
+    assert rc == 0
+    assert "training" not in capsys.readouterr().err
+    for p, t in stamps.items():
+        assert (moved / "prms" / "Corridor" / p / "model.safetensors").stat().st_mtime_ns == t
+    again = read_rows(moved / "results.csv")
+    assert [(r["prm"], r["method"], r["success"]) for r in again] == [
+        (r["prm"], r["method"], r["success"]) for r in rows
+    ]
