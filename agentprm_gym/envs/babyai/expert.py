@@ -26,6 +26,11 @@ the current state; if that fails too it answers ``"turn left"``, and on later
 questions along the same path it tries one fresh bot on the state it is asked
 about instead of replaying the history again (minigrid's bot can spend tens of
 milliseconds on one re-plan, and noisy rollouts kept it failing at every step).
+
+One re-plan may push at most :data:`MAX_SUBGOAL_PUSHES` subgoals: minigrid's bot
+re-plans in a loop until a subgoal yields an action, and in some states (carrying
+an object into a blocked spot) that loop never ends. Past the bound it counts as
+the bot failing (:class:`BotLoopError`), with the recovery above.
 """
 
 from __future__ import annotations
@@ -35,11 +40,41 @@ from typing import Any
 
 from agentprm_gym.envs.babyai.levels import copy_level, make_level_env, reset_level
 
-__all__ = ["BotExpert", "FALLBACK_ACTION"]
+__all__ = ["BotExpert", "BotLoopError", "FALLBACK_ACTION", "MAX_SUBGOAL_PUSHES"]
 
 #: Minigrid action used when the bot has no answer (turn left).
 FALLBACK_ACTION = 0
 _DONE = 6
+#: Most subgoals one bot re-plan may push. Minigrid's bot re-plans in a loop until
+#: a subgoal yields an action; carrying an object into a blocked spot, it can push
+#: subgoals without end (seen in noisy PutNextLocal rollouts: one re-plan ran for
+#: minutes). Past this bound the bot gives up.
+MAX_SUBGOAL_PUSHES = 1000
+
+
+class BotLoopError(RuntimeError):
+    """The bot pushed more than :data:`MAX_SUBGOAL_PUSHES` subgoals in one re-plan."""
+
+
+class _BoundedStack(list):
+    """The bot's subgoal stack, counting pushes since :meth:`reset_budget`."""
+
+    pushes = 0
+
+    def reset_budget(self) -> None:
+        self.pushes = 0
+
+    def append(self, item: Any) -> None:
+        self.pushes += 1
+        if self.pushes > MAX_SUBGOAL_PUSHES:
+            raise BotLoopError(f"the bot pushed over {MAX_SUBGOAL_PUSHES} subgoals in one re-plan")
+        super().append(item)
+
+
+def _replan(bot: Any, action: int | None = None) -> int:
+    """``bot.replan`` with the subgoal budget renewed (raises :class:`BotLoopError` past it)."""
+    bot.stack.reset_budget()
+    return int(bot.replan() if action is None else bot.replan(action))
 
 
 class BotExpert:
@@ -75,8 +110,9 @@ class BotExpert:
 
         self._shadow = copy_level(start)
         self._bot = BabyAIBot(self._shadow)
+        self._bot.stack = _BoundedStack(self._bot.stack)
         self._fed = list(fed)
-        self._suggestion = int(self._bot.replan())
+        self._suggestion = _replan(self._bot)
 
     def _sync(self, history: list[int], current: Any) -> None:
         n = len(self._fed)
@@ -98,7 +134,7 @@ class BotExpert:
             for a in history[len(self._fed) :]:
                 self._shadow.step(a)
                 self._fed.append(a)
-                self._suggestion = int(self._bot.replan(a))
+                self._suggestion = _replan(self._bot, a)
         except Exception:  # noqa: BLE001
             self._recover(history, current)
 
@@ -138,7 +174,7 @@ class BotExpert:
             if truncated:
                 return None
             try:
-                a = int(bot.replan(a))
+                a = _replan(bot, a)
             except Exception:  # noqa: BLE001
                 return None
             if a == _DONE:
