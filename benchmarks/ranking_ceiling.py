@@ -52,10 +52,6 @@ def action_kind(action: str, common: set[str]) -> str:
     return f"{verb}[{arg}]" if arg in common else f"{verb}[…]"
 
 
-def _wins(a: float, b: float) -> float:
-    return 1.0 if a > b else 0.5 if a == b else 0.0
-
-
 def ceiling(
     data: str,
     rollouts: int = 64,
@@ -90,7 +86,7 @@ def ceiling(
     from agentprm_gym.core.trajectory import read_trajectories
     from agentprm_gym.prm.labels import LabelCost
     from agentprm_gym.prm.mc import DEFAULT_SUCCESS_THRESHOLD, mc_action_values
-    from agentprm_gym.prm.metrics import ranking_choices
+    from agentprm_gym.prm.metrics import pair_wins, ranking_choices, ranking_wins
     from agentprm_gym.prm.steps import episode_steps
 
     eps = episode_steps(read_trajectories(data))[:episodes]
@@ -117,12 +113,8 @@ def ceiling(
     if prm is not None:
         from agentprm_gym.prm.loading import load_prm
 
-        model = load_prm(prm)
-        good = [eps[c.episode].items[c.step]._replace(action=c.expert) for c in choices]
-        bad = [eps[c.episode].items[c.step]._replace(action=c.other) for c in choices]
-        q = model.score(good + bad)
-        for c, qg, qb in zip(choices, q[: len(good)], q[len(good) :], strict=True):
-            prm_wins[(c.episode, c.step)] = _wins(qg, qb)
+        wins = ranking_wins(load_prm(prm), eps, choices)
+        prm_wins = {(c.episode, c.step): float(w) for c, w in zip(choices, wins, strict=True)}
     groups: dict[str, list[tuple[float, ...]]] = defaultdict(list)
     total = LabelCost()
     t0 = time.perf_counter()
@@ -132,10 +124,11 @@ def ceiling(
         total = total + cost
         for t, (exp, _) in by_ep[e].items():
             v = values[t]
-            win_r = _wins(v[0].mean(), v[1].mean())
-            ok = v >= DEFAULT_SUCCESS_THRESHOLD
-            win_s = _wins(ok[0].mean(), ok[1].mean())
-            row = (win_r, win_s) + ((prm_wins[(e, t)],) if prm_wins else ())
+            win_r, win_s = pair_wins(
+                [v[0].mean(), (v[0] >= DEFAULT_SUCCESS_THRESHOLD).mean()],
+                [v[1].mean(), (v[1] >= DEFAULT_SUCCESS_THRESHOLD).mean()],
+            )
+            row = (float(win_r), float(win_s)) + ((prm_wins[(e, t)],) if prm_wins else ())
             groups[action_kind(exp, common)].append(row)
     env.close()
     all_w = np.array([w for g in groups.values() for w in g])

@@ -75,6 +75,16 @@ def _max_steps(env: gym.Env, max_episode_steps: int | None) -> int | None:
     return getattr(spec, "max_episode_steps", None)
 
 
+def _check_replay(traj: Trajectory, t: int, obs: Any) -> None:
+    """Raise :class:`ReplayMismatchError` unless ``obs`` was recorded before step t."""
+    if obs != traj.steps[t].observation:
+        raise ReplayMismatchError(
+            f"replaying {traj.env_id} task {traj.task_id} (seed {traj.seed}): the observation "
+            f"before step {t} differs from the recorded one; was the file collected with "
+            "other env settings?"
+        )
+
+
 def mc_rollout_outcomes(
     env: gym.Env,
     policy: Any,
@@ -117,12 +127,7 @@ def mc_rollout_outcomes(
     cost = LabelCost(labelled_steps=T, rollout_env_steps=T)
     obs, info = base.reset(seed=traj.seed, options={"task_id": traj.task_id, "split": traj.split})
     for t, step in enumerate(traj.steps):
-        if obs != step.observation:
-            raise ReplayMismatchError(
-                f"replaying {traj.env_id} task {traj.task_id} (seed {traj.seed}): the observation "
-                f"before step {t} differs from the recorded one; was the file collected with "
-                "other env settings?"
-            )
+        _check_replay(traj, t, obs)
         obs, reward, terminated, truncated, info = base.step(step.action)
         cost.env_steps += 1
         remaining = None if limit is None else limit - (t + 1)
@@ -224,11 +229,7 @@ def mc_action_values(
     last = max(queries, default=-1)
     obs, info = base.reset(seed=traj.seed, options={"task_id": traj.task_id, "split": traj.split})
     for t, step in enumerate(traj.steps[: last + 1]):
-        if obs != step.observation:
-            raise ReplayMismatchError(
-                f"replaying {traj.env_id} task {traj.task_id} (seed {traj.seed}): the observation "
-                f"before step {t} differs from the recorded one"
-            )
+        _check_replay(traj, t, obs)
         if t in queries:
             remaining = None if limit is None else limit - (t + 1)
             snap = base.get_state()

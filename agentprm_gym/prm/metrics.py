@@ -3,7 +3,7 @@
 - :func:`ranking_accuracy`: at held-out steps with a recorded ``expert_action``
   and at least two admissible actions, the PRM scores the expert action and one
   other admissible action drawn with a seeded RNG; a win counts 1, a tie 0.5.
-  :func:`ranking_choices` lists those pairs.
+  :func:`ranking_choices` lists those pairs and :func:`ranking_wins` scores them.
 - :func:`mse_vs_mc`: mean squared error of ``Q(s_t, a_t)`` (the action taken)
   against the MC success estimate ``meta["mc_soft"][t]``; None without MC labels.
 - :func:`auc`: ROC AUC by the rank (Mann-Whitney) formula, ties averaged;
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from agentprm_gym.prm.base import PRM, ScoreItem
 from agentprm_gym.prm.steps import EpisodeSteps
@@ -24,8 +24,10 @@ from agentprm_gym.prm.steps import EpisodeSteps
 __all__ = [
     "RankingChoice",
     "auc",
+    "pair_wins",
     "ranking_accuracy",
     "ranking_choices",
+    "ranking_wins",
     "mse_vs_mc",
     "outcome_auc",
     "evaluate_prm",
@@ -105,13 +107,22 @@ def ranking_choices(
     return out
 
 
-def _ranking_pairs(
-    episodes: Sequence[EpisodeSteps], seed: int, max_steps: int | None
-) -> tuple[list[ScoreItem], list[ScoreItem]]:
-    choices = ranking_choices(episodes, seed, max_steps)
+def pair_wins(first: ArrayLike, second: ArrayLike) -> NDArray[np.float64]:
+    """Per pair, 1 where ``first`` is higher, 0.5 on a tie, 0 where it is lower."""
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    return (a > b).astype(np.float64) + 0.5 * (a == b)
+
+
+def ranking_wins(
+    prm: PRM, episodes: Sequence[EpisodeSteps], choices: Sequence[RankingChoice]
+) -> NDArray[np.float64]:
+    """The PRM's :func:`pair_wins` of the expert over the other action, per choice."""
+    if not choices:
+        return np.zeros(0)
     good = [episodes[c.episode].items[c.step]._replace(action=c.expert) for c in choices]
     bad = [episodes[c.episode].items[c.step]._replace(action=c.other) for c in choices]
-    return good, bad
+    q = prm.score(good + bad)
+    return pair_wins(q[: len(good)], q[len(good) :])
 
 
 def ranking_accuracy(
@@ -129,13 +140,10 @@ def ranking_accuracy(
     Returns:
         ``(accuracy, steps_ranked)``; accuracy is None when no step qualifies.
     """
-    good, bad = _ranking_pairs(episodes, seed, max_steps)
-    if not good:
+    choices = ranking_choices(episodes, seed, max_steps)
+    if not choices:
         return None, 0
-    q = prm.score(good + bad)
-    qg, qb = q[: len(good)], q[len(good) :]
-    wins = (qg > qb).astype(np.float64) + 0.5 * (qg == qb)
-    return float(wins.mean()), len(good)
+    return float(ranking_wins(prm, episodes, choices).mean()), len(choices)
 
 
 def mse_vs_mc(prm: PRM, episodes: Sequence[EpisodeSteps]) -> tuple[float | None, int]:
