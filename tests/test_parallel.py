@@ -14,6 +14,7 @@ import pytest
 from agentprm_gym.parallel import (
     InlineExecutor,
     ProcessExecutor,
+    default_worker_threads,
     make_executor,
     worker_cache,
     worker_env,
@@ -21,7 +22,12 @@ from agentprm_gym.parallel import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers.shard_fns import cached_token, die_on_3, square_with_pid  # noqa: E402
+from helpers.shard_fns import (  # noqa: E402
+    cached_token,
+    die_on_3,
+    square_with_pid,
+    torch_threads,
+)
 
 
 def test_make_executor_choices():
@@ -50,6 +56,20 @@ def test_worker_cache_builds_once_per_process():
     with ProcessExecutor(2) as ex:
         vals = list(ex.imap_unordered(cached_token, range(20)))
     assert 1 <= len(set(vals)) <= 2
+
+
+def test_workers_cap_their_math_threads():
+    # one torch thread per worker: two workers with a thread per core each would
+    # oversubscribe a 2-core machine (PRM scoring ran 3.7x slower per item)
+    with ProcessExecutor(2, threads_per_worker=1) as ex:
+        got = set(ex.imap_unordered(torch_threads, range(4)))
+    assert got == {(1, "1")}
+    with make_executor(2, threads_per_worker=2) as ex:
+        assert set(ex.imap_unordered(torch_threads, range(2))) == {(2, "2")}
+    assert ProcessExecutor(2).threads_per_worker == default_worker_threads(2)
+    assert default_worker_threads(10**6) == 1
+    with pytest.raises(ValueError, match="threads_per_worker"):
+        ProcessExecutor(2, threads_per_worker=0)
 
 
 def test_a_dying_worker_raises_instead_of_hanging():

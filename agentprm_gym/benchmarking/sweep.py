@@ -449,7 +449,12 @@ class Sweep:
         )
         try:
             with (
-                make_executor(self.workers, self.ray_address, ray_num_cpus=self.ray_num_cpus) as ex,
+                make_executor(
+                    self.workers,
+                    self.ray_address,
+                    ray_num_cpus=self.ray_num_cpus,
+                    threads_per_worker=self.config.torch_threads,
+                ) as ex,
                 ResultsWriter(self.csv_path) as writer,
             ):
                 for kind, unit in units:

@@ -7,7 +7,7 @@ import time
 
 from agentprm_gym.parallel import worker_cache
 
-__all__ = ["square_with_pid", "cached_token", "die_on_3"]
+__all__ = ["square_with_pid", "cached_token", "die_on_3", "torch_threads"]
 
 
 def square_with_pid(x: int) -> tuple[int, int, int]:
@@ -25,3 +25,10 @@ def die_on_3(x: int) -> int:
     if x == 3:
         os._exit(7)
     return x
+
+
+def torch_threads(_: int) -> tuple[int, str | None]:
+    """The worker's torch intra-op threads and its ``OMP_NUM_THREADS``."""
+    import torch
+
+    return torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
