@@ -175,6 +175,15 @@ def run_job(job: RunJob) -> dict[str, Any]:
     return out
 
 
+def train_job(argv: list[str]) -> dict[str, Any]:
+    """Run ``agentprm-gym ARGV`` (a ``train-prm`` command); returns argv, exit code, seconds."""
+    from agentprm_gym.cli import main as cli_main
+
+    t0 = time.perf_counter()
+    rc = cli_main(list(argv))
+    return {"argv": list(argv), "rc": int(rc or 0), "seconds": time.perf_counter() - t0}
+
+
 def label_costs_from_files(train: Path, mc: Path | None) -> dict[str, Any]:
     """TD and MC labelling cost of one env, read from its rollout and MC-labelled files.
 
@@ -322,34 +331,81 @@ class Sweep:
                 show_progress=self.show_progress,
             )
 
-    def train(self, env: EnvConfig, prm: PRMConfig) -> Path:
-        """Train one learned PRM with ``agentprm-gym train-prm`` unless already done."""
-        from agentprm_gym.cli import main as cli_main
-
+    def _train_argv(self, env: EnvConfig, prm: PRMConfig) -> list[str]:
         out = self.prm_dir(env, prm)
         data = self.data_path(env, mc=prm.labels == "mc")
         argv = ["train-prm", "--data", str(data), "--labels", str(prm.labels), "--out", str(out)]
-        argv += [*self.config.train_args, *prm.train_args]
-        quiet = [] if self.show_progress or "--no-progress" in argv else ["--no-progress"]
-        marker = out / _DONE_MARKER
-        key = self._portable(argv)
-        if marker.exists():
-            try:
-                done = json.loads(marker.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                done = {}
-            if done.get("key") == key or done.get("argv") == argv:
-                return out
-        self._say(f"{env.id}: training {prm.name} ({prm.labels} labels)")
-        t0 = time.perf_counter()
-        rc = cli_main(argv + quiet)
-        if rc != 0:
-            raise SweepError(f"{env.id}: `agentprm-gym {' '.join(argv)}` failed (exit {rc})")
+        return argv + [*self.config.train_args, *prm.train_args]
+
+    def _trained(self, env: EnvConfig, prm: PRMConfig) -> bool:
+        """Whether the PRM's done-marker matches its current ``train-prm`` arguments."""
+        argv = self._train_argv(env, prm)
+        marker = self.prm_dir(env, prm) / _DONE_MARKER
+        if not marker.exists():
+            return False
+        try:
+            done = json.loads(marker.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            return False
+        return done.get("key") == self._portable(argv) or done.get("argv") == argv
+
+    def _mark_trained(self, env: EnvConfig, prm: PRMConfig, seconds: float) -> None:
+        argv = self._train_argv(env, prm)
+        marker = self.prm_dir(env, prm) / _DONE_MARKER
         marker.write_text(
-            json.dumps({"argv": argv, "key": key, "seconds": round(time.perf_counter() - t0, 2)}),
+            json.dumps({"argv": argv, "key": self._portable(argv), "seconds": round(seconds, 2)}),
             encoding="utf-8",
         )
+
+    def train(self, env: EnvConfig, prm: PRMConfig) -> Path:
+        """Train one learned PRM with ``agentprm-gym train-prm`` unless already done."""
+        out = self.prm_dir(env, prm)
+        if self._trained(env, prm):
+            return out
+        argv = self._train_argv(env, prm)
+        quiet = [] if self.show_progress or "--no-progress" in argv else ["--no-progress"]
+        self._say(f"{env.id}: training {prm.name} ({prm.labels} labels)")
+        got = train_job(argv + quiet)
+        if got["rc"] != 0:
+            raise SweepError(f"{env.id}: `agentprm-gym {' '.join(argv)}` failed (exit {got['rc']})")
+        self._mark_trained(env, prm, got["seconds"])
         return out
+
+    def train_all(self, pairs: Sequence[tuple[EnvConfig, PRMConfig]]) -> None:
+        """Train every listed PRM that is not trained yet, ``workers`` at a time.
+
+        With one worker this is :meth:`train` in turn (progress bars included).
+        With more, each ``train-prm`` runs in a worker process with the config's
+        ``torch_threads`` (one core each, the training being single-threaded
+        otherwise), without its own progress bar; a message reports each PRM done.
+        """
+        from agentprm_gym.parallel import make_executor
+
+        todo = [(e, p) for e, p in pairs if not self._trained(e, p)]
+        if not todo:
+            return
+        if self.workers <= 1 and self.ray_address is None:
+            for env, prm in todo:
+                self.train(env, prm)
+            return
+        names = ", ".join(f"{e.short}/{p.name}" for e, p in todo)
+        self._say(f"training {len(todo)} PRMs, {self.workers} at a time: {names}")
+        argvs = {tuple(self._train_argv(e, p) + ["--no-progress"]): (e, p) for e, p in todo}
+        with make_executor(
+            self.workers,
+            self.ray_address,
+            ray_num_cpus=self.ray_num_cpus,
+            threads_per_worker=self.config.torch_threads,
+        ) as ex:
+            for got in ex.imap_unordered(train_job, [list(a) for a in argvs]):
+                env, prm = argvs[tuple(got["argv"])]
+                if got["rc"] != 0:
+                    raise SweepError(
+                        f"{env.id}: `agentprm-gym {' '.join(got['argv'])}` failed "
+                        f"(exit {got['rc']})"
+                    )
+                self._mark_trained(env, prm, got["seconds"])
+                self._say(f"{env.id}: trained {prm.name} in {got['seconds']:.1f} s")
 
     def _portable(self, argv: list[str]) -> list[str]:
         """``argv`` with the output directory written as ``<out>``.
@@ -646,11 +702,10 @@ class Sweep:
 
             torch.set_num_threads(self.config.torch_threads)
         learned = self.config.learned_prms
-        for env in self.config.envs:
-            if learned:
+        if learned:
+            for env in self.config.envs:
                 self.collect(env)
-                for p in learned:
-                    self.train(env, p)
+            self.train_all([(env, p) for env in self.config.envs for p in learned])
         written = self.run_all()
         summary = self.write_outputs(time.perf_counter() - t0)
         summary["rows_written"] = written

@@ -157,3 +157,28 @@ def test_learned_prm_sweep(tmp_path, capsys):
     assert [(r["prm"], r["method"], r["success"]) for r in again] == [
         (r["prm"], r["method"], r["success"]) for r in rows
     ]
+
+
+def test_training_in_worker_processes_gives_the_same_prms(tmp_path, capsys):
+    import shutil
+
+    from agentprm_gym.benchmarking.config import load_config
+    from agentprm_gym.benchmarking.sweep import Sweep
+
+    rc, out = _sweep(tmp_path, LEARNED, "learned")
+    assert rc == 0, capsys.readouterr().err
+    cfg = load_config(tmp_path / "learned.yaml")
+    two = tmp_path / "two-workers"
+    shutil.copytree(out / "data", two / "data")
+    sweep = Sweep(cfg, two, workers=2, show_progress=False)
+    pairs = [(e, p) for e in cfg.envs for p in cfg.learned_prms]
+    sweep.train_all(pairs)
+    err = capsys.readouterr().err
+    assert "training 3 PRMs, 2 at a time" in err
+    for env, prm in pairs:
+        got = sweep.prm_dir(env, prm) / "model.safetensors"
+        want = out / "prms" / env.short / prm.name / "model.safetensors"
+        assert got.read_bytes() == want.read_bytes(), prm.name
+        assert sweep._trained(env, prm)
+    sweep.train_all(pairs)  # all done: nothing is retrained
+    assert "training" not in capsys.readouterr().err
