@@ -166,10 +166,16 @@ def finish_trajectory(traj: Trajectory, branch: Branch) -> Trajectory:
 
 
 def step_branch(handle: EnvHandle, branch: Branch, action: str, max_steps: int | None) -> Branch:
-    """Take ``action`` from the env's *current* state (which must be ``branch``'s)."""
-    obs, reward, terminated, _trunc, info = handle.step(action)
+    """Take ``action`` from the env's *current* state (which must be ``branch``'s).
+
+    The branch is truncated at the search's step limit or when the base env
+    truncates by itself (BabyAI levels end at their own step budget); the
+    handle steps the base env, so ``TimeLimit`` plays no part in the latter.
+    """
+    obs, reward, terminated, env_truncated, info = handle.step(action)
     nxt = branch.child(action, obs, reward, terminated, info)
-    nxt.truncated = not nxt.terminated and max_steps is not None and len(nxt.steps) >= max_steps
+    at_limit = max_steps is not None and len(nxt.steps) >= max_steps
+    nxt.truncated = not nxt.terminated and (bool(env_truncated) or at_limit)
     return nxt
 
 

@@ -194,6 +194,46 @@ def test_step_limit_from_spec_and_explicit():
     assert len(res.trajectory.steps) == 3 and res.trajectory.truncated
 
 
+class BudgetCorridor(CorridorEnv):
+    """A corridor that truncates itself after ``budget`` steps, as BabyAI levels do."""
+
+    budget = 4
+
+    def _begin_task(self, split: str, task_id: int) -> str:
+        self.used = 0
+        return super()._begin_task(split, task_id)
+
+    def step(self, action: str) -> Any:
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.used += 1
+        if self.used >= self.budget and not terminated:
+            truncated = True
+            info = {k: v for k, v in info.items() if k != "admissible_actions"}
+        return obs, reward, terminated, truncated, info
+
+    def _get_payload(self) -> Any:
+        return (super()._get_payload(), self.used)
+
+    def _set_payload(self, payload: Any) -> None:
+        inner, self.used = payload
+        super()._set_payload(inner)
+
+
+def test_search_stops_where_the_env_truncates_itself():
+    # Before, search ended episodes only at its own step limit and asked the
+    # policy for an action after the env's own truncation (BabyAI: a crash).
+    env = gym.make(
+        EnvSpec(id="BudgetCorridor-v0", entry_point=BudgetCorridor, max_episode_steps=12)
+    )
+    for res in (
+        greedy(env, WaitPolicy(), seed=0),
+        best_of_n(env, WaitPolicy(), RandomPRM(), 2, seed=0),
+        beam_search(env, WaitPolicy(), RandomPRM(), 2, 2, seed=0),
+    ):
+        assert len(res.trajectory.steps) == 4
+        assert res.trajectory.truncated and not res.won
+
+
 def test_best_of_n_picks_the_highest_last_step_value():
     class LastActionPRM(RandomPRM):
         """Scores a step 1 if it is go[back]... as the last step, else by the random hash."""
