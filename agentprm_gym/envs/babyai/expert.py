@@ -38,7 +38,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agentprm_gym.envs.babyai.levels import copy_level, make_level_env, reset_level
+from agentprm_gym.envs.babyai.levels import copy_level, level_memo, make_level_env, reset_level
 
 __all__ = ["BotExpert", "BotLoopError", "FALLBACK_ACTION", "MAX_SUBGOAL_PUSHES"]
 
@@ -165,7 +165,7 @@ class BotExpert:
         first = self.next_action(history, current)
         if self._bot is None:
             return None
-        shadow, bot = copy.deepcopy((self._shadow, self._bot))
+        shadow, bot = copy.deepcopy((self._shadow, self._bot), level_memo(self._shadow))
         a = first
         for n in range(1, limit + 1):
             _, reward, terminated, truncated, _ = shadow.step(a)
@@ -201,7 +201,8 @@ class BotExpert:
         other = BotExpert(self.level_id, self.seed)
         other._initial = self._initial
         if self._bot is not None:
-            other._shadow, other._bot = copy.deepcopy((self._shadow, self._bot))
+            pair = (self._shadow, self._bot)
+            other._shadow, other._bot = copy.deepcopy(pair, level_memo(self._shadow))
         other._fed = list(self._fed)
         other._suggestion = self._suggestion
         return other

@@ -25,6 +25,7 @@ __all__ = [
     "make_level_env",
     "reset_level",
     "copy_level",
+    "level_memo",
 ]
 
 #: The default mix: GoTo, Pickup, Open, Unlock and PutNext families, as in the AgentPRM paper.
@@ -125,6 +126,15 @@ def copy_level(mg_env: Any) -> Any:
     """
     import copy
 
+    return copy.deepcopy(mg_env, level_memo(mg_env))
+
+
+def level_memo(mg_env: Any) -> dict[int, Any]:
+    """A ``copy.deepcopy`` memo that shares what :func:`copy_level` does not copy.
+
+    Pass it when deep-copying anything that holds the level (the expert's bot
+    and its shadow level) so that the spaces, spec, RNG and walls stay shared.
+    """
     memo: dict[int, Any] = {}
     for attr in _SHARED_ATTRS:
         val = mg_env.__dict__.get(attr)
@@ -133,4 +143,4 @@ def copy_level(mg_env: Any) -> Any:
     for obj in mg_env.grid.grid:
         if obj is not None and obj.type == "wall":
             memo[id(obj)] = obj
-    return copy.deepcopy(mg_env, memo)
+    return memo

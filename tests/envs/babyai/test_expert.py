@@ -55,3 +55,21 @@ def test_an_endless_replan_is_cut_and_the_expert_restarts_on_the_current_state()
     assert counter[0] == ex.MAX_SUBGOAL_PUSHES + 1
     assert env._expert._bot is not bot  # restarted on the current state
     assert action in info["admissible_actions"] or action in ("turn left", "turn right")
+
+
+def test_expert_copies_share_the_walls_and_nothing_they_mutate():
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    env.reset(options={"task_id": 1})
+    first = env.expert_action()
+    src = env._expert
+    other = src.copy()
+    walls = [o for o in src._shadow.grid.grid if o is not None and o.type == "wall"]
+    copies = [o for o in other._shadow.grid.grid if o is not None and o.type == "wall"]
+    assert walls and all(a is b for a, b in zip(walls, copies, strict=True))
+    assert other._shadow is not src._shadow and other._bot is not src._bot
+    assert other._bot.mission is other._shadow  # the bot follows its own copy of the level
+    before = (other._suggestion, list(other._fed), tuple(other._shadow.agent_pos))
+    env.step(first)
+    env.expert_action()  # moves the original's shadow level and bot on
+    assert tuple(src._shadow.agent_pos) != before[2] or src._fed != before[1]
+    assert (other._suggestion, list(other._fed), tuple(other._shadow.agent_pos)) == before
