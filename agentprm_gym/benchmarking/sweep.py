@@ -638,8 +638,13 @@ class Sweep:
                 out[env.id] = label_costs_from_files(train, mc if mc.exists() else None)
         return out
 
-    def write_outputs(self, wall_seconds: float) -> dict[str, Any]:
-        """Tables, plots, efficiency ratios, provenance and the HTML report from ``results.csv``."""
+    def write_outputs(self, wall_seconds: float, report_only: bool = False) -> dict[str, Any]:
+        """Tables, plots, efficiency ratios, provenance and the HTML report from ``results.csv``.
+
+        Args:
+            wall_seconds: This invocation's wall time (recorded in the provenance).
+            report_only: Nothing ran in this invocation (``--report-only``); recorded too.
+        """
         from agentprm_gym.benchmarking.efficiency import efficiency_ratios
         from agentprm_gym.benchmarking.plots import plot_all
         from agentprm_gym.benchmarking.provenance import collect_provenance
@@ -654,6 +659,12 @@ class Sweep:
             config=self.config.name,
             config_file=self.config.source,
             this_invocation_wall_seconds=round(wall_seconds, 3),
+            report_only=bool(report_only),
+        )
+        plan, have = self.plan_runs(), done_keys(self.csv_path)
+        planned = len(plan)
+        missing = sum(
+            (e.id, e.policy, p, m.name, m.budget, str(s)) not in have for e, p, m, s in plan
         )
         costs = self.label_costs()
         (self.out / "label_costs.json").write_text(json.dumps(costs, indent=2), encoding="utf-8")
@@ -683,12 +694,18 @@ class Sweep:
                 f"{len(rows)} runs over {len(envs)} env(s): "
                 + ", ".join(
                     f"{e.id} ({e.policy}, {e.test_tasks} test tasks)" for e in self.config.envs
-                )
+                ),
+                *(
+                    [f"Incomplete: {missing} of the {planned} runs of the config are missing."]
+                    if missing
+                    else []
+                ),
             ],
         )
         return {
             "out": str(self.out),
             "rows": len(rows),
+            "missing_runs": missing,
             "files": sorted(p.name for p in self.out.glob("*") if p.is_file()),
             "efficiency": [r.to_dict() for r in ratios],
         }
@@ -780,7 +797,13 @@ def run_sweep(args: argparse.Namespace) -> int:
         ray_num_cpus=getattr(args, "ray_cpus", None),
         show_progress=not getattr(args, "no_progress", False),
     )
-    summary = sweep.run()
+    if getattr(args, "report_only", False):
+        if not sweep.csv_path.exists():
+            raise CLIError(f"--report-only: {sweep.csv_path} does not exist (nothing has run)")
+        summary = sweep.write_outputs(0.0, report_only=True)
+        summary.update(rows_written=0, wall_seconds=0.0)
+    else:
+        summary = sweep.run()
     print(f"wrote {out}/: " + ", ".join(summary["files"]))
     print(f"{summary['rows']} rows ({summary['rows_written']} new) in {summary['wall_seconds']} s")
     if getattr(args, "json", False):

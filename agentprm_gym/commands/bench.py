@@ -88,6 +88,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         workers_help="local worker processes (default: the config's `workers`, else 1)",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
+    s.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the tables, plots and report from the rows already in "
+        "OUT/results.csv (for an interrupted sweep; the report says how many runs are missing)",
+    )
     add_json_flag(s)
     s.set_defaults(_bench=_run_sweep)
 

@@ -91,6 +91,8 @@ def test_fixed_prm_sweep_writes_everything_and_resumes(tmp_path, capsys):
     )
     examples = json.loads((out / "examples.json").read_text())
     assert len(examples) == 2 and all(e["prm"] == "random" for e in examples)
+    assert summary["missing_runs"] == 0
+    assert "Incomplete" not in (out / "report.html").read_text()
 
     # resume: nothing to redo; a lost last row is redone alone, with the same numbers
     lines = (out / "results.csv").read_text().splitlines(keepends=True)
@@ -103,6 +105,27 @@ def test_fixed_prm_sweep_writes_everything_and_resumes(tmp_path, capsys):
     key = lambda r: (r["prm"], r["method"], r["seed"])  # noqa: E731
     assert sorted((key(r), r["success"], r["samples"]) for r in again) == sorted(
         (key(r), r["success"], r["samples"]) for r in rows
+    )
+
+    # --report-only runs nothing and rewrites the outputs, counting the missing runs
+    lines = (out / "results.csv").read_text().splitlines(keepends=True)
+    (out / "results.csv").write_text("".join(lines[:-2]))
+    (out / "tables.md").unlink()
+    cfg = tmp_path / "fixed.yaml"
+    with registered_corridor(max_episode_steps=12):
+        rc = main(["bench", "sweep", "--config", str(cfg), "--out", str(out), "--report-only"])
+    assert rc == 0 and (out / "tables.md").exists()
+    assert len(read_rows(out / "results.csv")) == len(rows) - 2
+    assert (
+        "Incomplete: 2 of the 18 runs of the config are missing."
+        in (out / "report.html").read_text()
+    )
+    assert json.loads((out / "provenance.json").read_text())["report_only"] is True
+    assert (
+        main(
+            ["bench", "sweep", "--config", str(cfg), "--out", str(tmp_path / "no"), "--report-only"]
+        )
+        == 2
     )
 
 
