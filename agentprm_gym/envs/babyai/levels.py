@@ -106,7 +106,9 @@ def reset_level(mg_env: Any, seed: int) -> dict[str, Any]:
 
 
 #: Attributes shared by reference between copies. ``np_random`` is only drawn
-#: from while a level is generated (reset reseeds it), never by ``step``.
+#: from while a level is generated (reset reseeds it), never by ``step``; the
+#: room layout ``room_grid`` is built by generation too and only read after it
+#: (the instruction verifier asks which room the agent stands in).
 _SHARED_ATTRS = (
     "observation_space",
     "action_space",
@@ -115,14 +117,16 @@ _SHARED_ATTRS = (
     "actions",
     "window",
     "_np_random",
+    "room_grid",
 )
 
 
 def copy_level(mg_env: Any) -> Any:
     """Deep copy of a minigrid env's state (grid, agent, carried object, instruction).
 
-    Spaces, the spec, the generation RNG and the wall objects (never mutated)
-    are shared, not copied; doors, keys, balls and boxes are copied.
+    Spaces, the spec, the generation RNG, the room layout and the wall objects
+    (never mutated after generation) are shared, not copied; doors, keys, balls
+    and boxes are copied.
     """
     import copy
 

@@ -68,6 +68,7 @@ def test_expert_copies_share_the_walls_and_nothing_they_mutate():
     assert walls and all(a is b for a, b in zip(walls, copies, strict=True))
     assert other._shadow is not src._shadow and other._bot is not src._bot
     assert other._bot.mission is other._shadow  # the bot follows its own copy of the level
+    assert other._shadow.room_grid is src._shadow.room_grid  # layout: read-only after generation
     before = (other._suggestion, list(other._fed), tuple(other._shadow.agent_pos))
     env.step(first)
     env.expert_action()  # moves the original's shadow level and bot on
