@@ -374,10 +374,11 @@ class Sweep:
     def train_all(self, pairs: Sequence[tuple[EnvConfig, PRMConfig]]) -> None:
         """Train every listed PRM that is not trained yet, ``workers`` at a time.
 
-        With one worker this is :meth:`train` in turn (progress bars included).
-        With more, each ``train-prm`` runs in a worker process with the config's
-        ``torch_threads`` (one core each, the training being single-threaded
-        otherwise), without its own progress bar; a message reports each PRM done.
+        With one worker, or on Ray (whose nodes need not see the rollout files),
+        this is :meth:`train` in turn in this process (progress bars included).
+        With local worker processes, each ``train-prm`` runs in one of them with
+        the config's ``torch_threads``, without its own progress bar; a message
+        reports each PRM done.
         """
         from agentprm_gym.parallel import make_executor
 
@@ -391,12 +392,7 @@ class Sweep:
         names = ", ".join(f"{e.short}/{p.name}" for e, p in todo)
         self._say(f"training {len(todo)} PRMs, {self.workers} at a time: {names}")
         argvs = {tuple(self._train_argv(e, p) + ["--no-progress"]): (e, p) for e, p in todo}
-        with make_executor(
-            self.workers,
-            self.ray_address,
-            ray_num_cpus=self.ray_num_cpus,
-            threads_per_worker=self.config.torch_threads,
-        ) as ex:
+        with make_executor(self.workers, threads_per_worker=self.config.torch_threads) as ex:
             for got in ex.imap_unordered(train_job, [list(a) for a in argvs]):
                 env, prm = argvs[tuple(got["argv"])]
                 if got["rc"] != 0:
