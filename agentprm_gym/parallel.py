@@ -8,7 +8,8 @@ file. :func:`make_executor` picks where the shards run:
 
 - ``ray_address=None`` and ``workers <= 1``: inline, in this process;
 - ``ray_address=None`` and ``workers > 1``: a local process pool
-  (``spawn`` start method by default, so workers are clean on every platform);
+  (``spawn`` start method by default, so workers are clean on every platform;
+  each worker caps its torch/BLAS threads to its share of the cores);
 - ``ray_address`` given: Ray tasks. ``"local"`` starts a private local Ray
   instance (with ``num_cpus``), ``"auto"`` joins the cluster started with
   ``ray start --head`` on this machine, and ``"ray://host:10001"`` or
