@@ -48,6 +48,7 @@ from agentprm_gym.benchmarking.results import (
     ResultsWriter,
     done_keys,
     read_rows,
+    row_key,
 )
 
 __all__ = [
@@ -173,6 +174,12 @@ def run_job(job: RunJob) -> dict[str, Any]:
     if job.keep_trajectory:
         out["trajectory"] = res.trajectory.to_dict()
     return out
+
+
+def _run_key(run: tuple[EnvConfig, str, MethodSpec, int]) -> tuple[str, ...]:
+    """A planned (env, PRM, method, seed) run's key, as :func:`row_key` gives it for its row."""
+    env, prm, m, seed = run
+    return (env.id, env.policy, prm, m.name, m.budget, str(seed))
 
 
 def train_job(argv: list[str]) -> dict[str, Any]:
@@ -471,13 +478,8 @@ class Sweep:
         from agentprm_gym.commands.common import progress
         from agentprm_gym.parallel import make_executor
 
-        runs = self.plan_runs()
         have = done_keys(self.csv_path)
-        todo = [
-            r
-            for r in runs
-            if (r[0].id, r[0].policy, r[1], r[2].name, r[2].budget, str(r[3])) not in have
-        ]
+        todo = [r for r in self.plan_runs() if _run_key(r) not in have]
         if not todo:
             return 0
         # Best-of-N runs of one (env, seed) share their sampled episodes (see .shared_bon)
@@ -657,11 +659,9 @@ class Sweep:
             this_invocation_wall_seconds=round(wall_seconds, 3),
             report_only=bool(report_only),
         )
-        plan, have = self.plan_runs(), done_keys(self.csv_path)
+        plan, have = self.plan_runs(), {row_key(r) for r in rows}
         planned = len(plan)
-        missing = sum(
-            (e.id, e.policy, p, m.name, m.budget, str(s)) not in have for e, p, m, s in plan
-        )
+        missing = sum(_run_key(r) not in have for r in plan)
         costs = self.label_costs()
         (self.out / "label_costs.json").write_text(json.dumps(costs, indent=2), encoding="utf-8")
         ratios = efficiency_ratios(rows, self.config.reference)
