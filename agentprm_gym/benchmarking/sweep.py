@@ -392,7 +392,7 @@ class Sweep:
         todo = [(e, p) for e, p in pairs if not self._trained(e, p)]
         if not todo:
             return
-        if self.workers <= 1 and self.ray_address is None:
+        if self.workers <= 1 or self.ray_address is not None:
             for env, prm in todo:
                 self.train(env, prm)
             return

@@ -205,3 +205,22 @@ def test_training_in_worker_processes_gives_the_same_prms(tmp_path, capsys):
         assert sweep._trained(env, prm)
     sweep.train_all(pairs)  # all done: nothing is retrained
     assert "training" not in capsys.readouterr().err
+
+
+def test_on_ray_prms_train_in_the_driver(tmp_path, monkeypatch):
+    # Ray nodes need not see the rollout files: with --ray the PRMs train one by
+    # one in this process, never in local worker processes.
+    from agentprm_gym.benchmarking import sweep as sweep_mod
+    from agentprm_gym.benchmarking.config import load_config
+
+    cfg_file = tmp_path / "learned.yaml"
+    cfg_file.write_text(LEARNED)
+    cfg = load_config(cfg_file)
+    sweep = sweep_mod.Sweep(cfg, tmp_path / "out", workers=2, ray_address="auto")
+    trained = []
+    monkeypatch.setattr(sweep_mod.Sweep, "train", lambda self, e, p: trained.append(p.name))
+    monkeypatch.setattr(
+        "agentprm_gym.parallel.make_executor", lambda *a, **k: pytest.fail("local workers used")
+    )
+    sweep.train_all([(e, p) for e in cfg.envs for p in cfg.learned_prms])
+    assert trained == [p.name for p in cfg.learned_prms]
