@@ -165,7 +165,7 @@ class BotExpert:
         first = self.next_action(history, current)
         if self._bot is None:
             return None
-        shadow, bot = copy.deepcopy((self._shadow, self._bot), level_memo(self._shadow))
+        shadow, bot = self._copy_bot()
         a = first
         for n in range(1, limit + 1):
             _, reward, terminated, truncated, _ = shadow.step(a)
@@ -196,13 +196,16 @@ class BotExpert:
         self._sync(history, current)
         return self.copy()
 
+    def _copy_bot(self) -> tuple[Any, Any]:
+        """Copies of the shadow level and the bot following it (walls etc. shared)."""
+        return copy.deepcopy((self._shadow, self._bot), level_memo(self._shadow))
+
     def copy(self) -> BotExpert:
         """An independent copy (shares the reset level, which is never mutated)."""
         other = BotExpert(self.level_id, self.seed)
         other._initial = self._initial
         if self._bot is not None:
-            pair = (self._shadow, self._bot)
-            other._shadow, other._bot = copy.deepcopy(pair, level_memo(self._shadow))
+            other._shadow, other._bot = self._copy_bot()
         other._fed = list(self._fed)
         other._suggestion = self._suggestion
         return other
