@@ -59,6 +59,8 @@ PRM_CONFIG_NAME = "prm_config.json"
 _FORMAT = "agentprm-gym/prm"
 _FORMAT_VERSION = 1
 _POOLINGS = ("mean", "cls")
+#: Texts whose token offsets :meth:`AgentPRM._tail` keeps (an LRU; formatting only).
+_STARTS_CACHE_SIZE = 8192
 
 
 class CheckpointError(ValueError):
@@ -192,6 +194,7 @@ class AgentPRM(PRM):
         self.cache_size = int(cache_size)
         self.use_bf16 = bf16_supported(self.device) if autocast is None else bool(autocast)
         self._cache: OrderedDict[str, float] = OrderedDict()
+        self._starts: OrderedDict[str, list[int]] = OrderedDict()
         # A private copy of the fast tokenizer, without padding/truncation, for counting.
         self._counter = None
         backend = getattr(tokenizer, "backend_tokenizer", None)
@@ -262,18 +265,35 @@ class AgentPRM(PRM):
         return cls(net, tok, config, **kwargs)
 
     # ---------------------------------------------------------------- inputs
-    def _tail(self, text: str, n: int) -> tuple[str, int]:
+    def _token_starts(self, text: str) -> list[int]:
+        """Character offset where each token of ``text`` starts.
+
+        Memoized: in a search the same observation and action texts are
+        formatted for many items.
+        """
+        starts = self._starts.get(text)
+        if starts is not None:
+            self._starts.move_to_end(text)
+            return starts
         if self._counter is not None:
             offsets = self._counter.encode(text, add_special_tokens=False).offsets
         else:
             enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
             offsets = enc["offset_mapping"]
-        total = len(offsets)
+        starts = [int(o[0]) for o in offsets]
+        self._starts[text] = starts
+        if len(self._starts) > _STARTS_CACHE_SIZE:
+            self._starts.popitem(last=False)
+        return starts
+
+    def _tail(self, text: str, n: int) -> tuple[str, int]:
+        starts = self._token_starts(text)
+        total = len(starts)
         if n <= 0:
             return "", total
         if n >= total:
             return text, total
-        return text[offsets[total - n][0] :], total
+        return text[starts[total - n] :], total
 
     def format(self, item: Any) -> str:
         """The model input text of an item (see :func:`format_prm_input`)."""

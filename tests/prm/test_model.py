@@ -55,6 +55,20 @@ def test_cache_is_bounded(prm):
     assert len(small._cache) == 2
 
 
+def test_token_offset_memo_is_bounded_and_changes_no_text(prm, monkeypatch):
+    import agentprm_gym.prm.model as model
+
+    long_obs = " ".join(f"room{i}" for i in range(500))
+    items = [*_items(), ("Walk to room 5.", (long_obs,), "go[next]")]
+    fresh = AgentPRM(prm.net, prm.tokenizer, prm.config)
+    expected = [fresh.format(it) for it in items]  # every text counted once, uncached
+    monkeypatch.setattr(model, "_STARTS_CACHE_SIZE", 3)
+    small = AgentPRM(prm.net, prm.tokenizer, prm.config)
+    for _ in range(2):  # the second pass mixes memo hits and recounts after eviction
+        assert [small.format(it) for it in items] == expected
+        assert len(small._starts) == 3
+
+
 def test_progress_is_difference_of_promise(prm):
     items = _items()
     q = prm.score(items)

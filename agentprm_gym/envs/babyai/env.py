@@ -15,7 +15,7 @@ from agentprm_gym.envs.babyai.dynamics import (
     parse_command,
     plan_command,
 )
-from agentprm_gym.envs.babyai.expert import BotExpert
+from agentprm_gym.envs.babyai.expert import BotExpert, CarriedExpert
 from agentprm_gym.envs.babyai.levels import (
     TASKS_PER_LEVEL,
     copy_level,
@@ -130,6 +130,9 @@ class BabyAIEnv(TextAgentEnv):
         self._won = False
         self._level_truncated = False
         self._expert: BotExpert | None = None
+        self._expert_shared = False  # True while a snapshot holds self._expert too
+        # snapshot points (history, level) since the live expert was last asked
+        self._expert_points: tuple[tuple[tuple[int, ...], Any], ...] = ()
 
     # ------------------------------------------------------------------ hooks
     def num_tasks(self, split: str) -> int:
@@ -151,7 +154,8 @@ class BabyAIEnv(TextAgentEnv):
         self._level_truncated = False
         self._subgoals = build_subgoals(mg)
         self._subgoal_flags = [False] * len(self._subgoals)
-        self._expert = BotExpert(level_id, seed)
+        self._expert, self._expert_shared = BotExpert(level_id, seed), False
+        self._expert_points = ()
         self._observe(obs)
         return self._text("You are in the level.")
 
@@ -260,32 +264,62 @@ class BabyAIEnv(TextAgentEnv):
         return self._mg
 
     def _get_payload(self) -> Any:
+        level, history = copy_level(self._mg), tuple(self._history)
         return (
-            copy_level(self._mg),
+            level,
             self._level_id,
             self._instance_seed,
             self._subgoals,
             tuple(self._subgoal_flags),
-            tuple(self._history),
+            history,
             self._won,
             self._level_truncated,
-            None if self._expert is None else self._expert.snapshot(self._history, self._mg),
+            self._carry_expert(history, level),
         )
 
+    def _carry_expert(self, history: tuple[int, ...], level: Any) -> CarriedExpert | None:
+        """The expert for a snapshot: shared with it, not copied (see :class:`.CarriedExpert`)."""
+        ex = self._expert
+        if ex is None or not ex.in_use:
+            return None  # nobody asked it anything: a restore can start a fresh one for free
+        # The expert catches up with this point when it is next asked, as if synced now.
+        self._expert_points = (*self._expert_points, (history, level))
+        self._expert_shared = True  # the snapshot holds it now: copy it before it changes
+        return CarriedExpert(ex, self._expert_points)
+
     def _set_payload(self, payload: Any) -> None:
-        mg, level_id, seed, subgoals, flags, history, won, trunc, expert = payload
+        mg, level_id, seed, subgoals, flags, history, won, trunc, carried = payload
         self._mg = copy_level(mg)
         self._level_id, self._instance_seed = level_id, seed
         self._subgoals, self._subgoal_flags = subgoals, list(flags)
         self._history = list(history)
         self._won, self._level_truncated = won, trunc
         ex = self._expert
-        if expert is not None:
-            self._expert = expert.copy()  # a snapshot may be restored many times
+        if carried is not None and carried.expert is not None:
+            # shared until the expert is asked something (a snapshot may be restored many times)
+            self._expert, self._expert_points = carried.expert, carried.points
+            self._expert_shared = True
         elif ex is None or (ex.level_id, ex.seed) != (level_id, seed):
-            self._expert = BotExpert(level_id, seed)
+            self._expert, self._expert_shared = BotExpert(level_id, seed), False
+            self._expert_points = ()
         self._image = self._mg.gen_obs()["image"]
         self._visible = visible_objects(self._mg, self._image)
+
+    def _own_expert(self) -> BotExpert:
+        """The live expert, ready to be asked: a private copy, caught up with its snapshot points.
+
+        It is copied first if a snapshot shares it, then synced at each snapshot
+        point it has not seen, in order, with that point's level to recover on:
+        the same expert an eager sync at every snapshot would have made.
+        """
+        if self._expert is None:
+            raise RuntimeError("call reset() before asking the expert")
+        if self._expert_shared:
+            self._expert, self._expert_shared = self._expert.copy(), False
+        for history, level in self._expert_points:
+            self._expert.sync(list(history), level)
+        self._expert_points = ()
+        return self._expert
 
     def _data_key(self) -> str:
         return f"{type(self).__qualname__}:{','.join(self.levels)}"
@@ -308,7 +342,7 @@ class BabyAIEnv(TextAgentEnv):
         """The BabyAI bot's next primitive action (privileged; see :mod:`.expert`)."""
         if self._expert is None:
             raise RuntimeError("call reset() before expert_action()")
-        return PRIMITIVE_NAMES[self._expert.next_action(self._history, self._mg)]
+        return PRIMITIVE_NAMES[self._own_expert().next_action(self._history, self._mg)]
 
     def expert_steps_left(self) -> int | None:
         """Primitive steps the bot needs to succeed from here (0 once won; None if it fails).
@@ -321,4 +355,4 @@ class BabyAIEnv(TextAgentEnv):
         if self._won:
             return 0
         limit = int(self._mg.max_steps - self._mg.step_count)
-        return self._expert.steps_left(self._history, self._mg, max(limit, 0))
+        return self._own_expert().steps_left(self._history, self._mg, max(limit, 0))

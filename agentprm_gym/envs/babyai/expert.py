@@ -10,10 +10,12 @@ replays on it the primitive actions the env has taken since it last looked
 then returns the bot's suggestion. After a snapshot restore that is not a
 continuation of what the shadow has seen, the shadow is rebuilt from the
 reset copy and the whole primitive history is replayed, unless the snapshot
-carries a copy of the expert (:meth:`BotExpert.snapshot`, taken whenever the
-expert is in use): then the restored copy goes on from the snapshot's state, so
-Monte-Carlo rollouts and search from a snapshot do not pay one bot replan per
-past action at every restore.
+carries the expert (:class:`CarriedExpert`, whenever the expert is in use):
+then a copy of it goes on from where it was (the few primitive actions it has
+not seen are replayed), so Monte-Carlo rollouts and search from a snapshot do
+not pay one bot replan per past action at every restore. The snapshot shares
+the expert and the env copies it only when it is next asked something, so a
+snapshot that is never restored and asked costs no copy.
 
 Expert actions are primitive text actions (``"turn left"``, ``"move forward"``,
 ``"pick up"``, ``"drop"``, ``"toggle"``). :meth:`BotExpert.steps_left` copies
@@ -40,7 +42,7 @@ from typing import Any
 
 from agentprm_gym.envs.babyai.levels import copy_level, level_memo, make_level_env, reset_level
 
-__all__ = ["BotExpert", "BotLoopError", "FALLBACK_ACTION", "MAX_SUBGOAL_PUSHES"]
+__all__ = ["BotExpert", "BotLoopError", "CarriedExpert", "FALLBACK_ACTION", "MAX_SUBGOAL_PUSHES"]
 
 #: Minigrid action used when the bot has no answer (turn left).
 FALLBACK_ACTION = 0
@@ -75,6 +77,40 @@ def _replan(bot: Any, action: int | None = None) -> int:
     """``bot.replan`` with the subgoal budget renewed (raises :class:`BotLoopError` past it)."""
     bot.stack.reset_budget()
     return int(bot.replan() if action is None else bot.replan(action))
+
+
+class CarriedExpert:
+    """An env snapshot's reference to the expert in use when it was taken.
+
+    The snapshot shares the expert instead of copying it, and the env copies it
+    before the expert next changes (copy on write). Nor is the expert synced at
+    the snapshot: the snapshot also carries the snapshot points the expert has
+    not caught up with, each a primitive history and the level (the snapshot's
+    own, never mutated) to recover on, and the expert is synced at each of them
+    in order when it is next asked, giving the answer an eager sync at every
+    snapshot would give. In a beam search most snapshots are of children that
+    are never expanded, and their expert is then never copied or synced.
+
+    The carried expert is a cache, not part of the env state: a pickled (or
+    deep-copied) snapshot leaves it out, so two snapshots of the same env state
+    pickle to the same bytes (beam search merges children by those bytes), and
+    restoring such a copy rebuilds the expert from the history.
+
+    Attributes:
+        expert: The shared expert (None once pickled or copied), never mutated.
+        points: ``(primitive history, level)`` snapshot points it has not synced at.
+    """
+
+    __slots__ = ("expert", "points")
+
+    def __init__(
+        self, expert: BotExpert | None, points: tuple[tuple[tuple[int, ...], Any], ...] = ()
+    ) -> None:
+        self.expert = expert
+        self.points = points
+
+    def __reduce__(self) -> tuple[type[CarriedExpert], tuple[None]]:
+        return (CarriedExpert, (None,))
 
 
 class BotExpert:
@@ -113,6 +149,10 @@ class BotExpert:
         self._bot.stack = _BoundedStack(self._bot.stack)
         self._fed = list(fed)
         self._suggestion = _replan(self._bot)
+
+    def sync(self, history: list[int], current: Any) -> None:
+        """Bring the bot up to ``history`` (``current``, the live level, only to recover on)."""
+        self._sync(history, current)
 
     def _sync(self, history: list[int], current: Any) -> None:
         n = len(self._fed)
@@ -181,20 +221,10 @@ class BotExpert:
                 return None
         return None
 
-    def snapshot(self, history: list[int], current: Any) -> BotExpert | None:
-        """A copy of this expert brought up to ``history``, for an env snapshot.
-
-        Restoring a snapshot that carries it spares the expert from rebuilding
-        its shadow level and replaying the whole primitive history (one bot
-        replan per action) on its next question: after a restore it continues
-        from here (a bot that gave up is carried as given up). Returns None (and
-        costs nothing) when the expert has not been asked anything since its
-        episode began: nobody is using it.
-        """
-        if self._bot is None and not self._fed:
-            return None
-        self._sync(history, current)
-        return self.copy()
+    @property
+    def in_use(self) -> bool:
+        """Whether the expert has been asked anything since its episode began."""
+        return self._bot is not None or bool(self._fed)
 
     def _copy_bot(self) -> tuple[Any, Any]:
         """Copies of the shadow level and the bot following it (walls etc. shared)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -154,19 +156,40 @@ def test_snapshot_carries_the_expert_so_a_restore_does_not_replay_the_history():
         _, _, term, trunc, info = env.step(acts[int(rng.integers(len(acts)))])
         assert not (term or trunc)
     snap = env.get_state()
-    carried = snap.payload[-1]
-    assert carried is not None and carried._fed == list(snap.payload[5])
-    expected = env.expert_action()
+    carried = snap.payload[-1].expert
+    # shared, not copied; it has seen the history up to the last question
+    assert carried is env._expert and carried._fed == list(snap.payload[5])[: len(carried._fed)]
+    fed_before = list(carried._fed)
+    expected = env.expert_action()  # copy on write: the snapshot's expert is untouched
+    assert env._expert is not carried and carried._fed == fed_before
     env.step("turn left")
     env.step("move forward")
-    for _ in range(2):  # restored twice: each restore gets its own copy
+    for _ in range(2):  # restored twice: each question after a restore works on its own copy
         env.set_state(snap)
-        assert env._expert is not carried and env._expert._fed == carried._fed
+        assert env._expert is carried
         assert env.expert_action() == expected
+        assert env._expert is not carried and carried._fed == fed_before
         env.step("turn right")
-    # Without the carried copy the expert rebuilds from the reset level: same answer.
+    # Without the carried expert the expert rebuilds from the reset level: same answer.
     env.set_state(snap)
     env._expert = type(env._expert)(carried.level_id, carried.seed)
+    assert env.expert_action() == expected
+
+
+def test_a_pickled_snapshot_leaves_the_expert_out_and_still_restores():
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    env.reset(options={"task_id": 3})
+    for _ in range(3):
+        env.step(env.expert_action())
+    snap = env.get_state()
+    expected = env.expert_action()
+    plain = env.get_state()  # the same state, carrying another expert object
+    assert snap.payload[-1].expert is not plain.payload[-1].expert
+    assert pickle.dumps(snap) == pickle.dumps(plain)  # beam search merges by these bytes
+    copy = pickle.loads(pickle.dumps(snap))
+    assert copy.payload[-1].expert is None
+    env.step("turn left")
+    env.set_state(copy)  # rebuilds the expert from the history
     assert env.expert_action() == expected
 
 
