@@ -45,6 +45,20 @@ PAGE_SCRIPT = r"""async (arg) => {
   const NATIVE = new Set(['A','BUTTON','INPUT','SELECT','TEXTAREA','SUMMARY']);
   const skip = new Set(arg.skip || []);
   const jq = window.jQuery;
+  const AC = jq && jq.ui && jq.ui.autocomplete;
+  if (AC && !AC.prototype.__apNow) {
+    // jQuery UI's autocomplete searches `delay` ms after a keystroke, on a timer, so whether
+    // the next read shows its menu would depend on the machine's load. Search at once instead,
+    // as that timer would (the condition is jQuery UI 1.12's).
+    AC.prototype.__apNow = true;
+    AC.prototype._searchTimeout = function (ev) {
+      clearTimeout(this.searching);
+      const same = this.term === this._value();
+      const shown = this.menu.element.is(':visible');
+      const mod = ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey;
+      if (!same || (!shown && !mod)) { this.selectedItem = null; this.search(null, ev); }
+    };
+  }
   function clickable(e) {
     if (NATIVE.has(e.tagName)) {
       if (e.tagName === 'A') {

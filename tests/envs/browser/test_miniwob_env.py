@@ -225,3 +225,24 @@ def test_reload_tasks_load_the_page_for_every_episode() -> None:
 @pytest.mark.parametrize("task", sorted(set(MINIWOB_TASKS) - MINIWOB_RELOAD_TASKS))
 def test_reused_page_matches_a_fresh_load(task: str) -> None:
     _played_then_fresh(task, [5, 17, 5, 123, 17, 42, 7, 8])
+
+
+def test_autocomplete_menu_shows_right_after_typing_whatever_the_timing() -> None:
+    # jQuery UI's autocomplete searches on a 300 ms timer; the page script makes it search at
+    # once, so the observation after typing never depends on how busy the machine is.
+    env = gym.make("AgentPRM/MiniWoB-use-autocomplete-v0")
+    try:
+        obs, info = env.reset(seed=3)
+        u = env.unwrapped
+        typed = u.expert_action()
+        assert typed.startswith("type[")
+        obs, *_ = env.step(typed)
+        page = u._driver.page
+        shown = "() => [...document.querySelectorAll('.ui-menu-item')].map(e => e.textContent)"
+        items = page.evaluate(shown)
+        assert items and all(i.startswith(typed.split("][")[1][:-1]) for i in items)
+        assert items[0] in obs
+        page.wait_for_timeout(400)  # past jQuery UI's delay: nothing else arrives
+        assert page.evaluate(shown) == items
+    finally:
+        env.close()
