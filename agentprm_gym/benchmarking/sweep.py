@@ -273,6 +273,7 @@ class Sweep:
     show_progress: bool = True
     log: Any = None
     _t0: float = field(default_factory=time.time)
+    _commit: str = field(default_factory=lambda: _commit_now())
 
     def _say(self, msg: str) -> None:
         print(f"[sweep {self.config.name}] {msg}", file=self.log or sys.stderr, flush=True)
@@ -654,6 +655,7 @@ class Sweep:
         prm_names = [p.name for p in self.config.prms]
         prov = collect_provenance(
             self._t0,
+            git_commit=self._commit,  # the code that started this invocation (rows carry theirs)
             config=self.config.name,
             config_file=self.config.source,
             this_invocation_wall_seconds=round(wall_seconds, 3),
@@ -724,6 +726,12 @@ class Sweep:
         summary["rows_written"] = written
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         return summary
+
+
+def _commit_now() -> str:
+    from agentprm_gym.benchmarking.provenance import git_commit
+
+    return git_commit()
 
 
 def _prov_footer(prov: dict[str, Any]) -> str:

@@ -224,3 +224,20 @@ def test_on_ray_prms_train_in_the_driver(tmp_path, monkeypatch):
     )
     sweep.train_all([(e, p) for e in cfg.envs for p in cfg.learned_prms])
     assert trained == [p.name for p in cfg.learned_prms]
+
+
+def test_provenance_names_the_commit_the_invocation_started_on(tmp_path, monkeypatch):
+    import agentprm_gym.benchmarking.provenance as provenance
+    from agentprm_gym.benchmarking.config import load_config
+    from agentprm_gym.benchmarking.sweep import Sweep
+
+    cfg = tmp_path / "fixed.yaml"
+    cfg.write_text(FIXED)
+    monkeypatch.setattr(provenance, "git_commit", lambda *a, **k: "start")
+    sweep = Sweep(load_config(cfg), tmp_path / "out", show_progress=False)
+    sweep.out.mkdir()
+    # a commit made while a long sweep runs is not the code the sweep ran
+    monkeypatch.setattr(provenance, "git_commit", lambda *a, **k: "later")
+    with registered_corridor(max_episode_steps=12):
+        sweep.write_outputs(1.0, report_only=True)
+    assert json.loads((sweep.out / "provenance.json").read_text())["git_commit"] == "start"
