@@ -133,6 +133,7 @@ class BabyAIEnv(TextAgentEnv):
         self._expert_shared = False  # True while a snapshot holds self._expert too
         # snapshot points (history, level) since the live expert was last asked
         self._expert_points: tuple[tuple[tuple[int, ...], Any], ...] = ()
+        self._expert_from: CarriedExpert | None = None  # the snapshot it was restored from
 
     # ------------------------------------------------------------------ hooks
     def num_tasks(self, split: str) -> int:
@@ -155,7 +156,7 @@ class BabyAIEnv(TextAgentEnv):
         self._subgoals = build_subgoals(mg)
         self._subgoal_flags = [False] * len(self._subgoals)
         self._expert, self._expert_shared = BotExpert(level_id, seed), False
-        self._expert_points = ()
+        self._expert_points, self._expert_from = (), None
         self._observe(obs)
         return self._text("You are in the level.")
 
@@ -298,10 +299,10 @@ class BabyAIEnv(TextAgentEnv):
         if carried is not None and carried.expert is not None:
             # shared until the expert is asked something (a snapshot may be restored many times)
             self._expert, self._expert_points = carried.expert, carried.points
-            self._expert_shared = True
+            self._expert_shared, self._expert_from = True, carried
         elif ex is None or (ex.level_id, ex.seed) != (level_id, seed):
             self._expert, self._expert_shared = BotExpert(level_id, seed), False
-            self._expert_points = ()
+            self._expert_points, self._expert_from = (), None
         self._image = self._mg.gen_obs()["image"]
         self._visible = visible_objects(self._mg, self._image)
 
@@ -314,11 +315,19 @@ class BabyAIEnv(TextAgentEnv):
         """
         if self._expert is None:
             raise RuntimeError("call reset() before asking the expert")
+        points, origin = self._expert_points, self._expert_from
+        self._expert_from = None
         if self._expert_shared:
             self._expert, self._expert_shared = self._expert.copy(), False
-        for history, level in self._expert_points:
+        for history, level in points:
             self._expert.sync(list(history), level)
         self._expert_points = ()
+        if points and origin is not None and origin.points is points:
+            # Caught up with exactly the restored snapshot's points: let the snapshot keep
+            # this expert, so its next restores (and the snapshots taken after them) start
+            # from here instead of replaying the same points again.
+            origin.expert, origin.points = self._expert, ()
+            self._expert = self._expert.copy()
         return self._expert
 
     def _data_key(self) -> str:

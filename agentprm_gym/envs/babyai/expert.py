@@ -88,8 +88,10 @@ class CarriedExpert:
     not caught up with, each a primitive history and the level (the snapshot's
     own, never mutated) to recover on, and the expert is synced at each of them
     in order when it is next asked, giving the answer an eager sync at every
-    snapshot would give. In a beam search most snapshots are of children that
-    are never expanded, and their expert is then never copied or synced.
+    snapshot would give. The first question after a restore hands the caught-up
+    expert back to the snapshot (``points`` becomes empty), so later restores of
+    it replay nothing. In a beam search most snapshots are of children that are
+    never expanded, and their expert is then never copied or synced.
 
     The carried expert is a cache, not part of the env state: a pickled (or
     deep-copied) snapshot leaves it out, so two snapshots of the same env state
@@ -97,7 +99,8 @@ class CarriedExpert:
     restoring such a copy rebuilds the expert from the history.
 
     Attributes:
-        expert: The shared expert (None once pickled or copied), never mutated.
+        expert: The shared expert (None once pickled or copied), never mutated
+            (replaced by its caught-up copy after the first restore that asks it).
         points: ``(primitive history, level)`` snapshot points it has not synced at.
     """
 

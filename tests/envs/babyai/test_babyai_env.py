@@ -11,6 +11,7 @@ from gymnasium.utils.env_checker import check_env
 
 import agentprm_gym  # noqa: F401
 from agentprm_gym.envs.babyai.env import BabyAIEnv
+from agentprm_gym.envs.babyai.expert import BotExpert
 from agentprm_gym.envs.babyai.levels import DEFAULT_LEVELS, normalize_levels, task_spec
 
 
@@ -166,14 +167,37 @@ def test_snapshot_carries_the_expert_so_a_restore_does_not_replay_the_history():
     env.step("move forward")
     for _ in range(2):  # restored twice: each question after a restore works on its own copy
         env.set_state(snap)
-        assert env._expert is carried
+        kept = snap.payload[-1].expert  # `carried`, then the copy caught up with the snapshot
+        assert env._expert is kept
         assert env.expert_action() == expected
-        assert env._expert is not carried and carried._fed == fed_before
+        assert env._expert is not kept and env._expert is not carried
+        assert carried._fed == fed_before
         env.step("turn right")
     # Without the carried expert the expert rebuilds from the reset level: same answer.
     env.set_state(snap)
     env._expert = type(env._expert)(carried.level_id, carried.seed)
     assert env.expert_action() == expected
+
+
+def test_a_restored_snapshot_keeps_the_caught_up_expert(monkeypatch):
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    env.reset(options={"task_id": 4})
+    for _ in range(3):
+        env.step(env.expert_action())
+    snap = env.get_state()  # carries the expert plus this snapshot's point, not yet synced
+    carried = snap.payload[-1]
+    assert len(carried.points) == 1
+    env.step("turn left")
+    env.set_state(snap)
+    answer = env.expert_action()  # catches up once, then the snapshot keeps that expert
+    assert carried.points == () and carried.expert._fed == list(snap.payload[5])
+    assert env._expert is not carried.expert
+    syncs = []
+    monkeypatch.setattr(BotExpert, "sync", lambda self, *a: syncs.append(a))
+    for _ in range(2):
+        env.step("move forward")
+        env.set_state(snap)
+        assert env.expert_action() == answer and syncs == []
 
 
 def test_a_pickled_snapshot_leaves_the_expert_out_and_still_restores():
