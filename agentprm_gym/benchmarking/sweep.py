@@ -123,7 +123,7 @@ def run_job(job: RunJob) -> dict[str, Any]:
     """Play one test episode with the job's method; returns won, reward, ledger (and trajectory)."""
     from agentprm_gym.agents.spec import make_policy
     from agentprm_gym.parallel import worker_cache
-    from agentprm_gym.prm.loading import load_prm
+    from agentprm_gym.prm.loading import episode_prm
     from agentprm_gym.search import beam_search, best_of_n, greedy
 
     env_name = getattr(job.env, "id", job.env)
@@ -141,10 +141,7 @@ def run_job(job: RunJob) -> dict[str, Any]:
     if job.family == "bon-shared":
         from agentprm_gym.benchmarking.shared_bon import shared_best_of_n
 
-        prms = {
-            name: worker_cache(("sweep-prm", spec), lambda spec=spec: load_prm(spec))
-            for name, spec in job.prms
-        }
+        prms = {name: episode_prm(spec, "sweep-prm") for name, spec in job.prms}
         got = shared_best_of_n(env, policy, prms, job.ns, **common)
         return {
             "task_id": job.task_id,
@@ -160,7 +157,7 @@ def run_job(job: RunJob) -> dict[str, Any]:
     if job.family == "greedy":
         res = greedy(env, policy, **common)
     else:
-        prm = worker_cache(("sweep-prm", job.prm), lambda: load_prm(job.prm))
+        prm = episode_prm(job.prm, "sweep-prm")
         if job.family == "bon":
             res = best_of_n(env, policy, prm, job.n, **common)
         else:

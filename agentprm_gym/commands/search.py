@@ -101,10 +101,9 @@ class SearchJob:
 
 
 def _cached_prm(spec: str) -> Any:
-    from agentprm_gym.parallel import worker_cache
-    from agentprm_gym.prm.loading import load_prm
+    from agentprm_gym.prm.loading import episode_prm
 
-    return worker_cache(("search-prm", spec), lambda: load_prm(spec))
+    return episode_prm(spec, "search-prm")
 
 
 def run_search_job(job: SearchJob) -> dict[str, Any]:

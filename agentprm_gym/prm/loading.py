@@ -13,7 +13,7 @@ from typing import Any
 from agentprm_gym.prm.base import PRM
 from agentprm_gym.prm.oracle import OraclePRM, RandomPRM
 
-__all__ = ["PRM_SPEC_HELP", "load_prm"]
+__all__ = ["PRM_SPEC_HELP", "episode_prm", "load_prm"]
 
 PRM_SPEC_HELP = (
     "PRM: oracle (privileged expert distance) | random or random:SEED (uniform baseline) | "
@@ -58,3 +58,27 @@ def load_prm(spec: str | Path, env: Any = None) -> PRM:
 
     model = AgentPRM.from_pretrained(path)
     return model.bind(env) if env is not None else model
+
+
+def episode_prm(spec: str | Path, cache_key: str = "prm") -> PRM:
+    """The PRM of ``spec``, loaded once per worker process, its score cache emptied.
+
+    Call it at the start of every episode a worker runs. A model PRM's score of a
+    text can differ in its last bits with the batch it was scored in (bf16
+    kernels, padding length), so a score cached while another episode ran could
+    break a near-tie differently from scoring it in this episode's batch: a
+    job's result would depend on which jobs its worker happened to run before.
+    With the cache emptied, each episode is a function of its own seeds (its
+    own repeated texts still hit the cache).
+
+    Args:
+        spec: A PRM spec (see :func:`load_prm`).
+        cache_key: Namespace of the worker-process cache.
+    """
+    from agentprm_gym.parallel import worker_cache
+
+    prm = worker_cache((cache_key, str(spec)), lambda: load_prm(spec))
+    clear = getattr(prm, "clear_cache", None)
+    if clear is not None:
+        clear()
+    return prm

@@ -67,3 +67,23 @@ def test_saved_agentprm_directory_drives_search_wrapper_and_cli(tmp_path, capsys
     assert code == 0
     out = capsys.readouterr().out.strip().splitlines()[-1]
     assert '"prm_items": 4' in out
+
+
+def test_episode_prm_loads_once_per_process_and_starts_each_episode_with_an_empty_cache(
+    tmp_path,
+):
+    pytest.importorskip("torch")
+    from agentprm_gym.prm import AgentPRM
+    from agentprm_gym.prm.loading import episode_prm
+
+    AgentPRM.create("tiny", seed=0).save_pretrained(tmp_path / "prm")
+    spec = str(tmp_path / "prm")
+    prm = episode_prm(spec, "test-episode-prm")
+    items = [("buy a mug", ("home",), "search[mug]"), ("buy a mug", ("home",), "click[cup]")]
+    first = prm.score(items)
+    assert len(prm._cache) == 2
+    # the next episode in this worker: the same model, but no score from another batch
+    again = episode_prm(spec, "test-episode-prm")
+    assert again is prm and len(prm._cache) == 0
+    assert list(again.score(items)) == list(first)
+    assert episode_prm("random:3", "test-episode-prm").seed == 3  # no cache: nothing to empty
