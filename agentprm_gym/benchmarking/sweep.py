@@ -179,6 +179,13 @@ def _run_key(run: tuple[EnvConfig, str, MethodSpec, int]) -> tuple[str, ...]:
     return (env.id, env.policy, prm, m.name, m.budget, str(seed))
 
 
+def _commit_now() -> str:
+    """The checked-out commit, read when a :class:`Sweep` starts (see its provenance)."""
+    from agentprm_gym.benchmarking.provenance import git_commit
+
+    return git_commit()
+
+
 def train_job(argv: list[str]) -> dict[str, Any]:
     """Run ``agentprm-gym ARGV`` (a ``train-prm`` command); returns argv, exit code, seconds."""
     from agentprm_gym.cli import main as cli_main
@@ -270,7 +277,7 @@ class Sweep:
     show_progress: bool = True
     log: Any = None
     _t0: float = field(default_factory=time.time)
-    _commit: str = field(default_factory=lambda: _commit_now())
+    _commit: str = field(default_factory=_commit_now)
 
     def _say(self, msg: str) -> None:
         print(f"[sweep {self.config.name}] {msg}", file=self.log or sys.stderr, flush=True)
@@ -723,12 +730,6 @@ class Sweep:
         summary["rows_written"] = written
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         return summary
-
-
-def _commit_now() -> str:
-    from agentprm_gym.benchmarking.provenance import git_commit
-
-    return git_commit()
 
 
 def _prov_footer(prov: dict[str, Any]) -> str:

@@ -181,13 +181,18 @@ def test_beam_with_expert_expands_repeats_once_and_finds_shortest_path():
     assert res.ledger.env_steps == n_rooms
 
 
+def _wait_searches(env, bon_n: int) -> tuple:
+    """Greedy, Best-of-``bon_n`` and beam 2x2 of a policy that only waits (random PRM)."""
+    return (
+        greedy(env, WaitPolicy(), seed=0),
+        best_of_n(env, WaitPolicy(), RandomPRM(), bon_n, seed=0),
+        beam_search(env, WaitPolicy(), RandomPRM(), 2, 2, seed=0),
+    )
+
+
 def test_step_limit_from_spec_and_explicit():
     env = make_corridor(limit=7)
-    for res in (
-        greedy(env, WaitPolicy(), seed=0),
-        best_of_n(env, WaitPolicy(), RandomPRM(), 3, seed=0),
-        beam_search(env, WaitPolicy(), RandomPRM(), 2, 2, seed=0),
-    ):
+    for res in _wait_searches(env, 3):
         assert len(res.trajectory.steps) == 7
         assert res.trajectory.truncated and not res.won
     res = beam_search(env, WaitPolicy(), OraclePRM(), 2, 2, seed=0, max_steps=3)
@@ -225,11 +230,7 @@ def test_search_stops_where_the_env_truncates_itself():
     env = gym.make(
         EnvSpec(id="BudgetCorridor-v0", entry_point=BudgetCorridor, max_episode_steps=12)
     )
-    for res in (
-        greedy(env, WaitPolicy(), seed=0),
-        best_of_n(env, WaitPolicy(), RandomPRM(), 2, seed=0),
-        beam_search(env, WaitPolicy(), RandomPRM(), 2, 2, seed=0),
-    ):
+    for res in _wait_searches(env, 2):
         assert len(res.trajectory.steps) == 4
         assert res.trajectory.truncated and not res.won
 
