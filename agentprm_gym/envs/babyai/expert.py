@@ -37,10 +37,15 @@ the bot failing (:class:`BotLoopError`), with the recovery above.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from agentprm_gym.envs.babyai.levels import copy_level, level_memo, make_level_env, reset_level
+from agentprm_gym.envs.babyai.levels import (
+    copy_level,
+    deep_copy,
+    level_memo,
+    make_level_env,
+    reset_level,
+)
 
 __all__ = ["BotExpert", "BotLoopError", "CarriedExpert", "FALLBACK_ACTION", "MAX_SUBGOAL_PUSHES"]
 
@@ -231,7 +236,7 @@ class BotExpert:
 
     def _copy_bot(self) -> tuple[Any, Any]:
         """Copies of the shadow level and the bot following it (walls etc. shared)."""
-        return copy.deepcopy((self._shadow, self._bot), level_memo(self._shadow))
+        return deep_copy((self._shadow, self._bot), level_memo(self._shadow))
 
     def copy(self) -> BotExpert:
         """An independent copy (shares the reset level, which is never mutated)."""
