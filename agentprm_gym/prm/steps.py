@@ -7,6 +7,8 @@ PRM is asked about when the agent is at ``s_t`` and considers ``a_t``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +19,13 @@ from numpy.typing import NDArray
 from agentprm_gym.core.trajectory import Trajectory
 from agentprm_gym.prm.base import ScoreItem, build_history
 
-__all__ = ["EpisodeSteps", "episode_steps", "step_items", "split_by_task"]
+__all__ = [
+    "EpisodeSteps",
+    "canonical_order",
+    "episode_steps",
+    "step_items",
+    "split_by_task",
+]
 
 
 def step_items(traj: Trajectory) -> list[ScoreItem]:
@@ -89,6 +97,27 @@ def episode_steps(trajectories: Iterable[Trajectory]) -> list[EpisodeSteps]:
             )
         )
     return out
+
+
+def canonical_order(episodes: Iterable[EpisodeSteps]) -> list[EpisodeSteps]:
+    """The episodes sorted by what they hold, so that their file order does not matter.
+
+    Parallel collection writes episodes in the order workers finish them, which
+    changes from run to run; training on the same episodes in another order would
+    give other weights. The key is ``(env_id, split, task_id, seed)`` and then a
+    digest of the whole trajectory (steps, labels and metadata), so two different
+    episodes never tie and identical ones are interchangeable.
+    """
+
+    def key(e: EpisodeSteps) -> tuple[str, str, int, int, bool, str]:
+        tr = e.trajectory
+        digest = hashlib.sha1(
+            json.dumps(tr.to_dict(), sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
+        seed = tr.seed if tr.seed is not None else -1
+        return (tr.env_id, tr.split, int(tr.task_id), int(seed), tr.seed is None, digest)
+
+    return sorted(episodes, key=key)
 
 
 def split_by_task(

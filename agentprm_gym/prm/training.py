@@ -34,8 +34,11 @@ loss and gradient as running every copy (dropout aside: the copies share one
 mask), at a fraction of the compute.
 
 Training is deterministic for a seed on CPU: ``torch.manual_seed(seed)`` and a
-numpy RNG for the episode order. AdamW, linear warm-up (5 %) then linear decay,
-gradient clipping at 1.0, bf16 autocast where the device supports it natively.
+numpy RNG for the episode order, applied to the episodes in
+:func:`~agentprm_gym.prm.steps.canonical_order`, so the order a data file lists
+them in (parallel collection writes them as workers finish) does not matter.
+AdamW, linear warm-up (5 %) then linear decay, gradient clipping at 1.0, bf16
+autocast where the device supports it natively.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from numpy.typing import NDArray
 from agentprm_gym.prm import labels as L
 from agentprm_gym.prm.metrics import outcome_auc, ranking_accuracy
 from agentprm_gym.prm.model import AgentPRM
-from agentprm_gym.prm.steps import EpisodeSteps
+from agentprm_gym.prm.steps import EpisodeSteps, canonical_order
 
 __all__ = [
     "TrainConfig",
@@ -436,7 +439,9 @@ def train_prm(
         raise ValueError(f"labels must be one of {L.LABEL_KINDS}, got {cfg.labels!r}")
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise ValueError("epochs and batch_size must be >= 1")
-    train = [e for e in train if len(e)]
+    # Sorted: the same episodes give the same model whatever order a file lists them in.
+    train = canonical_order(e for e in train if len(e))
+    val = canonical_order(val)
     if not train:
         raise ValueError("no training steps")
     if cfg.labels == "mc":

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from agentprm_gym.prm import labels as L
 from agentprm_gym.prm import training as T
 from agentprm_gym.prm.metrics import ranking_accuracy
 from agentprm_gym.prm.model import AgentPRM
-from agentprm_gym.prm.steps import episode_steps, split_by_task
+from agentprm_gym.prm.steps import canonical_order, episode_steps, split_by_task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
@@ -109,6 +110,29 @@ def test_deterministic_given_seed_and_time_budget():
     cut = T.TrainConfig(labels="pvm", epochs=5, batch_size=2, max_minutes=1e-9, progress=False)
     r3 = T.train_prm(_tiny(train), train, config=cut)
     assert r3.stopped_early and r3.optimizer_steps == 1 and r3.epochs_run == 1
+
+
+def test_the_same_episodes_in_another_order_train_the_same_model():
+    train = episode_steps(corridor_trajectories(range(4), 3, eps=0.5, seed=2))
+    cfg = T.TrainConfig(labels="gae", epochs=2, batch_size=4, seed=3, progress=False)
+    shuffled = [train[i] for i in np.random.default_rng(0).permutation(len(train))]
+    assert [e.trajectory.task_id for e in shuffled] != [e.trajectory.task_id for e in train]
+    a, b = _tiny(train), _tiny(shuffled)
+    T.train_prm(a, train, config=cfg)
+    T.train_prm(b, shuffled, config=cfg)
+    sa, sb = a.net.state_dict(), b.net.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_canonical_order_sorts_by_task_and_seed_and_never_ties_different_episodes():
+    eps = episode_steps(corridor_trajectories([2, 0, 1], 2, eps=0.5, seed=4))
+    got = canonical_order(reversed(eps))
+    keys = [e.trajectory.task_id for e in got]  # the helper sets no seeds
+    assert keys == sorted(keys) and canonical_order(eps) == got
+    twin = copy.deepcopy(got[0].trajectory)
+    twin.meta = {**twin.meta, "note": "another label"}
+    (extra,) = episode_steps([twin])
+    assert canonical_order([extra, got[0]]) == canonical_order([got[0], extra])
 
 
 def test_mc_without_labels_fails_early():
