@@ -139,6 +139,8 @@ def copy_level(mg_env: Any) -> Any:
 _ATOMIC: frozenset[type] = frozenset(
     {type(None), int, float, bool, complex, str, bytes, type, range, frozenset}
 )
+#: Marks a memo miss (``None`` can be a memoized copy).
+_MISSING = object()
 #: Per class: whether its instances are plain ``__dict__`` objects (see :func:`_plain`).
 _PLAIN: dict[type, bool] = {}
 
@@ -211,9 +213,6 @@ def deep_copy(x: Any, memo: dict[int, Any]) -> Any:
         return copy.deepcopy(x, memo)
     _keep_alive(x, memo)
     return y
-
-
-_MISSING = object()
 
 
 def _keep_alive(x: Any, memo: dict[int, Any]) -> None:
