@@ -58,6 +58,10 @@ WEIGHTS_NAME = "model.safetensors"
 PRM_CONFIG_NAME = "prm_config.json"
 _FORMAT = "agentprm-gym/prm"
 _FORMAT_VERSION = 1
+#: ``prm_config.json``'s ``architecture`` of this cross-encoder (the default of old checkpoints).
+CROSS_ENCODER = "cross-encoder"
+#: ``architecture`` of :class:`agentprm_gym.prm.state_model.StatePRM` checkpoints.
+STATE_ARCHITECTURE = "state"
 _POOLINGS = ("mean", "cls")
 #: Texts whose token offsets :meth:`AgentPRM._tail` keeps (an LRU; formatting only).
 _STARTS_CACHE_SIZE = 8192
@@ -256,6 +260,7 @@ class AgentPRM(PRM):
         config = {
             "format": _FORMAT,
             "version": _FORMAT_VERSION,
+            "architecture": CROSS_ENCODER,
             "backbone": str(backbone),
             "pooling": pooling,
             "max_length": int(max_length),
@@ -390,7 +395,12 @@ class AgentPRM(PRM):
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike[str], **kwargs: Any) -> AgentPRM:
-        """Load a PRM saved by :meth:`save_pretrained` (safetensors + JSON only).
+        """Load a saved PRM of either architecture (safetensors + JSON only).
+
+        A directory whose ``prm_config.json`` says ``"architecture": "state"`` loads
+        as a :class:`~agentprm_gym.prm.state_model.StatePRM` (the default of
+        ``train-prm``); one without the key, or with ``"cross-encoder"``, loads
+        as this class (checkpoints saved before the key existed included).
 
         Args:
             directory: The saved directory.
@@ -407,7 +417,7 @@ class AgentPRM(PRM):
         d = Path(directory)
         if not d.is_dir():
             raise CheckpointError(f"no PRM directory at {str(d)!r}")
-        for name in (PRM_CONFIG_NAME, WEIGHTS_NAME, "config.json"):
+        for name in (PRM_CONFIG_NAME, WEIGHTS_NAME):
             if not (d / name).is_file():
                 raise CheckpointError(f"{d}: missing file {name}")
         try:
@@ -421,6 +431,19 @@ class AgentPRM(PRM):
                 f"{d / PRM_CONFIG_NAME}: PRM format version {config.get('version')!r} "
                 f"is not supported (this build reads {_FORMAT_VERSION})"
             )
+        arch = config.get("architecture", CROSS_ENCODER)
+        if arch == STATE_ARCHITECTURE:
+            from agentprm_gym.prm.state_model import StatePRM
+
+            keep = {k: v for k, v in kwargs.items() if k in ("device", "cache_size")}
+            return StatePRM.from_config_dir(d, config, **keep)  # type: ignore[return-value]
+        if arch != CROSS_ENCODER:
+            raise CheckpointError(
+                f"{d / PRM_CONFIG_NAME}: unknown PRM architecture {arch!r} "
+                f"(this build reads {CROSS_ENCODER!r} and {STATE_ARCHITECTURE!r})"
+            )
+        if not (d / "config.json").is_file():
+            raise CheckpointError(f"{d}: missing file config.json")
         try:
             bb_config = AutoConfig.from_pretrained(str(d))
         except (OSError, ValueError) as e:

@@ -7,13 +7,21 @@ Loss per batch (whole episodes, so consecutive steps sit side by side)::
     L_A = mean over consecutive labelled pairs (t−1, t) of one episode of
           ((M_t − M_{t−1}) − (Q̂_t − Q̂_{t−1}))²
 
-with ``M_t = sigmoid(head(encoder(text_t)))``. Targets per label kind:
+with ``M_t`` the model's Q of step t (either architecture: the state-encoder
+:class:`~agentprm_gym.prm.state_model.StatePRM` or the cross-encoder
+:class:`~agentprm_gym.prm.model.AgentPRM`; :mod:`~agentprm_gym.prm.train_data`
+prepares their steps). Targets per label kind:
 
 - ``gae`` (AgentPRM): λ-returns ``Q̂_t = M_t + Â_t`` of :func:`labels.gae_targets`,
-  ``td0``: ``Q̂_t = r_t + γ·M_{t+1}``. Both are **recomputed from the current
-  model at the start of every epoch** (one no-grad scoring pass over the
-  training steps; the targets are constants, no gradient flows through them),
-  i.e. one epoch is one iteration of Algorithm 1. λ = 0.95, γ = 1 by default.
+  ``td0``: ``Q̂_t = r_t + γ·M_{t+1}``. Both come from the **current model at
+  every update**: a batch holds whole episodes, so its own forward pass gives
+  ``M_t`` for every step of each episode, and the targets are computed from
+  those predictions, detached (constants: no gradient flows through them).
+  Algorithm 1's target refresh thus happens at every optimiser step, at no
+  extra cost and with no staleness; in training mode the predictions carry
+  dropout, so the targets do too. Each epoch records ``target_shift``, the mean
+  absolute change of a step's target since the previous time it was in a batch.
+  λ = 0.95, γ = 1 by default.
 - ``pvm``: every step gets the episode's final reward.
 - ``outcome`` (ORM): only the last step is labelled, with the final reward.
 - ``mc``: Math-Shepherd labels from ``meta["mc_soft"]`` (or ``mc_hard`` with
@@ -29,21 +37,23 @@ step bootstraps with ``M_{T+1} = 0`` like a failure.
 
 Batches hold whole episodes, a task's rollouts side by side (tasks in a shuffled
 order, episodes shuffled within a task); inputs that recur in a batch (rollouts
-of one task share steps) are run through the network once, which gives the same
-loss and gradient as running every copy (dropout aside: the copies share one
-mask), at a fraction of the compute.
+of one task share steps and states) are run through the network once, which
+gives the same loss and gradient as running every copy (dropout aside: the
+copies share one mask), at a fraction of the compute.
 
 Training is deterministic for a seed on CPU: ``torch.manual_seed(seed)`` and a
 numpy RNG for the episode order, applied to the episodes in
 :func:`~agentprm_gym.prm.steps.canonical_order`, so the order a data file lists
 them in (parallel collection writes them as workers finish) does not matter.
 AdamW, linear warm-up (5 %) then linear decay, gradient clipping at 1.0, bf16
-autocast where the device supports it natively.
+autocast for the cross-encoder and the frozen encoder where the device supports
+it natively.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -55,8 +65,8 @@ from numpy.typing import NDArray
 
 from agentprm_gym.prm import labels as L
 from agentprm_gym.prm.metrics import outcome_auc, ranking_accuracy
-from agentprm_gym.prm.model import AgentPRM
 from agentprm_gym.prm.steps import EpisodeSteps, canonical_order
+from agentprm_gym.prm.train_data import StepSet, make_step_set
 
 __all__ = [
     "TrainConfig",
@@ -78,8 +88,13 @@ def default_beta(labels: str) -> float:
 
 
 def default_lr(backbone: str) -> float:
-    """Learning rate used when none is given: 1e-3 for ``tiny``, 5e-5 for pretrained."""
-    return 1e-3 if backbone == "tiny" else 5e-5
+    """Learning rate used when none is given.
+
+    1e-3 for the state PRM (``"state"``: a small network trained from scratch
+    over frozen states) and the ``tiny`` cross-encoder, 5e-5 for fine-tuning a
+    pretrained cross-encoder.
+    """
+    return 1e-3 if backbone in ("tiny", "state") else 5e-5
 
 
 @dataclass
@@ -104,6 +119,9 @@ class TrainConfig:
         score_batch_size: Batch size of the no-grad target and evaluation passes.
         eval_max_steps: Held-out steps ranked per epoch (seeded subsample).
         progress: Show a progress bar on stderr.
+        cache_path: File of the frozen token-state cache of a state PRM (loaded
+            if it exists and matches the encoder, saved after new texts are
+            encoded); None keeps the states in memory only.
     """
 
     labels: str = "gae"
@@ -121,6 +139,7 @@ class TrainConfig:
     score_batch_size: int = 128
     eval_max_steps: int | None = 500
     progress: bool = True
+    cache_path: str | None = None
 
 
 @dataclass
@@ -232,65 +251,15 @@ def prm_loss(
     return lq + beta * la, lq, la
 
 
-class _Encoded:
-    """All training steps formatted and tokenized once.
-
-    ``src[i]`` is the first step whose input is identical to step ``i``'s (common:
-    the rollouts of one task share their first steps); identical inputs are run
-    through the network once per pass (:func:`_values`) and once per batch
-    (:func:`_batch_loss`).
-    """
-
-    def __init__(self, prm: AgentPRM, episodes: Sequence[EpisodeSteps]) -> None:
-        self.offsets = np.cumsum([0] + [len(e) for e in episodes])
-        texts = [prm.format(it) for e in episodes for it in e.items]
-        enc = prm.tokenizer(texts, truncation=True, max_length=prm.max_length)
-        self.ids: list[list[int]] = enc["input_ids"]
-        self.pad_id = int(prm.tokenizer.pad_token_id or 0)
-        first: dict[tuple[int, ...], int] = {}
-        self.src = np.array(
-            [first.setdefault(tuple(seq), i) for i, seq in enumerate(self.ids)], dtype=np.int64
-        )
-
-    def collate(self, idx: Sequence[int], device: torch.device) -> dict[str, torch.Tensor]:
-        n = max(len(self.ids[i]) for i in idx)
-        ids = torch.full((len(idx), n), self.pad_id, dtype=torch.long)
-        att = torch.zeros((len(idx), n), dtype=torch.long)
-        for r, i in enumerate(idx):
-            seq = self.ids[i]
-            ids[r, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-            att[r, : len(seq)] = 1
-        return {"input_ids": ids.to(device), "attention_mask": att.to(device)}
-
-
-def _values(prm: AgentPRM, enc: _Encoded, batch_size: int) -> NDArray[np.float64]:
-    """No-grad M for every encoded step (eval mode).
-
-    Identical inputs (common: rollouts of one task share their first steps) are
-    scored once; the unique ones go in length-sorted batches.
-    """
-    src = enc.src
-    uniq = sorted(np.unique(src).tolist(), key=lambda i: len(enc.ids[i]))
-    out = np.zeros(len(enc.ids), dtype=np.float64)
-    was = prm.net.training
-    prm.net.eval()
-    with torch.no_grad(), prm.autocast():
-        for s in range(0, len(uniq), batch_size):
-            idx = uniq[s : s + batch_size]
-            logits = prm.net(**enc.collate(idx, prm.device))
-            out[idx] = torch.sigmoid(logits).cpu().numpy()
-    prm.net.train(was)
-    return out[src]
-
-
-def _targets(
-    prm: AgentPRM, enc: _Encoded, episodes: Sequence[EpisodeSteps], cfg: TrainConfig
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    values = _values(prm, enc, cfg.score_batch_size) if cfg.labels in _TD_KINDS else None
+def _fixed_targets(
+    episodes: Sequence[EpisodeSteps], cfg: TrainConfig
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]] | None:
+    """Targets that do not depend on the model (PVM, ORM, MC); None for TD/GAE."""
+    if cfg.labels in _TD_KINDS:
+        return None
     tg, mk = [], []
-    for k, ep in enumerate(episodes):
-        v = None if values is None else values[enc.offsets[k] : enc.offsets[k + 1]]
-        t, m = episode_targets(ep, cfg.labels, v, lam=cfg.lam, gamma=cfg.gamma, mc_mode=cfg.mc_mode)
+    for ep in episodes:
+        t, m = episode_targets(ep, cfg.labels, lam=cfg.lam, gamma=cfg.gamma, mc_mode=cfg.mc_mode)
         tg.append(t)
         mk.append(m)
     return np.concatenate(tg), np.concatenate(mk)
@@ -333,42 +302,56 @@ def _task_order(episodes: Sequence[EpisodeSteps], rng: np.random.Generator) -> l
 
 
 def _batch_loss(
-    prm: AgentPRM,
-    enc: _Encoded,
+    data: StepSet,
+    episodes: Sequence[EpisodeSteps],
     eps_idx: Sequence[int],
-    targets: NDArray[np.float64],
-    mask: NDArray[np.bool_],
+    fixed: tuple[NDArray[np.float64], NDArray[np.bool_]] | None,
+    cfg: TrainConfig,
     beta: float,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[int], NDArray[np.float64]]:
+    """Loss of a batch of whole episodes: ``(L, L_Q, L_A, step indices, targets used)``.
+
+    For ``gae``/``td0`` the targets come from this very forward pass: the
+    batch's own predictions, detached, over each whole episode (Algorithm 1
+    with targets refreshed at every update; no gradient flows through them).
+    """
     idx: list[int] = []
-    pair: list[bool] = []
+    bounds: list[tuple[int, int]] = []
     for e in eps_idx:
-        lo, hi = int(enc.offsets[e]), int(enc.offsets[e + 1])
-        for i in range(lo, hi):
-            pair.append(i > lo and bool(mask[i]) and bool(mask[i - 1]))
-            idx.append(i)
-    dev = prm.device
-    # Identical inputs in the batch go through the network once; their copies
-    # share the output (and its gradient), so the loss is that of every copy.
-    uniq, inverse = np.unique(enc.src[idx], return_inverse=True)
-    with prm.autocast():
-        logits = prm.net(**enc.collate(uniq.tolist(), dev))
-    pred = torch.sigmoid(logits)[torch.as_tensor(inverse.ravel(), device=dev)]
-    return prm_loss(
+        lo, hi = int(data.offsets[e]), int(data.offsets[e + 1])
+        bounds.append((len(idx), len(idx) + hi - lo))
+        idx.extend(range(lo, hi))
+    pred = data.predict(idx)
+    dev = pred.device
+    if fixed is None:
+        values = pred.detach().double().cpu().numpy()
+        targets = np.empty(len(idx), dtype=np.float64)
+        for e, (a, b) in zip(eps_idx, bounds, strict=True):
+            targets[a:b], _ = episode_targets(
+                episodes[e], cfg.labels, values[a:b], lam=cfg.lam, gamma=cfg.gamma
+            )
+        mask = np.ones(len(idx), dtype=bool)
+    else:
+        targets, mask = fixed[0][idx], fixed[1][idx]
+    pair = np.zeros(len(idx), dtype=bool)
+    for a, b in bounds:
+        pair[a + 1 : b] = mask[a + 1 : b] & mask[a : b - 1]
+    loss, lq, la = prm_loss(
         pred,
-        torch.as_tensor(targets[idx], dtype=torch.float32, device=dev),
-        torch.as_tensor(mask[idx], device=dev),
+        torch.as_tensor(targets, dtype=torch.float32, device=dev),
+        torch.as_tensor(mask, device=dev),
         torch.as_tensor(pair, device=dev),
         beta,
     )
+    return loss, lq, la, idx, targets
 
 
 def dataset_loss(
-    prm: AgentPRM,
+    prm: Any,
     episodes: Sequence[EpisodeSteps],
     config: TrainConfig | None = None,
     *,
-    encoded: _Encoded | None = None,
+    data: StepSet | None = None,
 ) -> float:
     """Mean loss ``L_Q + β·L_A`` over ``episodes`` with targets from the current model.
 
@@ -380,14 +363,14 @@ def dataset_loss(
     eps = [e for e in episodes if len(e)]
     if not eps:
         raise ValueError("no steps to compute a loss on")
-    enc = encoded or _Encoded(prm, eps)
-    tg, mk = _targets(prm, enc, eps, cfg)
+    data = data or make_step_set(prm, eps)
+    fixed = _fixed_targets(eps, cfg)
     was = prm.net.training
     prm.net.eval()
     tot, n = 0.0, 0
     with torch.no_grad():
         for b in _batches([len(e) for e in eps], range(len(eps)), cfg.score_batch_size):
-            loss, _, _ = _batch_loss(prm, enc, b, tg, mk, beta)
+            loss, *_ = _batch_loss(data, eps, b, fixed, cfg, beta)
             tot += loss.item() * len(b)
             n += len(b)
     prm.net.train(was)
@@ -395,14 +378,14 @@ def dataset_loss(
 
 
 def _evaluate(
-    prm: AgentPRM, val: Sequence[EpisodeSteps], val_enc: _Encoded | None, cfg: TrainConfig
+    prm: Any, val: Sequence[EpisodeSteps], val_data: StepSet | None, cfg: TrainConfig
 ) -> dict[str, Any]:
-    if not val or val_enc is None:
+    if not val or val_data is None:
         return {}
     prm.clear_cache()
     out: dict[str, Any] = {}
     try:
-        out["val_loss"] = dataset_loss(prm, val, cfg, encoded=val_enc)
+        out["val_loss"] = dataset_loss(prm, val, cfg, data=val_data)
     except ValueError:  # e.g. no MC labels on the held-out episodes
         out["val_loss"] = None
     acc, ranked = ranking_accuracy(prm, val, seed=cfg.seed, max_steps=cfg.eval_max_steps)
@@ -413,8 +396,51 @@ def _evaluate(
     return out
 
 
+def pbar(iterable: Any = None, **kw: Any) -> Any:
+    """The package's progress bar (imported on first use)."""
+    from agentprm_gym.commands.common import progress
+
+    return progress(iterable, **kw)
+
+
+def _lr_key(prm: Any) -> str:
+    if prm.config.get("architecture") == "state":
+        return "state"
+    return str(prm.config.get("backbone"))
+
+
+def _prepare(prm: Any, episodes: Sequence[EpisodeSteps], cfg: TrainConfig, what: str) -> StepSet:
+    """The step set of ``episodes``, with a progress bar while new texts are encoded."""
+    bar = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = pbar(total=total, desc=f"encode {what} (frozen encoder, cached)", unit="text")
+        bar.update(done - bar.n)
+
+    try:
+        return make_step_set(prm, episodes, cfg.cache_path, tick if cfg.progress else None)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _print_epoch(rec: dict[str, Any]) -> None:
+    acc = rec.get("val_ranking_accuracy")
+    shift = rec.get("target_shift")
+    print(
+        f"epoch {rec['epoch']}: loss {rec['train_loss']:.4f}"
+        + (f"  target shift {shift:.4f}" if shift is not None else "")
+        + (f"  held-out ranking {acc:.3f}" if acc is not None else "")
+        + f"  ({rec['seconds']:.1f}s)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def train_prm(
-    prm: AgentPRM,
+    prm: Any,
     train: Sequence[EpisodeSteps],
     val: Sequence[EpisodeSteps] = (),
     config: TrainConfig | None = None,
@@ -448,16 +474,18 @@ def train_prm(
         for ep in train:  # fail before any work
             episode_targets(ep, "mc", mc_mode=cfg.mc_mode)
     beta = default_beta(cfg.labels) if cfg.beta is None else float(cfg.beta)
-    lr = default_lr(str(prm.config.get("backbone"))) if cfg.lr is None else float(cfg.lr)
+    lr = default_lr(_lr_key(prm)) if cfg.lr is None else float(cfg.lr)
 
     t0 = time.perf_counter()
     deadline = None if cfg.max_minutes is None else t0 + 60.0 * float(cfg.max_minutes)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     prm.clear_cache()
-    enc = _Encoded(prm, train)
-    val_enc = _Encoded(prm, val) if val else None
+    data = _prepare(prm, train, cfg, "training steps")
+    val_data = _prepare(prm, val, cfg, "held-out steps") if val else None
+    fixed = _fixed_targets(train, cfg)
     lengths = [len(e) for e in train]
+    prep_seconds = time.perf_counter() - t0
 
     params = [p for p in prm.net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
@@ -471,25 +499,25 @@ def train_prm(
         return max(0.0, (total - step) / max(1, total - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    from agentprm_gym.commands.common import progress as pbar
+    # each step's last TD/GAE target, to measure how far targets move as the model learns
+    seen = np.full(int(sum(lengths)), np.nan)
 
     history: list[dict[str, Any]] = []
     steps_done = 0
     stopped = False
     final_loss = math.nan
     epochs_run = 0
-    last_refresh = 0.0
+    last_epoch = 0.0
     for epoch in range(cfg.epochs):
         e0 = time.perf_counter()
-        # a new epoch starts only if refreshing its targets still fits the budget
-        if epoch > 0 and deadline is not None and e0 + last_refresh > deadline:
+        # with a budget, a new epoch starts only if one more (timed on the last) fits
+        if epoch > 0 and deadline is not None and e0 + 0.5 * last_epoch > deadline:
             stopped = True
             break
-        targets, mask = _targets(prm, enc, train, cfg)  # Algorithm 1: refresh Q̂ from M
-        last_refresh = time.perf_counter() - e0
         batches = _batches(lengths, _task_order(train, rng), cfg.batch_size)
         prm.net.train()
         sums = np.zeros(3)
+        moved, moved_n = 0.0, 0
         nb = 0
         bar = pbar(
             batches,
@@ -497,7 +525,7 @@ def train_prm(
             disable=not cfg.progress,
         )
         for b in bar:
-            loss, lq, la = _batch_loss(prm, enc, b, targets, mask, beta)
+            loss, lq, la, idx, tg = _batch_loss(data, train, b, fixed, cfg, beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -505,6 +533,13 @@ def train_prm(
             sched.step()
             steps_done += 1
             sums += [loss.item(), lq.item(), la.item()]
+            if fixed is None:
+                before = seen[idx]
+                known = ~np.isnan(before)
+                if known.any():
+                    moved += float(np.abs(tg[known] - before[known]).mean())
+                    moved_n += 1
+                seen[idx] = tg
             nb += 1
             if cfg.progress:
                 bar.set_postfix(loss=f"{sums[0] / nb:.4f}")
@@ -522,9 +557,15 @@ def train_prm(
             "train_lq": float(sums[1] / max(nb, 1)),
             "train_la": float(sums[2] / max(nb, 1)),
         }
-        rec.update(_evaluate(prm, val, val_enc, cfg))
+        if fixed is None:
+            # mean |Q̂ now − Q̂ the previous time these steps were in a batch| (0 the first time)
+            rec["target_shift"] = moved / moved_n if moved_n else None
+        rec.update(_evaluate(prm, val, val_data, cfg))
         rec["seconds"] = time.perf_counter() - e0
+        last_epoch = rec["seconds"]
         history.append(rec)
+        if cfg.progress:
+            _print_epoch(rec)
         if stopped:
             break
     prm.net.eval()
@@ -541,6 +582,10 @@ def train_prm(
         "batch_size": cfg.batch_size,
         "train_episodes": len(train),
         "train_steps": int(sum(lengths)),
+        "targets": "per batch, from the batch's own detached predictions"
+        if cfg.labels in _TD_KINDS
+        else "fixed labels",
+        "prepare_seconds": round(prep_seconds, 2),
     }
     return TrainResult(
         final_loss=final_loss,

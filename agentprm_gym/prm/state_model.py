@@ -1,0 +1,416 @@
+"""The state-encoder PRM: every state encoded once, every candidate scored from it.
+
+:class:`StatePRM` is the default learned PRM of this package (``train-prm
+--arch state``). It reads the whole decision, as the policy sees it:
+
+- the whole instruction;
+- the whole current observation, cut into pieces
+  (:func:`~agentprm_gym.prm.segments.observation_pieces`): on a WebShop results
+  page every result's id, title and price;
+- the last ``max_history`` past actions;
+- the candidate action and the piece it names
+  (:func:`~agentprm_gym.prm.segments.mention_index`);
+- the step index and the steps left before the env truncates the episode, so
+  the last step before a truncation is not mistaken for a mid-episode state.
+
+Texts go through a frozen pretrained encoder (all-MiniLM-L6-v2 by default)
+once per distinct text (:mod:`~agentprm_gym.prm.text_encoder`); a small
+trainable network (:class:`~agentprm_gym.prm.state_net.StateNet`) matches
+them against the instruction token by token, contextualises the pieces of a
+state, and scores every candidate from that one state encoding.
+
+``score_candidates(state_item, actions)`` scores all actions of one state in
+one pass; ``score(items)`` groups its items by state and does the same, so the
+two give the same numbers. Saved directories use the same versioned layout as
+the cross-encoder (``model.safetensors`` + ``prm_config.json`` with
+``"architecture": "state"``); :meth:`agentprm_gym.prm.model.AgentPRM.from_pretrained`
+and :func:`agentprm_gym.prm.loading.load_prm` load both kinds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from agentprm_gym.prm.base import PRM, ScoreItem, as_item
+from agentprm_gym.prm.base import progress as _progress
+from agentprm_gym.prm.segments import MAX_PIECES, mention_index, observation_pieces
+from agentprm_gym.prm.state_net import Candidate, Context, StateNet, pack_inputs
+from agentprm_gym.prm.text_encoder import FrozenTextEncoder
+
+__all__ = ["ARCHITECTURE", "StatePRM", "StateKey"]
+
+#: ``prm_config.json``'s ``architecture`` value of this PRM.
+ARCHITECTURE = "state"
+_FORMAT = "agentprm-gym/prm"
+_FORMAT_VERSION = 1
+_ENCODER_DIR = "encoder"
+#: ``(instruction, current observation, last past actions)``: what a context is made of.
+StateKey = tuple[str, str, tuple[str, ...]]
+
+
+def _load_encoder(name: str, directory: Path | None, tiny_corpus: Sequence[str]) -> Any:
+    """``(model, tokenizer)`` of a frozen encoder by name."""
+    from transformers import AutoModel, AutoTokenizer
+
+    if directory is not None and (directory / _ENCODER_DIR).is_dir():
+        d = directory / _ENCODER_DIR
+        tok = AutoTokenizer.from_pretrained(str(d))
+        from transformers import AutoConfig
+
+        model = AutoModel.from_config(AutoConfig.from_pretrained(str(d)))
+        return model, tok
+    if name == "tiny":
+        from agentprm_gym.prm.tiny import build_tiny_backbone, build_tiny_tokenizer
+
+        tok = build_tiny_tokenizer(list(tiny_corpus))
+        return build_tiny_backbone(len(tok)), tok
+    from agentprm_gym.prm.model import minilm_path
+
+    path = minilm_path() if name == "minilm" else name
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"encoder {name!r} is not 'minilm', 'tiny' or a model directory")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
+class StatePRM(PRM):
+    """A learned PRM over frozen token states: ``Q(s, a) = sigmoid(StateNet(s, a))``.
+
+    Build one with :meth:`create` or load one with :meth:`from_pretrained`.
+
+    Args:
+        encoder: The frozen text encoder (and its token-state cache).
+        net: The trainable network.
+        config: Settings saved in ``prm_config.json``.
+        device: Where the network runs.
+        contexts_per_batch: States per forward pass when scoring.
+        cache_size: Most cached scores (0 disables the score cache).
+    """
+
+    name = "agentprm"
+
+    def __init__(
+        self,
+        encoder: FrozenTextEncoder,
+        net: StateNet,
+        config: dict[str, Any],
+        *,
+        device: str | torch.device = "cpu",
+        contexts_per_batch: int = 64,
+        cache_size: int = 65536,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.net = net
+        self.config = dict(config)
+        self.device = torch.device(device)
+        self.net.to(self.device)
+        self.net.eval()
+        self.max_history = int(self.config.get("max_history", 4))
+        self.max_pieces = int(self.config.get("max_pieces", MAX_PIECES))
+        self.step_limit = self.config.get("step_limit")
+        self.contexts_per_batch = int(contexts_per_batch)
+        self.cache_size = int(cache_size)
+        self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def create(
+        cls,
+        encoder: str = "minilm",
+        *,
+        d: int = 128,
+        heads: int = 4,
+        layers: int = 2,
+        dropout: float = 0.1,
+        max_history: int = 4,
+        max_tokens: int = 64,
+        step_limit: int | None = None,
+        tiny_corpus: Sequence[str] = (),
+        seed: int = 0,
+        device: str | torch.device | None = "cpu",
+        **kwargs: Any,
+    ) -> StatePRM:
+        """A new PRM: a frozen encoder and a freshly initialised :class:`StateNet`.
+
+        Args:
+            encoder: ``"minilm"`` (default), ``"tiny"`` (random 2-layer BERT, for
+                tests) or a local Hugging Face model directory.
+            d: Width of the trainable network.
+            heads: Attention heads.
+            layers: Context encoder layers.
+            dropout: Dropout of the transformer layers.
+            max_history: Past actions in view.
+            max_tokens: Tokens kept per text by the frozen encoder.
+            step_limit: The env's step limit (``max_episode_steps``), for the
+                steps-left input; None if unknown.
+            tiny_corpus: Texts the ``tiny`` tokenizer takes its words from.
+            seed: Seeds the initialisation.
+            device: ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
+            **kwargs: Passed to the constructor.
+        """
+        from agentprm_gym.prm.model import bf16_supported, resolve_device
+
+        dev = resolve_device(device)
+        torch.manual_seed(seed)
+        model, tok = _load_encoder(str(encoder), None, tiny_corpus)
+        enc = FrozenTextEncoder(
+            model,
+            tok,
+            str(encoder),
+            max_tokens=max_tokens,
+            device=dev,
+            bf16=bf16_supported(dev),
+        )
+        torch.manual_seed(seed)
+        net = StateNet(
+            enc.dim,
+            d=d,
+            heads=heads,
+            layers=layers,
+            dropout=dropout,
+            max_pieces=MAX_PIECES,
+            max_history=max_history,
+        )
+        config = {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "architecture": ARCHITECTURE,
+            "encoder": str(encoder),
+            "max_tokens": int(max_tokens),
+            "d": int(d),
+            "heads": int(heads),
+            "layers": int(layers),
+            "dropout": float(dropout),
+            "max_history": int(max_history),
+            "max_pieces": MAX_PIECES,
+            "step_limit": None if step_limit is None else int(step_limit),
+        }
+        return cls(enc, net, config, device=dev, **kwargs)
+
+    # ---------------------------------------------------------------- inputs
+    def state_key(self, item: ScoreItem) -> StateKey:
+        """What identifies an item's state: instruction, observation, last past actions."""
+        hist = item.history
+        if not hist:
+            raise ValueError("history must end with the current observation")
+        past = tuple(str(a) for _, a in hist[:-1][-self.max_history :]) if self.max_history else ()
+        return (item.instruction, str(hist[-1]), past)
+
+    @staticmethod
+    def step_of(item: ScoreItem) -> int:
+        """The step index ``t`` of an item's state (its number of past turns)."""
+        return len(item.history) - 1
+
+    def _steps_left(self, step: int) -> int:
+        return -1 if self.step_limit is None else max(int(self.step_limit) - step, 0)
+
+    def context_texts(self, key: StateKey) -> tuple[str, list[str], list[str]]:
+        """``(instruction, past actions, observation pieces)`` of a state."""
+        instruction, obs, past = key
+        return instruction, list(past), observation_pieces(obs, self.max_pieces)
+
+    def _forward(self, contexts: list[Context], candidates: list[Candidate]) -> NDArray[np.float64]:
+        x = pack_inputs(self.encoder.store, contexts, candidates, self.device)
+        was = self.net.training
+        self.net.eval()
+        try:
+            with torch.inference_mode():
+                q = torch.sigmoid(self.net(x)).double().cpu().numpy()
+        finally:
+            self.net.train(was)
+        return q
+
+    def _score_groups(
+        self, groups: dict[StateKey, list[tuple[int, str, int]]], n: int
+    ) -> NDArray[np.float64]:
+        """Score ``groups[state] = [(out index, action, step), ...]`` into an array of n."""
+        out = np.zeros(n, dtype=np.float64)
+        keys = list(groups)
+        for s in range(0, len(keys), self.contexts_per_batch):
+            chunk = keys[s : s + self.contexts_per_batch]
+            texts: list[str] = []
+            parts = []
+            for key in chunk:
+                instr, past, pieces = self.context_texts(key)
+                parts.append((instr, past, pieces))
+                texts.append(instr)
+                texts.extend(past)
+                texts.extend(pieces)
+                texts.extend(a for _, a, _ in groups[key])
+            rows = self.encoder.rows(texts)
+            pos = 0
+            contexts: list[Context] = []
+            candidates: list[Candidate] = []
+            where: list[int] = []
+            for k, (key, (_, past, pieces)) in enumerate(zip(chunk, parts, strict=True)):
+                instr_row = rows[pos]
+                hist_rows = tuple(rows[pos + 1 : pos + 1 + len(past)])
+                pos += 1 + len(past)
+                piece_rows = tuple(rows[pos : pos + len(pieces)])
+                pos += len(pieces)
+                contexts.append(Context(instr_row, hist_rows, piece_rows))
+                for i, action, step in groups[key]:
+                    candidates.append(
+                        Candidate(
+                            k,
+                            rows[pos],
+                            mention_index(action, pieces),
+                            step,
+                            self._steps_left(step),
+                        )
+                    )
+                    where.append(i)
+                    pos += 1
+            out[where] = self._forward(contexts, candidates)
+        return out
+
+    # --------------------------------------------------------------- scoring
+    def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
+        q = np.empty(len(items), dtype=np.float64)
+        groups: dict[StateKey, list[tuple[int, str, int]]] = {}
+        todo: list[tuple[int, tuple[StateKey, str, int]]] = []
+        for i, it in enumerate(items):
+            key = self.state_key(it)
+            ck = (key, str(it.action), self.step_of(it))
+            if self.cache_size and ck in self._cache:
+                self._cache.move_to_end(ck)
+                q[i] = self._cache[ck]
+                self.stats.cache_hits += 1
+                continue
+            groups.setdefault(key, []).append((len(todo), ck[1], ck[2]))
+            todo.append((i, ck))
+        if todo:
+            vals = self._score_groups(groups, len(todo))
+            for (i, ck), v in zip(todo, vals, strict=True):
+                q[i] = v
+                if self.cache_size:
+                    self._cache[ck] = float(v)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return q
+
+    def score_candidates(self, state_item: Any, actions: Sequence[str]) -> NDArray[np.float64]:
+        """Q of every action in one state, from one encoding of the state.
+
+        Args:
+            state_item: An item (or ``(instruction, history, action)``) whose
+                instruction and history give the state; its action is ignored.
+            actions: The candidate actions.
+        """
+        it = as_item(state_item)
+        return self.score([it._replace(action=str(a)) for a in actions])
+
+    def clear_cache(self) -> None:
+        """Forget cached scores (needed after the weights change; token states stay)."""
+        self._cache.clear()
+
+    def progress(self, items: Sequence[Any], q_before: float = 0.0) -> NDArray[np.float64]:
+        """Progress ``Q_t − Q_{t−1}`` along one trajectory's items (``Q_{−1} = q_before``)."""
+        return _progress(self.score(items), q_before)
+
+    # ---------------------------------------------------------------- saving
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
+        """Write ``model.safetensors`` (the network) and ``prm_config.json``.
+
+        A ``tiny`` encoder (random weights, corpus-built vocabulary) is saved too,
+        under ``encoder/``; a pretrained encoder is named in the config and
+        loaded from its package or path.
+        """
+        from safetensors.torch import save_file
+
+        from agentprm_gym.prm.model import PRM_CONFIG_NAME, WEIGHTS_NAME
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(d / WEIGHTS_NAME), metadata={"format": "pt"})
+        if self.config["encoder"] == "tiny":
+            e = d / _ENCODER_DIR
+            e.mkdir(exist_ok=True)
+            enc_state = {
+                k: v.detach().cpu().contiguous() for k, v in self.encoder.model.state_dict().items()
+            }
+            save_file(enc_state, str(e / WEIGHTS_NAME), metadata={"format": "pt"})
+            self.encoder.model.config.save_pretrained(str(e))
+            self.encoder.tokenizer.save_pretrained(str(e))
+        with (d / PRM_CONFIG_NAME).open("w", encoding="utf-8") as f:
+            json.dump(self.config, f, indent=2, sort_keys=True)
+            f.write("\n")
+        return d
+
+    @classmethod
+    def from_config_dir(
+        cls, d: Path, config: dict[str, Any], device: str | torch.device | None = "cpu", **kw: Any
+    ) -> StatePRM:
+        """Load from a directory whose ``prm_config.json`` was already read and checked."""
+        from safetensors.torch import load_file
+
+        from agentprm_gym.prm.model import (
+            WEIGHTS_NAME,
+            CheckpointError,
+            bf16_supported,
+            resolve_device,
+        )
+
+        dev = resolve_device(device)
+        try:
+            model, tok = _load_encoder(str(config.get("encoder", "minilm")), d, ())
+        except (OSError, ValueError) as e:
+            raise CheckpointError(f"{d}: cannot load the frozen encoder ({e})") from None
+        enc_weights = d / _ENCODER_DIR / WEIGHTS_NAME
+        if enc_weights.is_file():
+            try:
+                model.load_state_dict(load_file(str(enc_weights)), strict=True)
+            except Exception as e:
+                raise CheckpointError(f"{enc_weights}: does not load ({e})") from None
+        enc = FrozenTextEncoder(
+            model,
+            tok,
+            str(config.get("encoder", "minilm")),
+            max_tokens=int(config.get("max_tokens", 64)),
+            device=dev,
+            bf16=bf16_supported(dev),
+        )
+        try:
+            net = StateNet(
+                enc.dim,
+                d=int(config["d"]),
+                heads=int(config["heads"]),
+                layers=int(config["layers"]),
+                dropout=float(config.get("dropout", 0.1)),
+                max_pieces=int(config.get("max_pieces", MAX_PIECES)),
+                max_history=int(config.get("max_history", 4)),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{d}: bad state-PRM config ({e})") from None
+        try:
+            state = load_file(str(d / WEIGHTS_NAME))
+        except Exception as e:
+            raise CheckpointError(f"{d / WEIGHTS_NAME}: corrupt weights file ({e})") from None
+        try:
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            raise CheckpointError(f"{d / WEIGHTS_NAME} does not match its config: {e}") from None
+        return cls(enc, net, config, device=dev, **kw)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike[str], **kwargs: Any) -> StatePRM:
+        """Load a state PRM saved by :meth:`save_pretrained`."""
+        from agentprm_gym.prm.model import AgentPRM
+
+        prm = AgentPRM.from_pretrained(directory, **kwargs)
+        if not isinstance(prm, StatePRM):
+            from agentprm_gym.prm.model import CheckpointError
+
+            raise CheckpointError(f"{directory}: not a state-encoder PRM")
+        return prm

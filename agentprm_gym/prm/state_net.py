@@ -1,0 +1,349 @@
+"""The trainable network of the state-encoder PRM, and how its inputs are packed.
+
+Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encoder.TokenStore`
+(frozen token states). :class:`StateNet` computes, for a batch of *contexts*
+(distinct states) and *candidates* (actions considered in those states):
+
+1. **Token projection.** Each token's frozen state and number features go
+   through one linear layer and a layer norm to width ``d``.
+2. **Matching against the instruction.** Every observation piece, past action
+   and candidate action cross-attends, token by token, to the tokens of its
+   state's instruction; an MLP over ``[x, attended, x·attended]`` and mean and
+   max pooling give one vector per (text, instruction) pair. This is where
+   "spf 30" or "under 60 dollars" in the instruction meets a title or a price.
+3. **Context.** A transformer encoder runs over the sequence ``[instruction,
+   last past actions, observation pieces]`` of each state, with learned type
+   and position embeddings, so a piece sees its neighbours (a result's id,
+   title and price sit side by side) and the page as a whole.
+4. **Candidates.** Each candidate starts from its own matched vector, the
+   contextual vectors of the piece it names and the two after it (a result's
+   id, title and price; learned "nothing there" vectors where there is none),
+   and embeddings of the step index and of the steps left before
+   truncation; decoder layers let it attend to its state's context (never to
+   other candidates), and a linear head gives the logit of ``Q(s, a)``.
+
+A state's context is computed once for all its candidates, and a candidate's
+score depends only on its own state: scoring one candidate or a hundred gives
+the same number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from agentprm_gym.prm.text_encoder import NUMBER_FEATURES, TokenStore
+
+__all__ = ["Context", "Candidate", "NetInputs", "StateNet", "pack_inputs"]
+
+#: Pieces a candidate reads from where its argument is named on (an id, then its title and price).
+_MENTION_WINDOW = 3
+#: Largest step index / steps-left value with its own embedding (larger ones share the last).
+MAX_STEP_EMBED = 64
+
+
+@dataclass(frozen=True)
+class Context:
+    """One distinct state, as store rows.
+
+    Attributes:
+        instruction: Row of the instruction.
+        history: Rows of the last past actions, oldest first.
+        pieces: Rows of the current observation's pieces, in order.
+    """
+
+    instruction: int
+    history: tuple[int, ...]
+    pieces: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One action considered in a context.
+
+    Attributes:
+        context: Index of its context in the batch's context list.
+        action: Row of the action text.
+        mention: Index of the observation piece the action names, or -1.
+        step: Step index ``t`` of the state (0 at reset).
+        steps_left: Steps the env's step limit leaves, ``limit - t`` (-1: unknown).
+    """
+
+    context: int
+    action: int
+    mention: int
+    step: int
+    steps_left: int
+
+
+@dataclass
+class NetInputs:
+    """Tensors for one :meth:`StateNet.forward` call (see :func:`pack_inputs`)."""
+
+    tokens: torch.Tensor  # (n_tok, enc_dim) float32: every text's real tokens, flat
+    numbers: torch.Tensor  # (n_tok, 2)
+    tok_text: torch.Tensor  # (n_tok,) text of each flat token
+    text_first: list[int]  # first flat token of each text
+    text_len: list[int]  # tokens of each text
+    pt_pair: torch.Tensor  # (n_pair_tok,) pair of each flat pair token
+    pt_tok: torch.Tensor  # (n_pair_tok,) flat token of each pair token
+    pair_text: torch.Tensor  # (n_pair,) index into texts
+    pair_instr: torch.Tensor  # (n_pair,) index into texts
+    ctx_instr: torch.Tensor  # (n_ctx,) index into texts
+    ctx_seq: torch.Tensor  # (n_ctx, S) index into pairs, -1 = padding
+    ctx_type: torch.Tensor  # (n_ctx, S) 1 = past action, 2 = piece
+    ctx_pos: torch.Tensor  # (n_ctx, S)
+    cand_ctx: torch.Tensor  # (n_cand,)
+    cand_pair: torch.Tensor  # (n_cand,) index into pairs
+    cand_mention: torch.Tensor  # (n_cand,) position in ctx sequence, -1 = none
+    cand_step: torch.Tensor  # (n_cand,)
+    cand_left: torch.Tensor  # (n_cand,)
+
+
+def pack_inputs(
+    store: TokenStore,
+    contexts: list[Context],
+    candidates: list[Candidate],
+    device: torch.device,
+) -> NetInputs:
+    """Gather the store rows a batch needs into padded tensors.
+
+    Every distinct text row is gathered once, and every distinct (text,
+    instruction) pair is matched once, however many states and candidates
+    share it.
+    """
+    text_ix: dict[int, int] = {}
+
+    def tix(row: int) -> int:
+        return text_ix.setdefault(row, len(text_ix))
+
+    pair_ix: dict[tuple[int, int], int] = {}
+    pair_text: list[int] = []
+    pair_instr: list[int] = []
+
+    def pix(row: int, instr_row: int) -> int:
+        key = (row, instr_row)
+        i = pair_ix.get(key)
+        if i is None:
+            i = pair_ix[key] = len(pair_text)
+            pair_text.append(tix(row))
+            pair_instr.append(tix(instr_row))
+        return i
+
+    s_len = 1 + max((len(c.history) + len(c.pieces) for c in contexts), default=0)
+    n_ctx = len(contexts)
+    ctx_seq = np.full((n_ctx, s_len), -1, dtype=np.int64)
+    ctx_type = np.zeros((n_ctx, s_len), dtype=np.int64)
+    ctx_pos = np.zeros((n_ctx, s_len), dtype=np.int64)
+    ctx_instr = np.zeros(n_ctx, dtype=np.int64)
+    for k, c in enumerate(contexts):
+        ctx_instr[k] = tix(c.instruction)
+        j = 1
+        for h, row in enumerate(c.history):
+            ctx_seq[k, j] = pix(row, c.instruction)
+            ctx_type[k, j] = 1
+            ctx_pos[k, j] = len(c.history) - h
+            j += 1
+        for p, row in enumerate(c.pieces):
+            ctx_seq[k, j] = pix(row, c.instruction)
+            ctx_type[k, j] = 2
+            ctx_pos[k, j] = p + 1
+            j += 1
+    n_cand = len(candidates)
+    cand_ctx = np.zeros(n_cand, dtype=np.int64)
+    cand_pair = np.zeros(n_cand, dtype=np.int64)
+    cand_mention = np.full(n_cand, -1, dtype=np.int64)
+    cand_step = np.zeros(n_cand, dtype=np.int64)
+    cand_left = np.zeros(n_cand, dtype=np.int64)
+    for i, c in enumerate(candidates):
+        ctx = contexts[c.context]
+        cand_ctx[i] = c.context
+        cand_pair[i] = pix(c.action, ctx.instruction)
+        if 0 <= c.mention < len(ctx.pieces):
+            cand_mention[i] = 1 + len(ctx.history) + c.mention
+        cand_step[i] = min(max(c.step, 0), MAX_STEP_EMBED - 1)
+        # 0 = unknown limit; 1.. = steps left (clamped)
+        cand_left[i] = 0 if c.steps_left < 0 else min(c.steps_left, MAX_STEP_EMBED - 2) + 1
+
+    rows = sorted(text_ix, key=text_ix.__getitem__)
+    lengths = np.asarray([store.length[r] for r in rows], dtype=np.int64)
+    starts = np.asarray([store.start[r] for r in rows], dtype=np.int64)
+    tok_text = np.repeat(np.arange(len(rows)), lengths)
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    tok_pos = np.arange(len(tok_text)) - first
+    flat = np.repeat(starts, lengths) + tok_pos
+    text_first = np.cumsum(lengths) - lengths
+    p_text = np.asarray(pair_text, dtype=np.int64)
+    p_len = lengths[p_text]
+    pt_pair = np.repeat(np.arange(len(p_len)), p_len)
+    pt_tok = np.repeat(text_first[p_text], p_len) + (
+        np.arange(len(pt_pair)) - np.repeat(np.cumsum(p_len) - p_len, p_len)
+    )
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+
+    return NetInputs(
+        tokens=t(store.states[flat].astype(np.float32)),
+        numbers=t(store.numbers[flat]),
+        tok_text=t(tok_text),
+        text_first=text_first.tolist(),
+        text_len=lengths.tolist(),
+        pt_pair=t(pt_pair),
+        pt_tok=t(pt_tok),
+        pair_text=t(np.asarray(pair_text, dtype=np.int64)),
+        pair_instr=t(np.asarray(pair_instr, dtype=np.int64)),
+        ctx_instr=t(ctx_instr),
+        ctx_seq=t(ctx_seq),
+        ctx_type=t(ctx_type),
+        ctx_pos=t(ctx_pos),
+        cand_ctx=t(cand_ctx),
+        cand_pair=t(cand_pair),
+        cand_mention=t(cand_mention),
+        cand_step=t(cand_step),
+        cand_left=t(cand_left),
+    )
+
+
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(x.dtype)
+    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+def _masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return x.masked_fill(~mask.unsqueeze(-1), -1e4).amax(1)
+
+
+class StateNet(nn.Module):
+    """Matching, context and candidate layers over frozen token states.
+
+    Args:
+        enc_dim: Width of the frozen encoder's states.
+        d: Width of this network.
+        heads: Attention heads.
+        layers: Context encoder layers.
+        dropout: Dropout in the transformer layers.
+        max_pieces: Largest piece position with its own embedding.
+        max_history: Past actions a context holds.
+    """
+
+    def __init__(
+        self,
+        enc_dim: int,
+        d: int = 128,
+        heads: int = 4,
+        layers: int = 2,
+        dropout: float = 0.1,
+        max_pieces: int = 96,
+        max_history: int = 4,
+    ) -> None:
+        super().__init__()
+        self.d = d
+        self.proj = nn.Sequential(nn.Linear(enc_dim + NUMBER_FEATURES, d), nn.LayerNorm(d))
+        if d % heads:
+            raise ValueError(f"d ({d}) must be a multiple of heads ({heads})")
+        self.heads = heads
+        self.scale = (d // heads) ** -0.5
+        self.m_q, self.m_k, self.m_v, self.m_o = (nn.Linear(d, d) for _ in range(4))
+        self.match_mlp = nn.Sequential(nn.Linear(3 * d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.pair_out = nn.Sequential(nn.Linear(3 * d, d), nn.LayerNorm(d))
+        self.instr_out = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d))
+        self.type_emb = nn.Embedding(3, d)
+        self.pos_emb = nn.Embedding(max_pieces + max_history + 2, d)
+        self.context = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(
+                d, heads, 2 * d, dropout, activation="gelu", batch_first=True, norm_first=True
+            ),
+            layers,
+            enable_nested_tensor=False,
+        )
+        self.ctx_norm = nn.LayerNorm(d)
+        self.no_mention = nn.Parameter(torch.zeros(_MENTION_WINDOW, d))
+        self.step_emb = nn.Embedding(MAX_STEP_EMBED, d)
+        self.left_emb = nn.Embedding(MAX_STEP_EMBED, d)
+        self.cand_in = nn.Sequential(nn.Linear((1 + _MENTION_WINDOW) * d, d), nn.LayerNorm(d))
+        self.c_norm1, self.c_norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.c_q, self.c_k, self.c_v, self.c_o = (nn.Linear(d, d) for _ in range(4))
+        self.c_ff = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
+        nn.init.normal_(self.no_mention, std=0.02)
+
+    def _heads(self, t: torch.Tensor) -> torch.Tensor:
+        return t.view(*t.shape[:-1], self.heads, self.d // self.heads)
+
+    def _match(self, flat: torch.Tensor, x: NetInputs) -> torch.Tensor:
+        """One vector per (text, instruction) pair: token-level cross-attention + pooling."""
+        qf = flat[x.pt_tok]  # (n_pt, d): the pair text's tokens
+        q = self._heads(self.m_q(qf))
+        k_all = self._heads(self.m_k(flat))
+        v_all = self._heads(self.m_v(flat))
+        instr_of_pt = x.pair_instr[x.pt_pair]
+        parts, where = [], []
+        # keys/values of each distinct instruction are projected once, its queries batched
+        for j in torch.unique(x.pair_instr).tolist():
+            sel = (instr_of_pt == j).nonzero().squeeze(-1)
+            a, n = x.text_first[j], x.text_len[j]
+            k, v = k_all[a : a + n], v_all[a : a + n]
+            w = torch.einsum("nhd,lhd->nhl", q[sel], k) * self.scale
+            parts.append(torch.einsum("nhl,lhd->nhd", w.softmax(-1), v))
+            where.append(sel)
+        order = torch.cat(where)
+        att = torch.empty_like(q)
+        att[order] = torch.cat(parts)
+        af = self.m_o(att.reshape(len(qf), self.d))
+        f = self.match_mlp(torch.cat([qf, af, qf * af], -1))
+        n_pair = len(x.pair_text)
+        count = torch.zeros(n_pair, 1, device=f.device, dtype=f.dtype)
+        count.index_add_(0, x.pt_pair, torch.ones(len(f), 1, device=f.device, dtype=f.dtype))
+        mean_f = f.new_zeros(n_pair, self.d).index_add_(0, x.pt_pair, f) / count
+        max_f = f.new_full((n_pair, self.d), -1e4).scatter_reduce(
+            0, x.pt_pair.unsqueeze(-1).expand_as(f), f, "amax", include_self=True
+        )
+        mean_q = qf.new_zeros(n_pair, self.d).index_add_(0, x.pt_pair, qf) / count
+        return self.pair_out(torch.cat([mean_f, max_f, mean_q], -1))
+
+    def forward(self, x: NetInputs) -> torch.Tensor:
+        """Logits of ``Q`` for every candidate of the batch, shape ``(n_cand,)``."""
+        flat = self.proj(torch.cat([x.tokens, x.numbers], -1))  # (n_tok, d)
+        pair = self._match(flat, x)
+        # context sequence per state: [instruction, past actions, pieces]
+        n_text = len(x.text_len)
+        tcount = torch.zeros(n_text, 1, device=flat.device, dtype=flat.dtype)
+        tcount.index_add_(
+            0, x.tok_text, torch.ones(len(flat), 1, device=flat.device, dtype=flat.dtype)
+        )
+        text_mean = flat.new_zeros(n_text, self.d).index_add_(0, x.tok_text, flat) / tcount
+        instr = self.instr_out(text_mean[x.ctx_instr])
+        seq_mask = x.ctx_seq >= 0
+        seq_mask[:, 0] = True
+        seq = pair[x.ctx_seq.clamp_min(0)]
+        seq[:, 0] = instr
+        seq = seq + self.type_emb(x.ctx_type) + self.pos_emb(x.ctx_pos)
+        seq = seq * seq_mask.unsqueeze(-1).to(seq.dtype)
+        h = self.ctx_norm(self.context(seq, src_key_padding_mask=~seq_mask))
+        # candidates: own vector + the named pieces' context, then attend to the context
+        hc = h[x.cand_ctx]
+        mc = seq_mask[x.cand_ctx]
+        rows = torch.arange(len(x.cand_mention), device=hc.device)
+        named = []
+        for k in range(_MENTION_WINDOW):
+            pos = x.cand_mention + k
+            ok = (x.cand_mention >= 0) & (pos < hc.shape[1])
+            ok = ok & mc[rows, pos.clamp(0, hc.shape[1] - 1)]
+            v = hc[rows, pos.clamp(0, hc.shape[1] - 1)]
+            named.append(torch.where(ok.unsqueeze(-1), v, self.no_mention[k]))
+        c = self.cand_in(torch.cat([pair[x.cand_pair], *named], -1))
+        c = c + self.step_emb(x.cand_step) + self.left_emb(x.cand_left)
+        # one cross-attention + FFN block; keys/values are projected once per state
+        k = self._heads(self.c_k(h))[x.cand_ctx]  # (n_cand, S, H, dh)
+        v = self._heads(self.c_v(h))[x.cand_ctx]
+        q = self._heads(self.c_q(self.c_norm1(c)))  # (n_cand, H, dh)
+        w = torch.einsum("nhd,nshd->nhs", q, k) * self.scale
+        w = w.masked_fill(~mc.unsqueeze(1), float("-inf")).softmax(-1)
+        c = c + self.drop(self.c_o(torch.einsum("nhs,nshd->nhd", w, v).reshape(len(c), self.d)))
+        c = c + self.drop(self.c_ff(self.c_norm2(c)))
+        return self.head(c).squeeze(-1)

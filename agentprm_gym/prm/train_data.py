@@ -1,0 +1,182 @@
+"""Training steps prepared once per run, for either PRM architecture.
+
+The trainer (:mod:`agentprm_gym.prm.training`) sees every step of every
+training episode as one flat index and asks a *step set* for the model's
+``M_t`` at a batch of indices, with gradients. What is prepared once:
+
+- :class:`CrossEncoderSteps` (:class:`~agentprm_gym.prm.model.AgentPRM`): each
+  step's formatted text, tokenized; identical inputs share one forward pass.
+- :class:`StateSteps` (:class:`~agentprm_gym.prm.state_model.StatePRM`): each
+  step's state (instruction, observation pieces, past actions) and candidate,
+  with every distinct text's frozen token states computed once (and loaded
+  from, or saved to, an on-disk cache when a path is given). A batch runs each
+  distinct state's context once for all the steps that share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from agentprm_gym.prm.steps import EpisodeSteps
+
+__all__ = ["CrossEncoderSteps", "StateSteps", "StepSet", "make_step_set"]
+
+
+class StepSet(Protocol):
+    """Steps of a list of episodes, flattened: step ``i`` of episode ``e`` is ``offsets[e] + i``."""
+
+    offsets: np.ndarray
+
+    def predict(self, idx: Sequence[int]) -> torch.Tensor:
+        """``M_t = sigmoid(logit)`` at the flat indices ``idx`` (gradients on)."""
+        ...
+
+
+class CrossEncoderSteps:
+    """All steps formatted and tokenized once for the cross-encoder.
+
+    ``src[i]`` is the first step whose input is identical to step ``i``'s;
+    identical inputs in a batch go through the network once.
+    """
+
+    def __init__(self, prm: Any, episodes: Sequence[EpisodeSteps]) -> None:
+        self.prm = prm
+        self.offsets = np.cumsum([0] + [len(e) for e in episodes])
+        texts = [prm.format(it) for e in episodes for it in e.items]
+        enc = prm.tokenizer(texts, truncation=True, max_length=prm.max_length)
+        self.ids: list[list[int]] = enc["input_ids"]
+        self.pad_id = int(prm.tokenizer.pad_token_id or 0)
+        first: dict[tuple[int, ...], int] = {}
+        self.src = np.array(
+            [first.setdefault(tuple(seq), i) for i, seq in enumerate(self.ids)], dtype=np.int64
+        )
+
+    def _collate(self, idx: Sequence[int]) -> dict[str, torch.Tensor]:
+        n = max(len(self.ids[i]) for i in idx)
+        ids = torch.full((len(idx), n), self.pad_id, dtype=torch.long)
+        att = torch.zeros((len(idx), n), dtype=torch.long)
+        for r, i in enumerate(idx):
+            seq = self.ids[i]
+            ids[r, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+            att[r, : len(seq)] = 1
+        dev = self.prm.device
+        return {"input_ids": ids.to(dev), "attention_mask": att.to(dev)}
+
+    def predict(self, idx: Sequence[int]) -> torch.Tensor:
+        """M at ``idx``; identical inputs run once and share the output (and its gradient)."""
+        uniq, inverse = np.unique(self.src[list(idx)], return_inverse=True)
+        with self.prm.autocast():
+            logits = self.prm.net(**self._collate(uniq.tolist()))
+        inv = torch.as_tensor(inverse.ravel(), device=self.prm.device)
+        return torch.sigmoid(logits.float())[inv]
+
+
+class StateSteps:
+    """All steps as (state, candidate) pairs over cached frozen token states.
+
+    Args:
+        prm: A :class:`~agentprm_gym.prm.state_model.StatePRM`.
+        episodes: The episodes.
+        cache_path: Where the token states are kept on disk (loaded if present
+            and made by the same encoder; saved after encoding); None keeps them
+            in memory only.
+        progress: Called as ``progress(done, total)`` while texts are encoded.
+    """
+
+    def __init__(
+        self,
+        prm: Any,
+        episodes: Sequence[EpisodeSteps],
+        cache_path: str | Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        from agentprm_gym.prm.segments import mention_index
+        from agentprm_gym.prm.state_net import Candidate, Context
+        from agentprm_gym.prm.text_encoder import TokenStore
+
+        self.prm = prm
+        self.offsets = np.cumsum([0] + [len(e) for e in episodes])
+        enc = prm.encoder
+        if cache_path is not None and len(enc.store) == 0:
+            loaded = TokenStore.load(cache_path, enc.dim, enc.tag)
+            if loaded is not None:
+                enc.store = loaded
+        keys: dict[Any, int] = {}
+        parts: list[tuple[str, list[str], list[str]]] = []
+        steps: list[tuple[int, str, int]] = []
+        for ep in episodes:
+            for it in ep.items:
+                key = prm.state_key(it)
+                k = keys.get(key)
+                if k is None:
+                    k = keys[key] = len(parts)
+                    parts.append(prm.context_texts(key))
+                steps.append((k, str(it.action), prm.step_of(it)))
+        texts: dict[str, None] = {}
+        for instr, past, pieces in parts:
+            texts[instr] = None
+            texts.update(dict.fromkeys(past))
+            texts.update(dict.fromkeys(pieces))
+        texts.update(dict.fromkeys(a for _, a, _ in steps))
+        from agentprm_gym.prm.text_encoder import text_key
+
+        new = sum(1 for t in texts if text_key(t) not in enc.store)
+        self.texts_total = len(texts)
+        self.texts_encoded = new
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress is not None:
+                progress(done[0], new)
+
+        if progress is not None:
+            progress(0, new)
+        row_of = dict(zip(texts, enc.rows(list(texts), tick), strict=True))
+        if cache_path is not None and new:
+            enc.store.save(cache_path)
+        self.contexts = [
+            Context(row_of[i], tuple(row_of[a] for a in past), tuple(row_of[p] for p in pieces))
+            for i, past, pieces in parts
+        ]
+        self.candidates = [
+            Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm._steps_left(t))
+            for k, a, t in steps
+        ]
+
+    def predict(self, idx: Sequence[int]) -> torch.Tensor:
+        """M at ``idx``; each distinct state's context runs once for all its steps."""
+        from agentprm_gym.prm.state_net import pack_inputs
+
+        local: dict[int, int] = {}
+        cands = []
+        for i in idx:
+            c = self.candidates[i]
+            k = local.setdefault(c.context, len(local))
+            cands.append(c if k == c.context else c.__class__(k, *_rest(c)))
+        ctxs = [self.contexts[k] for k in local]
+        x = pack_inputs(self.prm.encoder.store, ctxs, cands, self.prm.device)
+        return torch.sigmoid(self.prm.net(x).float())
+
+
+def _rest(c: Any) -> tuple[int, int, int, int]:
+    return (c.action, c.mention, c.step, c.steps_left)
+
+
+def make_step_set(
+    prm: Any,
+    episodes: Sequence[EpisodeSteps],
+    cache_path: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> StepSet:
+    """The step set that fits ``prm``'s architecture."""
+    from agentprm_gym.prm.state_model import StatePRM
+
+    if isinstance(prm, StatePRM):
+        return StateSteps(prm, episodes, cache_path, progress)
+    return CrossEncoderSteps(prm, episodes)
