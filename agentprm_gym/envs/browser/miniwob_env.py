@@ -145,7 +145,7 @@ class MiniWoBEnv(TextAgentEnv):
     def _begin_task(self, split: str, task_id: int) -> str:
         arg = {
             "op": "wobstart",
-            "text": str(page_seed(split, task_id)),
+            "seed": page_seed(split, task_id),
             "skip": list(MINIWOB_SKIP_IDS),
             "read": True,
         }
