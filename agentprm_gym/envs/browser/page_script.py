@@ -39,8 +39,9 @@ RESET_MARKS_SCRIPT = """() => {
 #: ``op="wobstart"`` starts a MiniWoB episode on the loaded task page, seeded with the
 #: JSON number ``seed`` exactly as the ``miniwob`` package seeds it
 #: (``Math.seedrandom(<int>)``: seedrandom mixes a number as its string plus a NUL
-#: character, so the string ``"7"`` would give another episode); with ``url`` it first checks that the document can be reused (still ``url``, no history entry added
-#: since it loaded) and answers ``{reload: true}`` when not.
+#: character, so the string ``"7"`` would give another episode); with ``url`` it first
+#: checks that the document can be reused (still ``url``, no history entry added since it
+#: loaded) and answers ``{reload: true}`` when not.
 PAGE_SCRIPT = r"""async (arg) => {
   const ROLES = new Set(['button','link','tab','menuitem','option','checkbox','radio','treeitem',
                          'textbox','combobox','switch','searchbox','slider','spinbutton']);
