@@ -34,8 +34,9 @@ class MiniWoBEnv(TextAgentEnv):
     Description:
         One MiniWoB++ task (``task``), served from the ``miniwob`` package's
         HTML by a local HTTP server and run in a real headless Chromium through
-        Playwright's sync API. An episode starts the way MiniWoB starts one:
-        ``Math.seedrandom(seed)`` then ``core.startEpisodeReal()`` on the
+        Playwright's sync API. An episode starts the way the ``miniwob``
+        package's env starts one: ``Math.seedrandom(seed)`` with the numeric page
+        seed, ``core.setDataMode("train")``, then ``core.startEpisodeReal()`` on the
         already loaded page (the page is loaded once per browser and reused
         across resets, about 15 ms a reset; it is loaded afresh when the
         previous episode navigated away or added history entries, and for
@@ -90,7 +91,8 @@ class MiniWoBEnv(TextAgentEnv):
 
     Args:
         task: MiniWoB task name, e.g. ``"click-button"``.
-        split: ``train`` (page seeds 0..99,999) or ``test`` (seeds 1,000,000..1,009,999).
+        split: ``train`` (page seeds 0..99,999: train task ``i`` is the package's
+            ``reset(seed=i)`` episode) or ``test`` (seeds 1,000,000..1,009,999).
         observation_mode: ``"text"`` or ``"html"``.
         render_mode: ``"ansi"``, ``"human"``, ``"rgb_array"`` or None.
         chromium_path: Chromium binary (default ``$AGENTPRM_CHROMIUM`` or ``/usr/bin/chromium``).
@@ -145,7 +147,7 @@ class MiniWoBEnv(TextAgentEnv):
     def _begin_task(self, split: str, task_id: int) -> str:
         arg = {
             "op": "wobstart",
-            "text": str(page_seed(split, task_id)),
+            "seed": page_seed(split, task_id),
             "skip": list(MINIWOB_SKIP_IDS),
             "read": True,
         }

@@ -1,10 +1,15 @@
 """The MiniWoB++ tasks served by ``AgentPRM/MiniWoB-<task>-v0`` and how episodes are seeded.
 
 Each task is a page shipped in the ``miniwob`` package
-(``miniwob/html/miniwob/<task>.html``). MiniWoB seeds an episode with
-``Math.seedrandom(seed)`` before ``core.startEpisodeReal()``; here the seed of
-task id ``i`` is ``i`` in the train split and ``1_000_000 + i`` in the test
-split, so the two splits never share a page.
+(``miniwob/html/miniwob/<task>.html``). The package's env seeds an episode with
+``Math.seedrandom(seed)``, ``seed`` a JavaScript *number* (seedrandom mixes a
+number in as its text plus a NUL character, so the string ``"7"`` seeds another
+episode than the number ``7``), then ``core.setDataMode("train")`` and
+``core.startEpisodeReal()``. Here the page seed of task id ``i`` is the number
+``i`` in the train split and ``1_000_000 + i`` in the test split, so train task
+``i`` is exactly the package's ``env.reset(seed=i)`` episode (a test checks the
+utterances of seeds 0-29 against ones recorded from the package) and the two
+splits never share a page.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ TEST_SEED_OFFSET = 1_000_000
 
 
 def page_seed(split: str, task_id: int) -> int:
-    """The ``Math.seedrandom`` seed of ``task_id`` in ``split``."""
+    """The ``Math.seedrandom`` seed (a number) of ``task_id`` in ``split``."""
     return task_id if split == "train" else TEST_SEED_OFFSET + task_id
 
 

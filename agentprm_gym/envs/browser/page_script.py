@@ -36,9 +36,12 @@ RESET_MARKS_SCRIPT = """() => {
 #: (DOMParser), so this is for script-free sites.
 #: ``op="load"`` goes to ``url``; ``op="typed"`` fires the events a field sees when
 #: typing ends (keyup, change) on the focused element.
-#: ``op="wobstart"`` starts a MiniWoB episode on the loaded task page; with ``url`` it
-#: first checks that the document can be reused (still ``url``, no history entry added
-#: since it loaded) and answers ``{reload: true}`` when not.
+#: ``op="wobstart"`` starts a MiniWoB episode on the loaded task page, seeded with the
+#: JSON number ``seed`` exactly as the ``miniwob`` package seeds it
+#: (``Math.seedrandom(<int>)``: seedrandom mixes a number as its string plus a NUL
+#: character, so the string ``"7"`` would give another episode); with ``url`` it first
+#: checks that the document can be reused (still ``url``, no history entry added since it
+#: loaded) and answers ``{reload: true}`` when not.
 PAGE_SCRIPT = r"""async (arg) => {
   const ROLES = new Set(['button','link','tab','menuitem','option','checkbox','radio','treeitem',
                          'textbox','combobox','switch','searchbox','slider','spinbutton']);
@@ -162,7 +165,9 @@ PAGE_SCRIPT = r"""async (arg) => {
   let out = {error: null, navigate: null, focus: false};
   const op = arg.op;
   if (op === 'wobstart') {
-    // MiniWoB's own episode start: seed Math.random, lift the wall-clock limit, forget ids.
+    // The miniwob package's own episode start (its Selenium ``begin_task``): seed
+    // Math.random with the *number* seed, set the data mode to 'train', then
+    // core.startEpisodeReal(); here also lift the wall-clock limit and forget ids.
     // With ``arg.url`` the loaded document is reused: only if it is still that task page,
     // on the history entry it was loaded into; else the caller must load it afresh.
     if (arg.url) {
@@ -174,7 +179,11 @@ PAGE_SCRIPT = r"""async (arg) => {
     } else {
       window.__apHistory = history.length;
     }
-    Math.seedrandom(arg.text);
+    if (typeof arg.seed !== 'number' || !Number.isInteger(arg.seed)) {
+      return {error: 'wobstart needs an integer seed, got ' + JSON.stringify(arg.seed)};
+    }
+    Math.seedrandom(arg.seed);
+    core.setDataMode('train');
     core.EPISODE_MAX_TIME = 2147483647;
     document.querySelectorAll('[data-apid]').forEach(e => e.removeAttribute('data-apid'));
     window.__apNext = 0;

@@ -15,8 +15,11 @@ goal list the synthetic generator makes, following WebShop's
   ``attributes`` (``["DUMMY_ATTR"]`` when missing, as WebShop) and, for
   synthetic goals, its ``instruction`` and ``instruction_attributes``.
 * ``items_human_ins.json`` (optional): human instructions. When present, goals
-  are the human ones (WebShop's default); otherwise synthetic goals are made
-  for every option combination (at most :data:`MAX_SYNTHETIC_COMBOS` per product).
+  are the human ones (options: a list of values); otherwise synthetic goals are
+  made for every option combination, option names in sorted order as WebShop
+  (options: a dict; at most :data:`MAX_SYNTHETIC_COMBOS` per product). The
+  reward compares the two kinds of options as WebShop does (see
+  :mod:`~agentprm_gym.envs.webshop.reward`).
 
 Goals get WebShop's price cap and are shuffled with the seed; the first 500
 are ``test`` (see :func:`~agentprm_gym.envs.webshop.goals.split_sizes`).
@@ -236,9 +239,11 @@ def load_webshop_dir(
             attributes = list(a.get("instruction_attributes") or [])
             if not text or not attributes:
                 continue
-            names = [n for n, _ in prod.options]
+            # WebShop's get_synthetic_goals walks the option names in sorted order
+            opts_by_name = dict(prod.options)
+            names = sorted(opts_by_name)
             combos = itertools.islice(
-                itertools.product(*(v for _, v in prod.options)), MAX_SYNTHETIC_COMBOS
+                itertools.product(*(opts_by_name[n] for n in names)), MAX_SYNTHETIC_COMBOS
             )
             for combo in combos:
                 opts = tuple(zip(names, combo))

@@ -24,6 +24,7 @@ from agentprm_gym.envs.webshop.reward import get_reward
 from agentprm_gym.envs.webshop.search_engine import MAX_RESULTS
 from agentprm_gym.envs.webshop.shop_data import ShopData, get_shop_data
 from agentprm_gym.envs.webshop.state import SUB_PAGES, ShopState, initial_state
+from agentprm_gym.envs.webshop.type_words import TAGGERS, type_words_fn
 
 __all__ = ["WebShopEnv", "OBSERVATION_MODES", "DEFAULT_NUM_PRODUCTS"]
 
@@ -80,7 +81,10 @@ class WebShopEnv(TextAgentEnv):
         :mod:`agentprm_gym.envs.webshop.reward`). ``info`` holds ``r_att``,
         ``r_option``, ``r_price`` and ``r_type`` on every step: None before
         buying; after buying, floats (``r_option`` stays None for goals without
-        options, as in WebShop). ``info["won"]`` is ``reward == 1``.
+        options, as in WebShop). ``info["won"]`` is ``reward == 1``. The type
+        reward's title nouns come from ``type_tagger``: ``"rules"`` (default, no
+        dependency) or ``"spacy"`` (WebShop's own spaCy tagging; needs the
+        ``webshop-spacy`` extra and the ``en_core_web_sm`` model).
 
     Termination:
         Terminates when an item is bought. Truncated after 15 steps by the
@@ -89,7 +93,7 @@ class WebShopEnv(TextAgentEnv):
     Registered ids:
         ``AgentPRM/WebShop-v0`` (kwargs: ``observation_mode``, ``num_products``
         (default 10,000 generated; with ``data_dir`` all products),
-        ``catalog_seed``, ``data_dir``, ``split``, ``render_mode``).
+        ``catalog_seed``, ``data_dir``, ``split``, ``render_mode``, ``type_tagger``).
         Splits: ``test`` (first 500 goals) and ``train`` (the rest).
 
     Version history:
@@ -108,7 +112,12 @@ class WebShopEnv(TextAgentEnv):
         split: str = "train",
         render_mode: str | None = None,
         max_action_length: int = 10_000,
+        type_tagger: str = "rules",
     ) -> None:
+        if type_tagger not in TAGGERS:
+            raise ValueError(
+                f"type_tagger={type_tagger!r} is not supported; choose one of {list(TAGGERS)}"
+            )
         if observation_mode not in OBSERVATION_MODES:
             raise ValueError(
                 f"observation_mode={observation_mode!r} is not supported; "
@@ -119,6 +128,8 @@ class WebShopEnv(TextAgentEnv):
         super().__init__(split=split, render_mode=render_mode, max_action_length=max_action_length)
         self.observation_mode = observation_mode
         self.shop: ShopData = get_shop_data(num_products, catalog_seed, data_dir)
+        self.type_tagger = type_tagger
+        self._type_words = type_words_fn(type_tagger)
         self._state: ShopState = initial_state()
         self._goal: Goal | None = None
         self._cache_state: ShopState | None = None
@@ -223,7 +234,9 @@ class WebShopEnv(TextAgentEnv):
         return self._no_button(button)
 
     def _buy(self, st: ShopState, product: Product) -> Transition:
-        res = get_reward(product, self.goal, product.price, [v for _, v in st.options])
+        res = get_reward(
+            product, self.goal, product.price, [v for _, v in st.options], self._type_words
+        )
         reward = (res.reward, res.r_type, res.r_att, res.r_option, res.r_price)
         new = st._replace(page="done", bought=product.asin, sub_page="", reward=reward)
         self._state = new

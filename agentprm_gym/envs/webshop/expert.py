@@ -16,13 +16,10 @@ the same plan's remaining steps).
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
-from rapidfuzz.utils import default_process
-
 from agentprm_gym.envs.webshop.catalog import Product
 from agentprm_gym.envs.webshop.goals import Goal, instruction_query
 from agentprm_gym.envs.webshop.pages import RESULTS_PER_PAGE
-from agentprm_gym.envs.webshop.reward import MATCH_THRESHOLD, normalize_color
+from agentprm_gym.envs.webshop.reward import MATCH_THRESHOLD, goal_option_items, option_score
 from agentprm_gym.envs.webshop.shop_data import ShopData
 from agentprm_gym.envs.webshop.state import ShopState
 
@@ -45,22 +42,23 @@ def goal_option_clicks(product: Product, goal: Goal) -> tuple[tuple[str, str], .
     """``((option name, product value), ...)`` to click for the goal options.
 
     A goal value is matched to the product's value with the same text, else to
-    the product's value with the best color-normalized token-set ratio above
-    the reward's threshold; goal values the product does not offer are skipped.
+    the product's value with the best option score of the reward
+    (:func:`~agentprm_gym.envs.webshop.reward.option_score`) above its
+    threshold; goal values the product does not offer are skipped.
     """
     out = []
-    for gname, gval in goal.options:
+    items = goal_option_items(goal.options)
+    for (gname, gval), item in zip(goal.options, items, strict=True):
         name = product.option_of(gval)
         if name is not None:
             out.append((name, gval.lower()))
             continue
         best, best_score = None, MATCH_THRESHOLD
-        gn = normalize_color(gval.lower())
         for oname, values in product.options:
             if gname and oname != gname.lower():
                 continue
             for v in values:
-                s = fuzz.token_set_ratio(normalize_color(v), gn, processor=default_process)
+                s = option_score(v, item)
                 if s > best_score:
                     best, best_score = (oname, v), s
         if best is not None:

@@ -3,199 +3,64 @@
     R = r_type × (matched goal attributes + matched goal options + 1[price ≤ cap])
                  / (|goal attributes| + |goal options| + 1)
 
-* **Attributes**: a goal attribute matches if ``rapidfuzz.fuzz.token_set_ratio``
-  (with thefuzz's default processing, as WebShop calls it) with one of the
-  product's attributes is > 85, or else if it is a substring of the lower-cased
-  title, bullet points or description.
-* **Options**: chosen and goal option values are color-normalized (the first
-  known color name found in the string replaces it) and a goal option matches
-  if its token-set ratio with a chosen value is > 85.
+* **Attributes**: a goal attribute matches if its fuzzy score
+  (:func:`~agentprm_gym.envs.webshop.normalize.fuzzy_score`, thefuzz's rounded
+  token-set ratio) with one of the product's attributes is above 85, or else if
+  it is a substring of the lower-cased title, bullet points (joined by spaces)
+  or description.
+* **Options**: each chosen value and each goal option is color-normalized
+  (:func:`~agentprm_gym.envs.webshop.normalize.normalize_color`: the first of
+  WebShop's 102 colors found as a substring) and a goal option matches if its
+  fuzzy score with a chosen value is above 85. As in WebShop, what is compared
+  for a goal option depends on how the goal stores its options: goals with
+  option *values only* (WebShop's human goals; here option names "") compare
+  the value; goals with *named* options (WebShop's synthetic goals, a dict, and
+  the generated goals here) pass ``(name, value)`` pairs, so the pair is
+  color-normalized only when its value is exactly a color name and is
+  otherwise compared as the text of the pair (``"('size', 'large')"``, whose
+  tokens are the name's and the value's).
 * **Price**: 1 if the price is at most the cap.
-* **Type** (r_type): ``query_match`` (same product query), ``category_match``
-  (at least 2 shared breadcrumb levels) and ``title_score`` (share of the goal
-  title's *type words* found in the bought title). r_type is 1.0; 0.5 if none
-  of ``query_match``, ``category_match``, ``title_score > 0.2`` holds; 0.1 if
-  ``title_score < 0.1``; 0.0 if ``title_score == 0``; when the goal title has
-  no type words ``title_score`` is 0.2, as in WebShop.
-
-Replacement for spaCy: WebShop keeps the title tokens spaCy tags NOUN or
-PROPN. Without spaCy, *type words* are the title's alphabetic tokens of 3+
-letters that are not in a fixed list of stop words, adjectives, marketing
-words, colors and units (:data:`NON_NOUN_WORDS`). On product titles this keeps
-what spaCy keeps (brand and product nouns) and drops what it drops
-(determiners, adjectives, numbers), with small differences on words spaCy
-would tag by context.
+* **Type** (r_type): ``query_match`` (the same query string),
+  ``category_match`` (at least 2 shared breadcrumb levels) and ``title_score``
+  (``|set(bought type words) ∩ set(goal type words)| / len(goal type words)``,
+  the goal's list counting repeats; 0.2 when the goal title has none). r_type
+  is 1.0; 0.5 if none of ``query_match``, ``category_match``, ``title_score >
+  0.2`` holds; 0.1 if ``title_score < 0.1``; 0.0 if ``title_score == 0``.
+  WebShop's type words are the title's NOUN/PROPN tokens by spaCy; see
+  :mod:`agentprm_gym.envs.webshop.type_words` for the rule-based default and the
+  optional spaCy tagger.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
-from rapidfuzz.utils import default_process
-
 from agentprm_gym.envs.webshop.catalog import Product
 from agentprm_gym.envs.webshop.goals import Goal
-from agentprm_gym.envs.webshop.wordbanks import COLORS
+from agentprm_gym.envs.webshop.normalize import (
+    MATCH_THRESHOLD,
+    fuzzy_score,
+    normalize_color,
+)
+from agentprm_gym.envs.webshop.type_words import TypeWordsFn, rule_type_words
 
 __all__ = [
     "RewardResult",
+    "GoalOption",
     "get_reward",
     "attribute_matches",
+    "goal_option_items",
+    "option_score",
     "option_matches",
+    "title_score",
     "type_reward",
     "normalize_color",
-    "type_words",
-    "NON_NOUN_WORDS",
     "MATCH_THRESHOLD",
 ]
 
-#: Fuzzy-match threshold (token-set ratio must exceed it).
-MATCH_THRESHOLD = 85
-
-#: Words that are never type words (see the module docstring).
-NON_NOUN_WORDS: frozenset[str] = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "with",
-        "from",
-        "that",
-        "this",
-        "are",
-        "was",
-        "you",
-        "your",
-        "our",
-        "its",
-        "not",
-        "all",
-        "any",
-        "per",
-        "new",
-        "best",
-        "premium",
-        "professional",
-        "natural",
-        "organic",
-        "classic",
-        "modern",
-        "vintage",
-        "upgraded",
-        "portable",
-        "free",
-        "long",
-        "lasting",
-        "high",
-        "quality",
-        "easy",
-        "soft",
-        "lightweight",
-        "compact",
-        "heavy",
-        "duty",
-        "ultra",
-        "mini",
-        "pro",
-        "smart",
-        "wireless",
-        "casual",
-        "slim",
-        "fit",
-        "comfort",
-        "athletic",
-        "everyday",
-        "designer",
-        "gourmet",
-        "artisan",
-        "family",
-        "size",
-        "healthy",
-        "small",
-        "batch",
-        "authentic",
-        "rustic",
-        "industrial",
-        "mid",
-        "century",
-        "farmhouse",
-        "contemporary",
-        "minimalist",
-        "scandinavian",
-        "gentle",
-        "salon",
-        "grade",
-        "vegan",
-        "luxury",
-        "daily",
-        "advanced",
-        "large",
-        "medium",
-        "extra",
-        "pack",
-        "set",
-        "design",
-        "model",
-        "inch",
-        "inches",
-        "ounce",
-        "ounces",
-        "count",
-        "fl",
-        "oz",
-        "lbs",
-        "value",
-        "piece",
-        "pieces",
-        "pcs",
-        "compatible",
-        "adjustable",
-        "waterproof",
-        "resistant",
-        "proof",
-        "non",
-        "use",
-        "men",
-        "women",
-        "mens",
-        "womens",
-        "kids",
-        "great",
-        "perfect",
-        "multi",
-        "black",
-        "white",
-        "red",
-        "blue",
-        "navy",
-        "green",
-        "grey",
-        "gray",
-        "pink",
-        "beige",
-        "brown",
-        "purple",
-        "yellow",
-        "orange",
-        "gold",
-        "silver",
-        "ivory",
-        "teal",
-        "khaki",
-        "burgundy",
-        "coffee",
-        "olive",
-        "cream",
-        "light",
-        "dark",
-        "rose",
-        "multicolor",
-    ]
-)
-_WORD_RE = re.compile(r"[a-z]+")
+#: What WebShop compares for one goal option: a value, or a ``(name, value)`` pair.
+GoalOption = str | tuple[str, str]
 
 
 class RewardResult(NamedTuple):
@@ -213,30 +78,12 @@ class RewardResult(NamedTuple):
     num_option_matches: int
 
 
-def _ratio(a: str, b: str) -> float:
-    """Token-set ratio with thefuzz's default processing (lower case, punctuation to spaces)."""
-    return fuzz.token_set_ratio(a, b, processor=default_process)
-
-
-def normalize_color(text: str) -> str:
-    """The first color of the color list found in ``text``, else ``text`` (WebShop's rule)."""
-    for c in COLORS:
-        if c in text:
-            return c
-    return text
-
-
-def type_words(title: str) -> set[str]:
-    """The title's type words: spaCy's NOUN/PROPN filter replaced by a word list."""
-    return {w for w in _WORD_RE.findall(title.lower()) if len(w) > 2 and w not in NON_NOUN_WORDS}
-
-
 def attribute_matches(product: Product, goal_attributes: Sequence[str]) -> int:
     """Number of goal attributes the product has (fuzzy, or substring of its text)."""
     n = 0
-    text = None
+    text: tuple[str, str, str] | None = None
     for g in goal_attributes:
-        if any(_ratio(p, g) > MATCH_THRESHOLD for p in product.attributes):
+        if any(fuzzy_score(p, g) > MATCH_THRESHOLD for p in product.attributes):
             n += 1
             continue
         if text is None:
@@ -250,37 +97,66 @@ def attribute_matches(product: Product, goal_attributes: Sequence[str]) -> int:
     return n
 
 
-def option_matches(chosen: Iterable[str], goal_options: Iterable[str]) -> int:
-    """Number of goal option values matched by a chosen value (color-normalized, fuzzy)."""
+def goal_option_items(options: Sequence[tuple[str, str]]) -> list[GoalOption]:
+    """The goal options as WebShop compares them: values, or ``(name, value)`` pairs.
+
+    Goals whose option names are all empty (value lists, as WebShop's human
+    goals) give their values; goals with named options (dicts, as WebShop's
+    synthetic goals) give their ``(name, value)`` pairs.
+    """
+    if any(name for name, _ in options):
+        return [(name, value) for name, value in options]
+    return [value for _, value in options]
+
+
+def option_score(chosen: str, goal_option: GoalOption) -> int:
+    """The fuzzy score of a chosen value against a goal option, both color-normalized."""
+    return fuzzy_score(normalize_color(chosen), normalize_color(goal_option))
+
+
+def option_matches(chosen: Iterable[str], goal_options: Iterable[GoalOption]) -> int:
+    """Number of goal options matched by a chosen value (color-normalized, fuzzy)."""
     chosen_n = [normalize_color(o) for o in chosen]
     n = 0
     for g in goal_options:
         gn = normalize_color(g)
-        if any(_ratio(p, gn) > MATCH_THRESHOLD for p in chosen_n):
+        if any(fuzzy_score(p, gn) > MATCH_THRESHOLD for p in chosen_n):
             n += 1
     return n
 
 
-def type_reward(product: Product, goal: Goal) -> tuple[float, bool, bool, float]:
+def title_score(bought_words: Sequence[str], goal_words: Sequence[str]) -> float:
+    """Shared distinct type words over the goal's type-word count (0.2 for none)."""
+    if not goal_words:
+        return 0.2
+    return len(set(bought_words) & set(goal_words)) / len(goal_words)
+
+
+def type_reward(
+    product: Product, goal: Goal, type_words: TypeWordsFn = rule_type_words
+) -> tuple[float, bool, bool, float]:
     """``(r_type, query_match, category_match, title_score)`` as WebShop computes them."""
-    query_match = product.query.strip().lower() == goal.query.strip().lower()
+    query_match = product.query == goal.query
     p_cat = {x.strip() for x in product.product_category.split("›")}
     g_cat = {x.strip() for x in goal.product_category.split("›")}
     category_match = len(p_cat & g_cat) >= 2
-    desired = type_words(goal.name)
-    title_score = len(type_words(product.name) & desired) / len(desired) if desired else 0.2
+    ts = title_score(type_words(product.name), type_words(goal.name))
     r_type = 1.0
-    if not (query_match or category_match or title_score > 0.2):
+    if not (query_match or category_match or ts > 0.2):
         r_type = 0.5
-    if title_score < 0.1:
+    if ts < 0.1:
         r_type = 0.1
-    if title_score == 0.0:
+    if ts == 0.0:
         r_type = 0.0
-    return r_type, query_match, category_match, title_score
+    return r_type, query_match, category_match, ts
 
 
 def get_reward(
-    product: Product, goal: Goal, price: float, chosen_options: Iterable[str]
+    product: Product,
+    goal: Goal,
+    price: float,
+    chosen_options: Iterable[str],
+    type_words: TypeWordsFn = rule_type_words,
 ) -> RewardResult:
     """The reward of buying ``product`` at ``price`` with ``chosen_options`` for ``goal``.
 
@@ -289,22 +165,23 @@ def get_reward(
         goal: The task's goal.
         price: The price paid.
         chosen_options: The option values selected on the item page.
+        type_words: Title -> type words (default: the rule-based tagger).
 
     Returns:
         The reward and its components. ``r_option`` is None for goals without
         options (as in WebShop).
     """
-    r_type, qm, cm, ts = type_reward(product, goal)
+    r_type, qm, cm, ts = type_reward(product, goal, type_words)
     n_att = attribute_matches(product, goal.attributes)
-    goal_vals = goal.option_values
-    n_opt = option_matches(list(chosen_options), goal_vals)
+    items = goal_option_items(goal.options)
+    n_opt = option_matches(list(chosen_options), items)
     r_price = 1.0 if price <= goal.price_upper else 0.0
-    total = (n_att + n_opt + r_price) / (len(goal.attributes) + len(goal_vals) + 1)
+    total = (n_att + n_opt + r_price) / (len(goal.attributes) + len(items) + 1)
     return RewardResult(
         reward=float(total * r_type),
         r_type=float(r_type),
         r_att=n_att / len(goal.attributes) if goal.attributes else 0.0,
-        r_option=n_opt / len(goal_vals) if goal_vals else None,
+        r_option=n_opt / len(items) if items else None,
         r_price=r_price,
         query_match=qm,
         category_match=cm,

@@ -2,7 +2,7 @@
 
 Constant data only (no randomness here): product types of WebShop's five
 categories, each with its search query, Amazon-style breadcrumb, attribute pool,
-customization options and price range; plus brands, modifiers, colors and the
+customization options and price range; plus brands, modifiers and the
 sentence templates of descriptions, bullet points and reviews.
 """
 
@@ -15,7 +15,6 @@ __all__ = [
     "PRODUCT_TYPES",
     "CATEGORIES",
     "BRANDS",
-    "COLORS",
     "OPTION_VALUES",
     "CATEGORY_MODIFIERS",
     "DESCRIPTION_TEMPLATES",
@@ -27,41 +26,6 @@ __all__ = [
 
 #: WebShop's five product categories.
 CATEGORIES: tuple[str, ...] = ("beauty", "electronics", "fashion", "food", "furniture")
-
-#: Colors, in the order normalization searches them (longer names first, so
-#: "light blue" is found before "blue").
-COLORS: tuple[str, ...] = (
-    "light blue",
-    "dark blue",
-    "navy blue",
-    "light grey",
-    "dark grey",
-    "rose gold",
-    "black",
-    "white",
-    "red",
-    "blue",
-    "navy",
-    "green",
-    "grey",
-    "gray",
-    "pink",
-    "beige",
-    "brown",
-    "purple",
-    "yellow",
-    "orange",
-    "gold",
-    "silver",
-    "ivory",
-    "teal",
-    "khaki",
-    "burgundy",
-    "coffee",
-    "olive",
-    "cream",
-    "multicolor",
-)
 
 #: Value pools of the customization options.
 OPTION_VALUES: dict[str, tuple[str, ...]] = {

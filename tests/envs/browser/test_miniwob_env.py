@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import agentprm_gym  # noqa: F401  (registers the ids)
-from agentprm_gym.envs.browser.miniwob_tasks import MINIWOB_RELOAD_TASKS, MINIWOB_TASK_LIMITS
+from agentprm_gym.envs.browser.miniwob_tasks import (
+    MINIWOB_RELOAD_TASKS,
+    MINIWOB_TASK_LIMITS,
+    page_seed,
+)
 from agentprm_gym.registration import MINIWOB_TASKS
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_chromium")]
@@ -246,3 +253,45 @@ def test_autocomplete_menu_shows_right_after_typing_whatever_the_timing() -> Non
         assert page.evaluate(shown) == items
     finally:
         env.close()
+
+
+_PACKAGE = json.loads(
+    (Path(__file__).parent / "fixtures" / "miniwob_package_utterances.json").read_text("utf-8")
+)["utterances"]
+_CHECKED_FAST = ("click-button", "enter-text", "click-checkboxes")
+
+
+def _utterances(task: str, n: int) -> list[str]:
+    e = gym.make(f"AgentPRM/MiniWoB-{task}-v0")
+    try:
+        out = []
+        for seed in range(n):
+            e.reset(options={"task_id": seed, "split": "train"})
+            out.append(e.unwrapped.instruction)
+        return out
+    finally:
+        e.close()
+
+
+@pytest.mark.parametrize("task", _CHECKED_FAST)
+def test_train_task_n_is_the_miniwob_package_seed_n_episode(task: str) -> None:
+    # Recorded from the package's own Selenium env: reset(seed=N) for N = 0..29.
+    assert _utterances(task, 30) == _PACKAGE[task]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", sorted(set(_PACKAGE) - set(_CHECKED_FAST)))
+def test_every_task_matches_the_miniwob_package_seeds(task: str) -> None:
+    assert _utterances(task, 30) == _PACKAGE[task]
+
+
+def test_page_seeds_are_numbers_and_a_string_seed_is_refused() -> None:
+    assert page_seed("train", 7) == 7 and isinstance(page_seed("train", 7), int)
+    assert page_seed("test", 7) == 1_000_007
+    e = gym.make("AgentPRM/MiniWoB-click-button-v0")
+    try:
+        e.reset(options={"task_id": 0, "split": "train"})
+        out = e.unwrapped._driver.call({"op": "wobstart", "seed": "7", "skip": [], "url": ""})
+        assert "integer seed" in out["error"]
+    finally:
+        e.close()

@@ -61,6 +61,24 @@ def test_synthetic_goals_without_human_file(tmp_path):
     assert all(" with color: " in g.instruction for g in tee_goals)
 
 
+def test_synthetic_goal_options_in_sorted_name_order(tmp_path):
+    # WebShop's get_synthetic_goals walks option names sorted, whatever the product's order
+    shutil.copy(FIXTURES / "items_ins_v2_1000.json", tmp_path / "items_ins_v2_1000.json")
+    items = json.loads((FIXTURES / "items_shuffle_1000.json").read_text())
+    for item in items:
+        opts = item.get("customization_options")
+        if opts:
+            item["customization_options"] = dict(reversed(list(opts.items())))
+    (tmp_path / "items_shuffle_1000.json").write_text(json.dumps(items))
+    cat, goals = load_webshop_dir(tmp_path)
+    assert [n for n, _ in cat.by_asin("B08TSHRT02").options] == ["size", "color"]
+    tee_goals = [g for g in goals.goals if g.asin == "B08TSHRT02"]
+    assert len(tee_goals) == 6
+    for g in tee_goals:
+        assert [n for n, _ in g.options] == ["color", "size"]
+        assert " with color: " in g.instruction and ", and size: " in g.instruction
+
+
 def test_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_webshop_dir(tmp_path)
