@@ -471,7 +471,7 @@ def train_prm(
         return max(0.0, (total - step) / max(1, total - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    from agentprm_gym.commands.common import progress as pbar
+    from agentprm_gym.progress import progress as pbar
 
     history: list[dict[str, Any]] = []
     steps_done = 0
