@@ -4,7 +4,8 @@
 through the observation space's charset. Every text id (and Browser-v0's
 static backend) is stepped in lockstep as an async and a sync vector env with
 valid, invalid, empty and hostile actions: nothing may raise, and every
-observation, reward, flag and info must equal the sync env's.
+observation, reward, flag and info must equal the sync env's. With Chromium,
+the slow set adds Browser-v0 on a real browser and a MiniWoB task.
 """
 
 from __future__ import annotations
@@ -31,8 +32,25 @@ HOSTILE = [
     "\U0010ffff\U000e0001",
 ]
 
+
+def _have_chromium() -> bool:
+    from agentprm_gym.commands.list_envs import browser_missing
+
+    return browser_missing() is None
+
+
+_BROWSER = [
+    pytest.mark.slow,  # each sub-env drives its own Chromium
+    pytest.mark.browser,
+    pytest.mark.skipif(not _have_chromium(), reason="Chromium or Playwright missing"),
+]
+
 CASES = [pytest.param(i, {}, id=i.split("/")[-1]) for i in env_ids(include_browser=False)] + [
-    pytest.param("AgentPRM/Browser-v0", {"backend": "static"}, id="Browser-v0-static")
+    pytest.param("AgentPRM/Browser-v0", {"backend": "static"}, id="Browser-v0-static"),
+    pytest.param("AgentPRM/Browser-v0", {}, id="Browser-v0-chromium", marks=_BROWSER),
+    pytest.param(
+        "AgentPRM/MiniWoB-click-checkboxes-v0", {}, id="MiniWoB-click-checkboxes", marks=_BROWSER
+    ),
 ]
 
 NUM_ENVS = 4
