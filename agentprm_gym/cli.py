@@ -12,6 +12,8 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
+from typing import Any
 
 __all__ = ["main", "SUBCOMMANDS"]
 
@@ -59,14 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``agentprm-gym``; returns the exit status."""
     from agentprm_gym.commands.common import CLIError
+    from agentprm_gym.progress import is_terminal
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    if not is_terminal(sys.stderr) or getattr(args, "no_progress", False):
+        # transformers and huggingface_hub draw tqdm bars ("Loading weights") that
+        # fill a log with carriage returns; ours print plain lines there instead.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(args.command, warnings.showwarning)
+            return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("agentprm-gym: interrupted", file=sys.stderr)
         return 130
@@ -84,6 +93,36 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _warning_printer(command: str, default: Any) -> Any:
+    """``warnings.showwarning`` that prints the package's own warnings as one plain line.
+
+    A Python warning is printed with the source file and line that raised it,
+    which tells a command-line user nothing; the package's warnings (those
+    raised from ``agentprm_gym`` modules) are printed as
+    ``agentprm-gym COMMAND: warning: MESSAGE`` instead. Others keep the default.
+    """
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        ours = f"{os.sep}agentprm_gym{os.sep}" in filename
+        if ours or category.__module__.startswith("agentprm_gym"):
+            print(f"agentprm-gym {command}: warning: {_one_line_text(message)}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
+def _one_line_text(message: object) -> str:
+    return " ".join(str(message).split())
 
 
 def _one_line(e: BaseException) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from agentprm_gym.agents.spec import policy_name
 from agentprm_gym.core.trajectory import Trajectory, TrajectoryWriter, read_trajectories
 from agentprm_gym.prm.labels import LabelCost
 from agentprm_gym.prm.mc import DEFAULT_SUCCESS_THRESHOLD, derive_seed, label_cost_report
@@ -229,11 +230,28 @@ class CollectResult:
         return d
 
 
-def _existing_keys(path: Path, expect_meta: set[str]) -> set[tuple]:
+def _existing_keys(
+    path: Path, expect_meta: set[str], env_id: str, policy: str, split: str
+) -> set[tuple]:
+    """Keys of the episodes already in ``path``, which must come from the same collection.
+
+    Raises:
+        ResumeMismatchError: If a record was collected in another env, split or
+            policy, or with other MC settings: resuming would mix collections.
+    """
     keys: set[tuple] = set()
     if not path.exists():
         return keys
     for t in read_trajectories(path):
+        found = {"env": t.env_id, "split": t.split, "policy": t.policy}
+        wanted = {"env": env_id, "split": split, "policy": policy}
+        for what in ("env", "split", "policy"):
+            if found[what] != wanted[what]:
+                raise ResumeMismatchError(
+                    f"{path} holds episodes of {what} {found[what]!r}, not {wanted[what]!r}: "
+                    "re-running a collection resumes it only with the same env, split and "
+                    "policy; use another --out"
+                )
         if set(t.meta) != expect_meta:
             raise ResumeMismatchError(
                 f"{path} holds records with meta keys {sorted(t.meta)}, but this run writes "
@@ -311,8 +329,8 @@ def collect(
     )
     path = Path(out)
     expect = set(_BASE_META) | (set(_MC_META) if mc_rollouts > 0 else set())
-    have = _existing_keys(path, expect)
     env_name = getattr(env_ref, "id", env_id)
+    have = _existing_keys(path, expect, env_name, policy_name(policy), split)
     todo = [j for j in jobs if (env_name, j.split, j.task_id, j.seed) not in have]
     skipped = len(jobs) - len(todo)
     result = CollectResult(
@@ -326,7 +344,7 @@ def collect(
         mc_cost=LabelCost() if mc_rollouts > 0 else None,
         mc_rollouts=mc_rollouts,
     )
-    from agentprm_gym.commands.common import progress
+    from agentprm_gym.progress import progress
 
     if not todo:  # nothing left: start no workers (and no Ray instance)
         result.executor = "none"
@@ -394,8 +412,8 @@ def mc_label_file(
         fsync: ``fsync`` after each record.
         show_progress: Show a progress bar.
     """
-    from agentprm_gym.commands.common import progress
     from agentprm_gym.prm.mc import mc_label_trajectories
+    from agentprm_gym.progress import progress
 
     t0 = time.perf_counter()
     if n_rollouts < 1:

@@ -125,7 +125,7 @@ def expert_episodes(
 
     import agentprm_gym  # noqa: F401  (registers the ids)
     from agentprm_gym.agents.expert import ExpertPolicy
-    from agentprm_gym.commands.common import progress
+    from agentprm_gym.progress import progress
     from agentprm_gym.rollout import run_episode
 
     if isinstance(env, gym.Env):
@@ -247,7 +247,7 @@ def fine_tune(
     import numpy as np
     import torch
 
-    from agentprm_gym.commands.common import progress
+    from agentprm_gym.progress import progress
 
     if not examples:
         raise ValueError("no SFT examples (did any expert episode win?)")

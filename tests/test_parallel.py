@@ -103,7 +103,8 @@ with registered_corridor():
     common = ["--env", CORRIDOR_ID, "--policy", "noisy:0.5", "--workers", "2"]
     assert main(["collect", *common, "--tasks", "2", "--per-task", "2", "--mc", "2",
                  "--out", str(tmp / "c.jsonl"), "--no-progress"]) == 0
-    assert main(["search", *common, "--episodes", "4", "--method", "bon", "--n", "2"]) == 0
+    assert main(["search", *common, "--episodes", "4", "--method", "bon", "--n", "2",
+                 "--prm", "random"]) == 0
     assert main(["bench", "sweep", "--config", str(tmp / "s.yaml"), "--out", str(tmp / "sw"),
                  "--workers", "2", "--no-progress"]) == 0
 print("RAY-IMPORTED", "ray" in sys.modules)

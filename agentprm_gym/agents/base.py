@@ -9,6 +9,7 @@ binds every policy to the env it runs, so binding is a no-op for the others.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,21 @@ class Policy:
         """Give the policy the env it acts in (for privileged policies); returns self."""
         self.env = env
         return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Policy:
+        """An independent copy that stays bound to the same env (an env is not copied).
+
+        The env a policy is bound to is a reference to something it does not
+        own (and a live env cannot be deep-copied); every other attribute is
+        deep-copied. Gymnasium deep-copies env specs, which hold wrapper arguments.
+        """
+        env = getattr(self, "env", None)
+        if env is not None:
+            memo.setdefault(id(env), env)
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
 
     def propose(self, observation: str, info: dict[str, Any], n: int = 1) -> list[str]:
         """Return ``n`` sampled candidate actions for the current state."""

@@ -480,8 +480,8 @@ class Sweep:
         """Run every missing (env, PRM, method, seed) and append its row; returns rows written."""
         from agentprm_gym.benchmarking.provenance import git_commit, machine, machine_summary
         from agentprm_gym.collection import resolve_env
-        from agentprm_gym.commands.common import progress
         from agentprm_gym.parallel import make_executor
+        from agentprm_gym.progress import progress
 
         have = done_keys(self.csv_path)
         todo = [r for r in self.plan_runs() if _run_key(r) not in have]

@@ -72,6 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
     t.add_argument("--csv", metavar="FILE", help="also write the table to this CSV file")
+    t.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(t)
     t.set_defaults(_bench=_run_throughput)
 
@@ -139,7 +140,7 @@ def _deps_missing(row: Any) -> str | None:
 def _run_throughput(args: argparse.Namespace) -> int:
     import agentprm_gym  # noqa: F401
     from agentprm_gym.benchmarking.throughput import measure_throughput
-    from agentprm_gym.commands.common import progress
+    from agentprm_gym.progress import progress
     from agentprm_gym.registration import ENV_TABLE
 
     kwargs = parse_env_args(args.env_arg)
@@ -158,7 +159,8 @@ def _run_throughput(args: argparse.Namespace) -> int:
 
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
-    for env_id in progress(ids, desc="bench throughput", disable=len(ids) < 2 or None):
+    quiet = args.no_progress or len(ids) < 2
+    for env_id in progress(ids, desc="bench throughput", disable=quiet or None):
         row = rows.get(env_id)
         why = _deps_missing(row) if row is not None else None
         if why is not None:

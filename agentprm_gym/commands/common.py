@@ -1,4 +1,7 @@
-"""Helpers shared by the CLI subcommands: errors, env making, JSON output, progress bars."""
+"""Helpers shared by the CLI subcommands: errors, env making, JSON output.
+
+Progress reporting lives in :mod:`agentprm_gym.progress`, which library code uses too.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["CLIError", "make_env", "parse_env_args", "emit_json", "progress", "add_json_flag"]
+__all__ = ["CLIError", "make_env", "parse_env_args", "emit_json", "add_json_flag"]
 
 
 class CLIError(Exception):
@@ -77,22 +80,6 @@ def _default(o: Any) -> Any:
     if hasattr(o, "to_dict"):
         return o.to_dict()
     return str(o)
-
-
-def progress(iterable: Any = None, *, total: int | None = None, desc: str = "", **kw: Any) -> Any:
-    """A tqdm progress bar on stderr (quiet when stderr is not a terminal unless forced)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        iterable,
-        total=total,
-        desc=desc,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        mininterval=0.5,
-        disable=kw.pop("disable", None),
-        **kw,
-    )
 
 
 def add_json_flag(parser: Any) -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
+from agentprm_gym.progress import heartbeat
 
 HELP = "evaluate a PRM: step ranking accuracy, MSE vs MC estimates, outcome AUC"
 DESCRIPTION = """Evaluate a PRM on a trajectory file (held-out tasks, e.g. `collect --split test`).
@@ -19,8 +20,13 @@ DESCRIPTION = """Evaluate a PRM on a trajectory file (held-out tasks, e.g. `coll
   share one outcome).
 
 Examples:
+  agentprm-gym collect --env AgentPRM/WebShop-v0 --policy noisy:0.5 --tasks 200 --per-task 2 \
+      --split test --out runs/ws-test.jsonl
   agentprm-gym eval-prm --prm runs/webshop-prm --data runs/ws-test.jsonl
-  agentprm-gym eval-prm --prm oracle --data runs/ws-test.jsonl --json
+  agentprm-gym eval-prm --prm random --data runs/ws-test.jsonl --json   # the chance baseline
+
+The oracle PRM needs a live env, so it cannot score recorded steps here; compare
+it in `agentprm-gym search` instead.
 """
 
 
@@ -33,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-steps", type=int, default=None, help="rank at most this many steps (subsample)"
     )
     p.add_argument("--batch-size", type=int, default=64, help="scoring batch size")
+    p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
 
 
@@ -59,13 +66,17 @@ def run(args: argparse.Namespace) -> int:
     from agentprm_gym.prm.loading import load_prm
     from agentprm_gym.prm.metrics import evaluate_prm
 
+    quiet = bool(args.no_progress)
     try:
-        prm = load_prm(spec)
+        with heartbeat(f"eval-prm: loading {spec}", disable=quiet):
+            prm = load_prm(spec)
     except (FileNotFoundError, ValueError) as e:
         raise CLIError(str(e)) from None
     if hasattr(prm, "batch_size"):
         prm.batch_size = args.batch_size
-    res = evaluate_prm(prm, episodes, seed=args.seed, max_rank_steps=args.max_steps)
+    n_steps = sum(len(e) for e in episodes)
+    with heartbeat(f"eval-prm: scoring {n_steps} steps of {len(episodes)} episodes", disable=quiet):
+        res = evaluate_prm(prm, episodes, seed=args.seed, max_rank_steps=args.max_steps)
     res["prm"] = spec
 
     def fmt(v: float | None) -> str:

@@ -14,8 +14,8 @@ from agentprm_gym.commands.common import (
     emit_json,
     make_env,
     parse_env_args,
-    progress,
 )
+from agentprm_gym.progress import progress
 from agentprm_gym.rollout import run_episode
 
 HELP = "evaluate a policy: success rate, mean reward, mean steps"
@@ -39,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
     p.add_argument("--out", default=None, help="also write the trajectories to this JSONL file")
+    p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
 
 
@@ -65,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
     rewards, wins, steps = [], [], []
     t0 = time.perf_counter()
     try:
-        bar = progress(range(args.start, args.start + count), desc=f"eval {args.policy}")
+        bar = progress(
+            range(args.start, args.start + count),
+            desc=f"eval {args.policy}",
+            disable=args.no_progress or None,
+        )
         for task_id in bar:
             policy.seed(args.seed * 1_000_003 + task_id)
             traj = run_episode(env, policy, seed=task_id, task_id=task_id, split=args.split)

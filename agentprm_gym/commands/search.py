@@ -17,8 +17,8 @@ from agentprm_gym.commands.common import (
     emit_json,
     make_env,
     parse_env_args,
-    progress,
 )
+from agentprm_gym.progress import heartbeat, progress
 
 HELP = "run greedy / Best-of-N / beam search with a PRM"
 DESCRIPTION = """Search on N tasks of a split (task ids START..START+N-1), one search per task.
@@ -50,7 +50,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--env", required=True, help="env id, e.g. AgentPRM/WebShop-v0")
     p.add_argument("--policy", default="noisy:0.5", help=POLICY_SPEC_HELP)
-    p.add_argument("--prm", default="oracle", help=PRM_SPEC_HELP)
+    p.add_argument(
+        "--prm",
+        default=None,
+        help=f"required for bon and beam: {PRM_SPEC_HELP}; oracle is privileged, so a "
+        "search with it is an upper bound, not an agent",
+    )
     p.add_argument("--method", choices=METHODS, default="beam", help="search method")
     p.add_argument("--n", type=int, default=4, help="bon: episodes; beam: beam width (default 4)")
     p.add_argument(
@@ -63,6 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="step limit (default: the env's)")
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
     p.add_argument("--out", default=None, help="also write the chosen trajectories (JSONL)")
+    p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_executor_arguments(p)
     add_json_flag(p)
 
@@ -151,6 +157,12 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
         raise CLIError("--episodes must be >= 1")
     if args.n < 1 or args.expand < 1:
         raise CLIError("--n and --expand must be >= 1")
+    if args.method != "greedy" and args.prm is None:
+        raise CLIError(
+            f"--method {args.method} needs --prm: a trained PRM directory (train-prm), "
+            "random (the chance baseline) or oracle (privileged: the expert's distance, "
+            "an upper bound)"
+        )
     check_executor_args(args)
     env = make_env(args.env, **parse_env_args(args.env_arg))
     try:
@@ -163,7 +175,8 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
             raise CLIError(str(e)) from None
         if args.method != "greedy":
             try:
-                _cached_prm(args.prm)
+                with heartbeat(f"search: loading PRM {args.prm}", disable=args.no_progress):
+                    _cached_prm(args.prm)
             except (ValueError, FileNotFoundError) as e:
                 raise CLIError(str(e)) from None
         n_tasks = base.num_tasks(args.split)
@@ -212,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     next_out = args.start  # --out is written in task order, as results complete
     wins = 0
     t0 = time.perf_counter()
-    bar = progress(total=count, desc=f"search {label}")
+    bar = progress(total=count, desc=f"search {label}", disable=args.no_progress or None)
     try:
         with make_executor(args.workers, args.ray, ray_num_cpus=args.ray_cpus) as ex:
             executor = ex.name

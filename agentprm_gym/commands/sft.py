@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from agentprm_gym.commands.common import (
     CLIError,
@@ -11,6 +12,7 @@ from agentprm_gym.commands.common import (
     make_env,
     parse_env_args,
 )
+from agentprm_gym.progress import heartbeat
 
 HELP = "fine-tune a causal LM policy on expert trajectories"
 DESCRIPTION = """Fine-tune a transformers causal LM on an env's expert trajectories.
@@ -48,20 +50,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="stop training after this")
     p.add_argument("--seed", type=int, default=0, help="episode and training seed (default 0)")
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
+    p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Collect expert episodes, fine-tune and save."""
+def _run(args: argparse.Namespace, kwargs: dict[str, Any]) -> Any:
+    """``run_sft`` with the command's arguments."""
     from agentprm_gym.sft import run_sft
 
-    if args.episodes < 1:
-        raise CLIError("--episodes must be >= 1")
-    if args.epochs <= 0 or args.lr <= 0 or args.batch_size < 1 or args.max_length < 8:
-        raise CLIError("--epochs and --lr must be > 0, --batch-size >= 1, --max-length >= 8")
-    kwargs = parse_env_args(args.env_arg)
-    make_env(args.env, **kwargs).close()  # a clear error for an unknown id or bad kwargs
-    res = run_sft(
+    return run_sft(
         args.env,
         args.model,
         args.out,
@@ -73,7 +70,20 @@ def run(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         seed=args.seed,
         env_kwargs=kwargs,
+        show_progress=not args.no_progress,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect expert episodes, fine-tune and save."""
+    if args.episodes < 1:
+        raise CLIError("--episodes must be >= 1")
+    if args.epochs <= 0 or args.lr <= 0 or args.batch_size < 1 or args.max_length < 8:
+        raise CLIError("--epochs and --lr must be > 0, --batch-size >= 1, --max-length >= 8")
+    kwargs = parse_env_args(args.env_arg)
+    make_env(args.env, **kwargs).close()  # a clear error for an unknown id or bad kwargs
+    with heartbeat(f"sft: {args.model} on {args.env}", disable=args.no_progress):
+        res = _run(args, kwargs)
     print(
         f"fine-tuned {args.model} on {res.examples} steps of {res.episodes} expert episodes "
         f"({res.optimizer_steps} steps, loss {res.first_loss:.3f} -> {res.final_loss:.3f}, "

@@ -6,8 +6,10 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
+from agentprm_gym.progress import heartbeat, say
 
 HELP = "train a PRM (AgentPRM TD/GAE, or the PVM/ORM/MC baselines) on rollouts"
 DESCRIPTION = """Train a process reward model on a trajectory file written by `collect`.
@@ -17,7 +19,10 @@ loss L_Q + β·L_A), td0, mc (Math-Shepherd labels from `collect --mc N`), pvm
 (every step = the episode's final reward), outcome (ORM: last step only).
 A share of the tasks (--val-fraction) is held out and evaluated every epoch.
 The model is saved to --out with save_pretrained (safetensors + JSON) and can
-be used anywhere a PRM is accepted (`--prm DIR`).
+be used anywhere a PRM is accepted (`--prm DIR`, or `load_prm(DIR)` in Python).
+Progress goes to stderr from the start: a bar per epoch on a terminal, plain
+lines in a log, and a line every few seconds while inputs are encoded and
+targets computed.
 
 Examples:
   agentprm-gym train-prm --data runs/ws.jsonl --labels gae --out runs/webshop-prm
@@ -66,13 +71,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
 
 
 def _check(args: argparse.Namespace) -> None:
     if not Path(args.data).is_file():
         raise CLIError(f"no trajectory file at {args.data!r}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(
+            f"--out {args.out!r} is an existing file; train-prm saves a directory there "
+            "(give a new or existing directory)"
+        )
     if args.epochs < 1:
         raise CLIError("--epochs must be >= 1")
     if args.batch_size < 1:
@@ -101,34 +112,11 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError(f"--device must be cpu, cuda or auto, got {args.device!r}")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train, save and report."""
-    _check(args)
-    from agentprm_gym.core.trajectory import TrajectoryFormatError, read_trajectories
-    from agentprm_gym.prm.steps import episode_steps, split_by_task
-
-    try:
-        episodes = episode_steps(read_trajectories(args.data))
-    except (TrajectoryFormatError, ValueError, OSError) as e:
-        raise CLIError(f"cannot read {args.data}: {e}") from None
-    if not episodes:
-        raise CLIError(f"{args.data} holds no episodes with steps")
-    if args.labels == "mc":
-        key = f"mc_{args.mc_mode}"
-        lacking = sum(
-            1 for e in episodes if (e.mc_soft if args.mc_mode == "soft" else e.mc_hard) is None
-        )
-        if lacking:
-            raise CLIError(
-                f"--labels mc needs MC labels (meta {key}) but {lacking} of {len(episodes)} "
-                f"episodes in {args.data} have none; collect with --mc N (or --mc-from)"
-            )
-    train, val = split_by_task(episodes, args.val_fraction, args.seed)
-
+def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
+    """The untrained PRM, and when its building started (``perf_counter``)."""
     import torch
 
     from agentprm_gym.prm.model import AgentPRM
-    from agentprm_gym.prm.training import TrainConfig, train_prm
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise CLIError("--device cuda but no CUDA device is available")
@@ -152,6 +140,49 @@ def run(args: argparse.Namespace) -> int:
         )
     except (OSError, ValueError) as e:
         raise CLIError(f"cannot build backbone {args.backbone!r}: {e}") from None
+    return prm, t0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save and report."""
+    _check(args)
+    quiet = bool(args.no_progress)
+
+    def note(msg: str) -> None:
+        if not quiet:
+            say(f"train-prm: {msg}")
+
+    from agentprm_gym.core.trajectory import TrajectoryFormatError, read_trajectories
+    from agentprm_gym.prm.steps import episode_steps, split_by_task
+
+    try:
+        with heartbeat(f"train-prm: reading {args.data}", disable=quiet):
+            episodes = episode_steps(read_trajectories(args.data))
+    except (TrajectoryFormatError, ValueError, OSError) as e:
+        raise CLIError(f"cannot read {args.data}: {e}") from None
+    if not episodes:
+        raise CLIError(f"{args.data} holds no episodes with steps")
+    if args.labels == "mc":
+        key = f"mc_{args.mc_mode}"
+        lacking = sum(
+            1 for e in episodes if (e.mc_soft if args.mc_mode == "soft" else e.mc_hard) is None
+        )
+        if lacking:
+            raise CLIError(
+                f"--labels mc needs MC labels (meta {key}) but {lacking} of {len(episodes)} "
+                f"episodes in {args.data} have none; collect with --mc N (or --mc-from)"
+            )
+    train, val = split_by_task(episodes, args.val_fraction, args.seed)
+    n_steps = sum(len(e) for e in train)
+    note(
+        f"{len(train)} training episodes ({n_steps} steps), {len(val)} held out; "
+        f"building the {args.backbone} backbone"
+    )
+
+    with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
+        prm, t0 = _build(args, train)
+    from agentprm_gym.prm.training import TrainConfig, train_prm
+
     cfg = TrainConfig(
         labels=args.labels,
         epochs=args.epochs,
@@ -165,8 +196,17 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.no_progress,
     )
+    budget = f", at most {args.max_minutes:g} min" if args.max_minutes is not None else ""
+    note(
+        f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}); "
+        "the inputs are encoded first, and each epoch starts by computing its targets"
+    )
     try:
-        result = train_prm(prm, train, val, cfg)
+        with heartbeat(
+            "train-prm: encoding inputs, computing targets or checking held-out tasks",
+            disable=quiet,
+        ):
+            result = train_prm(prm, train, val, cfg)
     except ValueError as e:
         raise CLIError(str(e)) from None
     out = prm.save_pretrained(args.out)

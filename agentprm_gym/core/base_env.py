@@ -88,6 +88,7 @@ class TextAgentEnv(gym.Env[str, str]):
         self._done = True
         self._started = False
         self._obs = ""
+        self._view_obs = ""  # the last observation that was not an error message
 
     # ------------------------------------------------------------------ hooks
     def num_tasks(self, split: str) -> int:
@@ -181,7 +182,7 @@ class TextAgentEnv(gym.Env[str, str]):
         self._steps = 0
         self._done = False
         self._started = True
-        self._obs = self._begin_task(split, task_id, **self._task_kwargs(options))
+        self._obs = self._view_obs = self._begin_task(split, task_id, **self._task_kwargs(options))
         return self._obs, self._info(None)
 
     def _known_options(self) -> set[str]:
@@ -218,12 +219,18 @@ class TextAgentEnv(gym.Env[str, str]):
             t = self._apply(action)
         self._steps += 1
         self._obs = t.observation
+        if t.error is None:
+            self._view_obs = t.observation
         self._done = bool(t.terminated)
         return t.observation, float(t.reward), bool(t.terminated), False, self._info(t.error)
 
     def _error_observation(self, message: str) -> str:
-        """The observation shown for an invalid action (default: message + current view)."""
-        return f"Invalid action: {message}\n{self._obs}"
+        """The observation shown for an invalid action (default: message + current view).
+
+        The view is the last observation that was not an error, so after several
+        invalid actions in a row the observation shows only the latest message.
+        """
+        return f"Invalid action: {message}\n{self._view_obs}"
 
     def _info(self, error: str | None) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -260,6 +267,7 @@ class TextAgentEnv(gym.Env[str, str]):
             steps=self._steps,
             done=self._done,
             observation=self._obs,
+            view=self._view_obs,
             rng_state=rng,
             payload=self._get_payload(),
         )
@@ -290,6 +298,7 @@ class TextAgentEnv(gym.Env[str, str]):
         self._steps = snapshot.steps
         self._done = snapshot.done
         self._obs = snapshot.observation
+        self._view_obs = snapshot.observation if snapshot.view is None else snapshot.view
         self._started = True
         self._set_payload(snapshot.payload)
 

@@ -31,6 +31,8 @@ class EnvSnapshot:
         steps: Steps taken since reset.
         done: Whether the episode had terminated.
         observation: The last observation returned.
+        view: The last observation that was not an invalid-action message (None:
+            the same as ``observation``).
         rng_state: State of the env's ``np_random`` bit generator.
         payload: The family-specific mutable state (already a private copy).
     """
@@ -44,3 +46,4 @@ class EnvSnapshot:
     observation: str
     rng_state: dict[str, Any] | None
     payload: Any
+    view: str | None = None

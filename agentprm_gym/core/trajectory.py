@@ -40,6 +40,7 @@ from typing import Any
 __all__ = [
     "SCHEMA_NAME",
     "SCHEMA_VERSION",
+    "IncompleteLineWarning",
     "Step",
     "Trajectory",
     "TrajectoryFormatError",
@@ -54,6 +55,21 @@ SCHEMA_VERSION = 1
 
 class TrajectoryFormatError(ValueError):
     """A trajectory file or record does not follow the schema."""
+
+
+#: How a parsed JSON value that is not an object is named in error messages.
+_JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    bool: "true or false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+
+class IncompleteLineWarning(UserWarning):
+    """A trajectory file ends in a partial line (its writer was interrupted); it was skipped."""
 
 
 @dataclass
@@ -103,6 +119,11 @@ class Trajectory:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Trajectory:
         """Build from a parsed record, checking schema name and version."""
+        if not isinstance(d, dict):
+            kind = _JSON_KINDS.get(type(d), type(d).__name__)
+            raise TrajectoryFormatError(
+                f"a trajectory record is a JSON object ({{...}}), not {kind}"
+            )
         if d.get("schema") != SCHEMA_NAME:
             raise TrajectoryFormatError(f"not a trajectory record (schema={d.get('schema')!r})")
         if d.get("version") != SCHEMA_VERSION:
@@ -126,15 +147,17 @@ class Trajectory:
                 seed=d["seed"],
                 meta=dict(d.get("meta") or {}),
             )
-        except (KeyError, TypeError) as e:
+        except KeyError as e:
+            raise TrajectoryFormatError(f"malformed trajectory record: missing key {e}") from e
+        except (TypeError, ValueError, AttributeError) as e:
             raise TrajectoryFormatError(f"malformed trajectory record: {e}") from e
 
 
 def read_trajectories(path: str | os.PathLike[str]) -> Iterator[Trajectory]:
     """Yield the trajectories in a JSON Lines file.
 
-    A partial last line (a writer killed mid-write) is skipped with a warning;
-    a malformed line anywhere else raises.
+    A partial last line (a writer killed mid-write) is skipped with an
+    :class:`IncompleteLineWarning`; a malformed line anywhere else raises.
 
     Raises:
         FileNotFoundError: If the file does not exist.
@@ -159,6 +182,7 @@ def read_trajectories(path: str | os.PathLike[str]) -> Iterator[Trajectory]:
     if tail.strip():
         warnings.warn(
             f"{p}: ignoring an incomplete last line ({len(tail)} bytes; a writer was interrupted)",
+            IncompleteLineWarning,
             stacklevel=2,
         )
 

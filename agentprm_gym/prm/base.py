@@ -16,6 +16,7 @@ when ``prm.requires_state`` is True.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -121,6 +122,21 @@ class PRM:
     def bind(self, env: Any) -> PRM:
         """Give an env-backed PRM its env (no-op for learned PRMs); returns self."""
         return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PRM:
+        """An independent copy that stays bound to the same env (an env is not copied).
+
+        The env a PRM is bound to is a reference to something it does not
+        own (and a live env cannot be deep-copied); every other attribute is
+        deep-copied. Gymnasium deep-copies env specs, which hold wrapper arguments.
+        """
+        env = getattr(self, "env", None)
+        if env is not None:
+            memo.setdefault(id(env), env)
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

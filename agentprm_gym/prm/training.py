@@ -67,6 +67,7 @@ from agentprm_gym.prm import labels as L
 from agentprm_gym.prm.metrics import outcome_auc, ranking_accuracy
 from agentprm_gym.prm.steps import EpisodeSteps, canonical_order
 from agentprm_gym.prm.train_data import StepSet, make_step_set
+from agentprm_gym.progress import progress as pbar
 
 __all__ = [
     "TrainConfig",
@@ -394,13 +395,6 @@ def _evaluate(
     out["val_auc"] = outcome_auc(prm, val)
     prm.clear_cache()
     return out
-
-
-def pbar(iterable: Any = None, **kw: Any) -> Any:
-    """The package's progress bar (imported on first use)."""
-    from agentprm_gym.commands.common import progress
-
-    return progress(iterable, **kw)
 
 
 def _lr_key(prm: Any) -> str:

@@ -4,8 +4,10 @@ The action given to :meth:`PRMLookahead.step` may be:
 
 - a ``str``: one candidate (scored and executed; the score goes to ``info``);
 - a list of ``str``: candidates, of which the best-scored is executed;
-- empty (``""`` or ``[]``): candidates come from ``policy.propose(obs, info, n)``
-  or, without a policy, are all of ``info["admissible_actions"]``.
+- nothing (``None``, the default, or ``""`` or ``[]``): no action given, so
+  candidates come from ``policy.propose(obs, info, n)`` or, without a policy,
+  are all of ``info["admissible_actions"]``. ``env.step(None)`` (or
+  ``env.step()``) is the usual call when the wrapper's policy is the agent.
 
 Repeated candidates are scored once. With ``depth = 0`` each candidate is
 scored as ``Q(s_t, a)``; it is stepped from a snapshot only when the PRM needs
@@ -50,10 +52,11 @@ class PRMLookahead(gym.Wrapper[str, Any, str, str], gym.utils.RecordConstructorA
         env: The env to wrap (needs ``get_state``/``set_state`` for stepping
             candidates; a text-only PRM at ``depth=0`` needs none).
         prm: A PRM (``score(items)``).
-        policy: Proposes candidates for an empty action and plays simulated
-            steps (bound to the env here); None: admissible actions and PRM-greedy
+        policy: Proposes candidates when no action is given and plays simulated
+            steps (bound to this wrapper's env at every step, so one policy can
+            serve several wrappers); None: admissible actions and PRM-greedy
             simulation.
-        n: Candidates drawn from the policy for an empty action.
+        n: Candidates drawn from the policy when no action is given.
         depth: Simulated steps after each candidate (0: score candidates directly).
     """
 
@@ -64,7 +67,11 @@ class PRMLookahead(gym.Wrapper[str, Any, str, str], gym.utils.RecordConstructorA
             raise ValueError(f"n must be >= 1, got {n}")
         if depth < 0:
             raise ValueError(f"depth must be >= 0, got {depth}")
-        gym.utils.RecordConstructorArgs.__init__(self, prm=prm, policy=policy, n=n, depth=depth)
+        # Recorded by reference, not deep-copied (gymnasium's default): the PRM and
+        # the policy are shared resources, and bound ones hold an env.
+        gym.utils.RecordConstructorArgs.__init__(
+            self, prm=prm, policy=policy, n=n, depth=depth, _disable_deepcopy=True
+        )
         gym.Wrapper.__init__(self, env)
         self.prm = prm
         self.policy = policy
@@ -87,12 +94,22 @@ class PRMLookahead(gym.Wrapper[str, Any, str, str], gym.utils.RecordConstructorA
         return obs, info
 
     def step(
-        self, action: str | Sequence[str]
+        self, action: str | Sequence[str] | None = None
     ) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Pick the best candidate by the PRM and execute it."""
+        """Pick the best candidate by the PRM and execute it.
+
+        Args:
+            action: A candidate, a list of candidates, or None (or an empty str
+                or list): no action given, the policy proposes ``n`` candidates
+                (without a policy: every admissible action).
+        """
         if self._branch is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         here = self._branch
+        if self.policy is not None and hasattr(self.policy, "bind"):
+            # One policy may serve several wrappers (a train and an eval env):
+            # bind it to this wrapper's env before it proposes.
+            self.policy.bind(self.env)
         handle = EnvHandle(self.env) if self._needs_env() else None
         meter = Meter(self.policy, self.prm, handle)
         candidates = self._candidates(action, here)
@@ -119,15 +136,17 @@ class PRMLookahead(gym.Wrapper[str, Any, str, str], gym.utils.RecordConstructorA
     def _needs_env(self) -> bool:
         return self.depth > 0 or bool(getattr(self.prm, "requires_state", False))
 
-    def _candidates(self, action: str | Sequence[str], here: Branch) -> list[str]:
-        if isinstance(action, str):
+    def _candidates(self, action: str | Sequence[str] | None, here: Branch) -> list[str]:
+        if action is None:
+            cands: list[str] = []
+        elif isinstance(action, str):
             cands = [action] if action else []
         elif isinstance(action, Sequence) and all(isinstance(a, str) for a in action):
             cands = list(action)
         else:
             raise TypeError(
-                "PRMLookahead.step expects a str, a list of str candidates, or an empty "
-                f"action; got {type(action).__name__}"
+                "PRMLookahead.step expects a str, a list of str candidates, or None "
+                f"(the policy proposes); got {type(action).__name__}"
             )
         if not cands:
             if self.policy is not None:

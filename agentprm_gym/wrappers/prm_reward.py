@@ -68,8 +68,17 @@ class PRMReward(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs
             raise ValueError(f"mode must be one of {PRM_REWARD_MODES}, got {mode!r}")
         if not 0.0 <= float(gamma) <= 1.0:
             raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+        # Recorded by reference, not deep-copied (gymnasium's default): a PRM is a
+        # shared resource (one PRM for a train and an eval env), and a bound one
+        # holds its env, which cannot be copied.
         gym.utils.RecordConstructorArgs.__init__(
-            self, prm=prm, mode=mode, coef=coef, gamma=gamma, replace=replace
+            self,
+            prm=prm,
+            mode=mode,
+            coef=coef,
+            gamma=gamma,
+            replace=replace,
+            _disable_deepcopy=True,
         )
         gym.Wrapper.__init__(self, env)
         self.prm = prm

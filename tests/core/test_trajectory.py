@@ -77,3 +77,35 @@ def test_loads_with_datasets(tmp_path):
     ds = datasets.Dataset.from_json(str(p))
     assert len(ds) == 4
     assert ds[0]["steps"][1]["action_error"] == "err"
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [("[1, 2]", "an array"), ('"x"', "a string"), ("7", "a number"), ("null", "null")],
+)
+def test_a_line_that_is_not_an_object_names_what_it_is(tmp_path, line, kind):
+    p = tmp_path / "t.jsonl"
+    p.write_text(_traj(0).to_json() + "\n" + line + "\n")
+    with pytest.raises(
+        TrajectoryFormatError, match=f":2: a trajectory record is a JSON object .*not {kind}$"
+    ):
+        list(read_trajectories(p))
+
+
+def test_bad_field_values_are_format_errors():
+    rec = _traj(0).to_dict()
+    rec["task_id"] = "seven"
+    with pytest.raises(TrajectoryFormatError, match="malformed trajectory record"):
+        Trajectory.from_dict(rec)
+    del rec["steps"]
+    with pytest.raises(TrajectoryFormatError, match="missing key 'steps'"):
+        Trajectory.from_dict(rec)
+
+
+def test_cut_off_line_warning_has_its_own_category(tmp_path):
+    from agentprm_gym.core.trajectory import IncompleteLineWarning
+
+    p = tmp_path / "t.jsonl"
+    p.write_bytes(_traj(0).to_json().encode() + b"\n" + b'{"schema": "agentprm')
+    with pytest.warns(IncompleteLineWarning, match="20 bytes; a writer was interrupted"):
+        assert len(list(read_trajectories(p))) == 1

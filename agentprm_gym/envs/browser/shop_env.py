@@ -327,7 +327,7 @@ class BrowserShopEnv(TextAgentEnv):
         return Transition(self._error_observation(message), 0.0, False, message)
 
     def _error_observation(self, message: str) -> str:
-        return f"Invalid action: {message} ({ACTION_HELP})\n{self._obs}"
+        return f"Invalid action: {message} ({ACTION_HELP})\n{self._view_obs}"
 
     def admissible_actions(self) -> list[str]:
         """A click per link/button, a ``type[id][...]`` template per text box."""

@@ -1,0 +1,96 @@
+"""``agentprm_gym.progress``: tqdm on a terminal, plain periodic lines in a log, heartbeats."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from agentprm_gym import progress as prog
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_log_gets_plain_lines_start_periodic_and_end(monkeypatch):
+    monkeypatch.setenv("AGENTPRM_PROGRESS_SECONDS", "0.05")
+    log = io.StringIO()
+    bar = prog.progress(total=4, desc="collect noisy:0.5", file=log)
+    assert isinstance(bar, prog.PlainProgress)
+    assert log.getvalue() == "collect noisy:0.5: 0/4 (0.0%) | started\n"  # at once
+    for _ in range(4):
+        time.sleep(0.06)
+        bar.update(1)
+        bar.set_postfix(success="0.500")
+    bar.close()
+    bar.close()  # closing twice prints the end once
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines[1].startswith("collect noisy:0.5: 1/4 (25.0%) | ") and "left" in lines[1]
+    # once the caller sets a postfix after each update, each line carries the fresh one
+    assert lines[2].startswith("collect noisy:0.5: 2/4 (50.0%) | ")
+    assert lines[2].endswith("| success=0.500")
+    assert lines[-1].startswith("collect noisy:0.5: 4/4 (100.0%) | done in ")
+    assert len(lines) == 6 and sum("done" in x for x in lines) == 1
+
+
+def test_plain_lines_are_rate_limited(monkeypatch):
+    monkeypatch.setenv("AGENTPRM_PROGRESS_SECONDS", "60")
+    log = io.StringIO()
+    for _ in prog.progress(range(10_000), desc="fast", file=log):
+        pass
+    lines = log.getvalue().splitlines()
+    assert lines == [lines[0], lines[1]] and lines[0].endswith("started")
+    assert lines[1].startswith("fast: 10000/10000 (100.0%) | done in ")
+
+
+def test_terminal_gets_a_tqdm_bar_and_disable_prints_nothing():
+    from tqdm import tqdm
+
+    term = FakeTerminal()
+    bar = prog.progress(range(3), desc="eval", file=term)
+    assert isinstance(bar, tqdm)
+    list(bar)
+    assert "\r" in term.getvalue() and "eval" in term.getvalue()
+    for stream in (FakeTerminal(), io.StringIO()):
+        quiet = prog.progress(range(3), desc="x", file=stream, disable=True)
+        assert list(quiet) == [0, 1, 2]
+        quiet.set_postfix(a=1)
+        quiet.close()
+        assert stream.getvalue() == ""
+
+
+def test_bad_interval_falls_back_to_the_default(monkeypatch):
+    for raw in ("", "abc", "-1", "0"):
+        monkeypatch.setenv("AGENTPRM_PROGRESS_SECONDS", raw)
+        assert prog.interval_seconds() == prog.DEFAULT_INTERVAL
+    monkeypatch.setenv("AGENTPRM_PROGRESS_SECONDS", "2.5")
+    assert prog.interval_seconds() == 2.5
+
+
+def test_heartbeat_speaks_after_a_silence_and_not_while_a_bar_reports():
+    log = io.StringIO()
+    with prog.heartbeat("train-prm: computing targets", first=0.2, interval=0.2, file=log):
+        time.sleep(0.5)
+    beats = log.getvalue().splitlines()
+    assert len(beats) >= 1 and beats[0].startswith("train-prm: computing targets (0.")
+    log = io.StringIO()
+    with prog.heartbeat("quick", first=5.0, file=log):
+        time.sleep(0.05)
+    assert log.getvalue() == ""  # a block shorter than `first` prints nothing
+    log, bar_log = io.StringIO(), io.StringIO()
+    with prog.heartbeat("waiting", first=0.15, interval=0.15, file=log):
+        bar = prog.PlainProgress(total=2, desc="epoch", file=bar_log, interval=60)
+        time.sleep(0.5)  # the open bar holds the heartbeat back
+        assert log.getvalue() == ""
+        bar.close()
+        time.sleep(0.4)  # silence again: the heartbeat speaks
+    assert log.getvalue().startswith("waiting (")
+
+
+@pytest.mark.parametrize("stream", [io.StringIO(), FakeTerminal()])
+def test_is_terminal(stream):
+    assert prog.is_terminal(stream) == isinstance(stream, FakeTerminal)
