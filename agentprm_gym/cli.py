@@ -26,7 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train-prm": ("train_prm", "train a PRM (AgentPRM, PVM, ORM, MC-PRM) from rollouts"),
     "eval-prm": ("eval_prm", "evaluate a PRM: step ranking accuracy, calibration, AUC"),
     "sft": ("sft", "fine-tune a causal LM policy on expert trajectories"),
-    "search": ("search", "run greedy / Best-of-N / beam search with a PRM"),
+    "search": ("search", "run Best-of-N / beam search with a PRM, or the policy alone"),
     "bench": ("bench", "benchmarks: env throughput, result sweeps"),
     "demo": ("demo", "the main job on built-in defaults: collect, train, search, compare"),
 }

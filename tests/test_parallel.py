@@ -114,7 +114,7 @@ print("RAY-IMPORTED", "ray" in sys.modules)
 def test_local_collect_search_and_sweep_do_not_import_ray(tmp_path):
     from helpers.chain_env import CORRIDOR_ID
 
-    cfg = SWEEP.format(env=CORRIDOR_ID, tasks=2, methods="[greedy, bon@2]", prms="[random]")
+    cfg = SWEEP.format(env=CORRIDOR_ID, tasks=2, methods="[policy, bon@2]", prms="[random]")
     tests_dir = str(Path(__file__).resolve().parent)
     out = subprocess.run(
         [sys.executable, "-c", _LOCAL_RUNS, tests_dir, str(tmp_path), cfg],
@@ -207,7 +207,7 @@ def test_ray_search_over_many_episodes_equals_local_search(tmp_path, local_ray, 
     base = ["search", "--env", CORRIDOR_ID, "--policy", "noisy:0.6", "--episodes", "8"]
     base += ["--seed", "4", "--json"]
     methods = {
-        "greedy": ["--method", "greedy"],
+        "policy": ["--method", "policy"],
         "bon": ["--method", "bon", "--prm", "random:3", "--n", "3"],
         "beam": ["--method", "beam", "--prm", "oracle", "--n", "2", "--expand", "2"],
     }
@@ -250,7 +250,7 @@ def test_ray_sweep_rows_equal_local_rows(tmp_path, local_ray):
     from agentprm_gym.cli import main
 
     cfg = tmp_path / "sweep.yaml"
-    methods = "[greedy, bon@2, beam@2x2]"
+    methods = "[policy, bon@2, beam@2x2]"
     cfg.write_text(SWEEP.format(env=CORRIDOR_ID, tasks=6, methods=methods, prms="[oracle, random]"))
     rows = {}
     with registered_corridor():
@@ -264,12 +264,12 @@ def test_ray_sweep_rows_equal_local_rows(tmp_path, local_ray):
                 }
                 for r in read_rows(out / "results.csv")
             }
-    # greedy + 2 PRMs x (bon@2, beam@2x2), for each of 2 seeds
+    # the policy alone + 2 PRMs x (bon@2, beam@2x2), for each of 2 seeds
     assert len(rows["local"]) == 2 * (1 + 2 * 2)
     assert rows["ray"] == rows["local"]
     assert all(r["episodes"] == 6 for r in rows["ray"].values())
     for seed in (0, 1):
-        name = Path("episodes") / "Corridor" / f"greedy_seed{seed}.json"
+        name = Path("episodes") / "Corridor" / f"policy_seed{seed}.json"
         assert (tmp_path / "ray" / name).read_text() == (tmp_path / "local" / name).read_text()
 
 

@@ -13,6 +13,12 @@ answer). The sampler is seeded from the policy's RNG inside a forked torch RNG,
 so the same policy seed gives the same actions and the global torch RNG is
 left alone. Prompt tokens are counted once per call, completion tokens per
 returned sequence (up to and including its end-of-sequence token).
+
+Log-probabilities (:meth:`~agentprm_gym.agents.prompting.LMPolicy.propose_with_logprobs`,
+used by beam search's policy prior): the sum over a completion's tokens (the
+same tokens that are counted) of ``log softmax`` of the model's raw logits,
+i.e. the model's own probability of the completion at temperature 1, whatever
+temperature and top-p it was sampled with.
 """
 
 from __future__ import annotations
@@ -131,25 +137,47 @@ class HFPolicy(LMPolicy):
         }
         if sample:
             gen_kw.update(temperature=self.temperature, top_p=self.top_p, top_k=0)
+        want_lp = self.want_logprobs
+        if want_lp:
+            gen_kw.update(output_logits=True, return_dict_in_generate=True)
         seed = self._sampler_seed()
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed)
             out = self.model.generate(input_ids=ids, attention_mask=mask, **gen_kw)
-        new = out[:, ids.shape[1] :]
+        sequences = out.sequences if want_lp else out
+        new = sequences[:, ids.shape[1] :]
         eos = self.tokenizer.eos_token_id
         pad = self.tokenizer.pad_token_id
         texts: list[str] = []
-        completion = 0
+        lengths: list[int] = []
         for row in new.tolist():
             length = len(row)
             for i, tok in enumerate(row):
                 if tok == eos or (tok == pad and pad != eos):
                     length = i + 1 if tok == eos else i
                     break
-            completion += length
+            lengths.append(length)
             texts.append(self.tokenizer.decode(row[:length], skip_special_tokens=True))
+        completion = sum(lengths)
         self.stats.prompt_tokens += int(ids.shape[1])
+        if want_lp:
+            self.last_logprobs = _completion_logprobs(out.logits, new, lengths)
         if not sample:
             texts = texts * n
+            if self.last_logprobs is not None:
+                self.last_logprobs = self.last_logprobs * n
         self.stats.completion_tokens += completion
         return texts
+
+
+def _completion_logprobs(logits: Any, new: Any, lengths: list[int]) -> list[float]:
+    """Sum of the raw-logit log-softmax of each completion's first ``length`` tokens."""
+    import torch
+
+    if not logits:
+        return [0.0] * len(lengths)
+    steps = torch.stack([x.float() for x in logits], dim=1)  # (batch, new tokens, vocab)
+    logp = torch.log_softmax(steps, dim=-1)
+    tokens = new[:, : steps.shape[1]].unsqueeze(-1)
+    picked = logp.gather(-1, tokens).squeeze(-1)  # (batch, new tokens)
+    return [float(picked[b, :n].sum()) for b, n in enumerate(lengths)]

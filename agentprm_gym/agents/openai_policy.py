@@ -11,6 +11,12 @@ the policy makes ``n`` single requests directly. Each request carries a
 reproducible). The client's own timeout and retry (with backoff, on
 connection errors, 408/409/429 and 5xx) are used. Token counts come from the
 responses' ``usage``.
+
+Log-probabilities (:meth:`~agentprm_gym.agents.prompting.LMPolicy.propose_with_logprobs`,
+used by beam search's policy prior): the request then asks for ``logprobs``,
+and a completion's log-probability is the sum of its tokens' ``logprob``. A
+server that returns none for some choice gives None (search then estimates π
+from the sample counts).
 """
 
 from __future__ import annotations
@@ -87,7 +93,8 @@ class OpenAIPolicy(LMPolicy):
         self.requests = 0
         self.name = f"openai:{model}"
 
-    def _request(self, messages: list[dict[str, str]], n: int) -> list[str]:
+    def _request(self, messages: list[dict[str, str]], n: int) -> list[tuple[str, float | None]]:
+        """One chat request; each choice's text and (when asked for) its log-probability."""
         import openai
 
         kw: dict[str, Any] = {
@@ -100,6 +107,8 @@ class OpenAIPolicy(LMPolicy):
         }
         if n > 1:
             kw["n"] = n
+        if self.want_logprobs:
+            kw["logprobs"] = True
         self.requests += 1
         try:
             resp = self.client.chat.completions.create(**kw)
@@ -111,15 +120,25 @@ class OpenAIPolicy(LMPolicy):
             self.stats.prompt_tokens += int(resp.usage.prompt_tokens or 0)
             self.stats.completion_tokens += int(resp.usage.completion_tokens or 0)
         choices = sorted(resp.choices, key=lambda c: c.index)
-        return [c.message.content or "" for c in choices]
+        return [(c.message.content or "", _choice_logprob(c)) for c in choices]
 
     def _generate(self, messages: list[dict[str, str]], n: int) -> list[str]:
+        got: list[tuple[str, float | None]] = []
         if self.server_supports_n:
-            texts = self._request(messages, n)[:n]
-            if len(texts) < n:
+            got = self._request(messages, n)[:n]
+            if len(got) < n:
                 self.server_supports_n = False
-        else:
-            texts = []
-        while len(texts) < n:
-            texts.extend(self._request(messages, 1)[:1])
-        return texts
+        while len(got) < n:
+            got.extend(self._request(messages, 1)[:1])
+        if self.want_logprobs:
+            lps = [lp for _, lp in got]
+            self.last_logprobs = None if any(x is None for x in lps) else lps  # type: ignore[assignment]
+        return [t for t, _ in got]
+
+
+def _choice_logprob(choice: Any) -> float | None:
+    """Sum of a chat choice's token log-probabilities (None if the server sent none)."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    return float(sum(float(t.logprob) for t in content))

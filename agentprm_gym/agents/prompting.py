@@ -107,7 +107,9 @@ class LMPolicy(Policy):
     """Base of the language-model policies: prompt, episode memory, action extraction.
 
     Subclasses implement :meth:`_generate` (texts for a message list) and add
-    token counts to ``self.stats``.
+    token counts to ``self.stats``. When ``self.want_logprobs`` is set they also
+    put the model's log-probability of each text in ``self.last_logprobs``
+    (None when it cannot be had), which :meth:`propose_with_logprobs` returns.
 
     Args:
         seed: Seed of the policy's RNG (drives the sampler's seeds).
@@ -127,6 +129,10 @@ class LMPolicy(Policy):
         self._memory: list[tuple[str, str]] = []
         #: Raw texts of the last call (for inspection and debugging).
         self.last_texts: list[str] = []
+        #: Whether :meth:`_generate` should compute log-probabilities.
+        self.want_logprobs = False
+        #: Log-probability of each text of the last call (None: not computed).
+        self.last_logprobs: list[float] | None = None
 
     def turns(self, observation: str, info: dict[str, Any]) -> list[tuple[str, str]]:
         """The recent turns to show for this decision (see the module docs)."""
@@ -162,6 +168,24 @@ class LMPolicy(Policy):
         if n == 1 and "history" not in info:
             self._memory.append((observation, actions[0]))
         return actions
+
+    def propose_with_logprobs(
+        self, observation: str, info: dict[str, Any], n: int = 1
+    ) -> tuple[list[str], list[float] | None]:
+        """``n`` sampled actions and the model's log-probability of each sampled completion.
+
+        The log-probability is that of the whole completion the action was read
+        from (its tokens up to and including end-of-sequence), under the model's
+        own distribution (temperature 1). None when the backend gives none.
+        """
+        self.want_logprobs = True
+        self.last_logprobs = None
+        try:
+            actions = self.propose(observation, info, n)
+        finally:
+            self.want_logprobs = False
+        lps = self.last_logprobs
+        return actions, (list(lps) if lps is not None and len(lps) == len(actions) else None)
 
     def _generate(self, messages: list[dict[str, str]], n: int) -> list[str]:
         raise NotImplementedError

@@ -3,7 +3,13 @@
 A config names the envs (id, policy spec, env kwargs), the PRMs (learned ones
 with their label kind, and the non-learned ``oracle`` and ``random``), the
 data collection sizes, the PRM training arguments, the search methods, the
-number of test tasks and the seeds. See ``benchmarks/README.md`` for the full
+number of test tasks and the seeds.
+
+Methods: ``policy`` (one policy sample per step, no PRM; its rows are named
+``policy (1 sample)``), ``greedy`` (temperature-0 decoding, LM policies only;
+``greedy (temperature 0)``), ``bon@N`` (Best-of-N), ``beam@BxE`` (beam search
+ranked by the PRM) and ``beam+prior@BxE`` / ``beam+prior=A@BxE`` (beam search
+ranked by ``Q + A·log π``, A = 1 unless given). See ``benchmarks/README.md`` for the full
 schema and ``benchmarks/configs/*.yaml`` for examples. Every error names the
 offending field (e.g. ``envs[1].policy``).
 """
@@ -16,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "GREEDY_METHOD",
     "LEARNED_LABELS",
+    "POLICY_METHOD",
     "EnvConfig",
     "MethodSpec",
     "PRMConfig",
@@ -37,7 +45,16 @@ LEARNED_LABELS = {
 }
 _FIXED = ("oracle", "random")
 _LABELS = ("gae", "td0", "mc", "pvm", "outcome")
-_METHOD_RE = re.compile(r"^(greedy|bon@(\d+)|beam@(\d+)x(\d+))$")
+_METHOD_RE = re.compile(
+    r"^(?:(policy|greedy)|bon@(\d+)|(beam|beam\+prior(?:=([0-9.eE+-]+))?)@(\d+)x(\d+))$"
+)
+#: The method (and results-row name) of one policy sample per step, no PRM.
+POLICY_METHOD = "policy (1 sample)"
+#: The method (and results-row name) of temperature-0 decoding (LM policies).
+GREEDY_METHOD = "greedy (temperature 0)"
+_NAMED = {"policy": "policy", POLICY_METHOD: "policy", "greedy": "greedy", GREEDY_METHOD: "greedy"}
+#: Policy spec kinds with a sampling temperature (``greedy`` needs one).
+LM_POLICY_KINDS = ("hf", "openai")
 
 
 class SweepConfigError(ValueError):
@@ -49,49 +66,75 @@ class MethodSpec:
     """A search method and its budget.
 
     Attributes:
-        name: ``greedy``, ``bon@N`` or ``beam@BxE``.
-        family: ``greedy``, ``bon`` or ``beam``.
+        name: ``policy (1 sample)``, ``greedy (temperature 0)``, ``bon@N``,
+            ``beam@BxE``, ``beam+prior@BxE`` or ``beam+prior=A@BxE`` (the results' method).
+        family: ``policy``, ``greedy``, ``bon``, ``beam`` or ``beam+prior``.
         n: Best-of-N's N, or the beam width.
         expand: Beam expansion per kept branch (1 otherwise).
+        prior: Weight A of ``log π`` in beam+prior's rank (0 otherwise).
     """
 
     name: str
     family: str
     n: int = 1
     expand: int = 1
+    prior: float = 0.0
 
     @property
     def budget(self) -> str:
-        """Budget label: ``1`` (greedy), ``N`` (BoN), ``BxE`` (beam)."""
-        return f"{self.n}x{self.expand}" if self.family == "beam" else str(self.n)
+        """Budget label: ``1`` (policy, greedy), ``N`` (BoN), ``BxE`` (beam, beam+prior)."""
+        return f"{self.n}x{self.expand}" if self.family.startswith("beam") else str(self.n)
 
     @property
     def uses_prm(self) -> bool:
-        """Whether the method needs a PRM (all but greedy)."""
-        return self.family != "greedy"
+        """Whether the method needs a PRM (all but ``policy`` and ``greedy``)."""
+        return self.family not in ("policy", "greedy")
+
+
+_METHODS_HELP = "use policy, greedy, bon@N, beam@BxE, beam+prior@BxE or beam+prior=A@BxE"
 
 
 def parse_method(text: str, where: str = "methods") -> MethodSpec:
-    """Parse ``greedy``, ``bon@N`` or ``beam@BxE``.
+    """Parse ``policy``, ``greedy``, ``bon@N``, ``beam@BxE`` or ``beam+prior[=A]@BxE``.
+
+    The results' names are accepted too (``policy (1 sample)``, ``greedy (temperature 0)``).
 
     Raises:
-        SweepConfigError: For anything else, or zero budgets.
+        SweepConfigError: For anything else, zero budgets or a prior weight <= 0.
     """
     s = str(text).strip().lower().replace("×", "x")
+    if s in _NAMED:
+        return (
+            MethodSpec(POLICY_METHOD, "policy")
+            if _NAMED[s] == "policy"
+            else MethodSpec(GREEDY_METHOD, "greedy")
+        )
     m = _METHOD_RE.match(s)
     if not m:
-        raise SweepConfigError(f"{where}: bad method {text!r}; use greedy, bon@N or beam@BxE")
-    if m.group(1) == "greedy":
-        return MethodSpec("greedy", "greedy")
+        raise SweepConfigError(f"{where}: bad method {text!r}; {_METHODS_HELP}")
     if m.group(2) is not None:
         n = int(m.group(2))
         if n < 1:
             raise SweepConfigError(f"{where}: bon@N needs N >= 1, got {text!r}")
         return MethodSpec(f"bon@{n}", "bon", n)
-    b, e = int(m.group(3)), int(m.group(4))
+    b, e = int(m.group(5)), int(m.group(6))
     if b < 1 or e < 1:
         raise SweepConfigError(f"{where}: beam@BxE needs B, E >= 1, got {text!r}")
-    return MethodSpec(f"beam@{b}x{e}", "beam", b, e)
+    if m.group(3) == "beam":
+        return MethodSpec(f"beam@{b}x{e}", "beam", b, e)
+    try:
+        prior = 1.0 if m.group(4) is None else float(m.group(4))
+    except ValueError:
+        raise SweepConfigError(f"{where}: bad prior weight in {text!r}") from None
+    if not prior > 0 or prior == float("inf"):
+        raise SweepConfigError(f"{where}: beam+prior=A needs a finite A > 0, got {text!r}")
+    label = "beam+prior" if prior == 1.0 else f"beam+prior={prior:g}"
+    return MethodSpec(f"{label}@{b}x{e}", "beam+prior", b, e, prior)
+
+
+def is_lm_policy(spec: str) -> bool:
+    """Whether a policy spec names an LM policy (one with a temperature: ``hf:``, ``openai:``)."""
+    return str(spec).strip().partition(":")[0].lower() in LM_POLICY_KINDS
 
 
 @dataclass(frozen=True)
@@ -325,8 +368,18 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         raise SweepConfigError(f"prms: duplicate names {names}")
     meth_raw = data.get("methods")
     if not isinstance(meth_raw, list) or not meth_raw:
-        raise SweepConfigError("methods: expected a non-empty list (greedy, bon@N, beam@BxE)")
+        raise SweepConfigError(f"methods: expected a non-empty list ({_METHODS_HELP})")
     methods = tuple(parse_method(m, f"methods[{i}]") for i, m in enumerate(meth_raw))
+    for i, env in enumerate(envs):
+        own = env.methods is not None
+        if any(m.family == "greedy" for m in (env.methods or methods)) and not is_lm_policy(
+            env.policy
+        ):
+            raise SweepConfigError(
+                f"{f'envs[{i}].methods' if own else 'methods'}: greedy decodes an LM policy "
+                f"at temperature 0 and envs[{i}].policy {env.policy!r} has no temperature "
+                "(hf:... and openai:... do); one policy sample per step is `policy`"
+            )
     if "seeds" in data and "seed" in data:
         raise SweepConfigError("config: give 'seeds' or 'seed', not both")
     if "seeds" in data:

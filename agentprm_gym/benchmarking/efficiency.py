@@ -1,4 +1,4 @@
-"""Compute-efficiency ratio: how many more policy samples a baseline needs to match AgentPRM.
+"""Compute-efficiency ratio: how much more compute a baseline needs to match AgentPRM.
 
 For one env and one search family (Best-of-N or beam), AgentPRM's runs give a
 curve of success against mean policy samples per episode, and so does each
@@ -13,6 +13,12 @@ what "samples needed to reach" means) and interpolated linearly in
 ...). No extrapolation: if the baseline already reaches ``y_a`` at its smallest
 budget the ratio is an upper bound (``bound="upper"``); if it never reaches it
 the ratio is a lower bound taken at its largest budget (``bound="lower"``).
+
+Each ratio is measured on two compute axes: **policy samples** per episode
+(the paper's axis) and **total compute** per episode, policy samples plus PRM
+items scored. The second counts what the PRM costs: beam search scores a new
+step for every distinct sampled action, Best-of-N one step per episode, so at
+equal samples beam 8×8 scores about five times the items Best-of-64 does.
 """
 
 from __future__ import annotations
@@ -24,12 +30,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EfficiencyRatio", "samples_to_reach", "efficiency_ratios", "summarize_ratios"]
+__all__ = [
+    "EfficiencyRatio",
+    "efficiency_ratios",
+    "samples_to_reach",
+    "summarize_ratios",
+    "total_compute",
+]
 
 
 @dataclass(frozen=True)
 class EfficiencyRatio:
-    """One ratio: baseline samples needed / AgentPRM samples spent.
+    """One ratio: baseline compute needed / AgentPRM compute spent, in samples and in total.
 
     Attributes:
         env: Env id.
@@ -43,6 +55,10 @@ class EfficiencyRatio:
         bound: ``exact`` (interpolated), ``upper`` (reached at the baseline's
             smallest budget: the ratio is at most this) or ``lower`` (never
             reached: at least this).
+        agentprm_compute: AgentPRM's mean policy samples plus PRM items per episode.
+        baseline_compute: Total compute the baseline needs (bound as in ``compute_bound``).
+        compute_ratio: ``baseline_compute / agentprm_compute``.
+        compute_bound: ``bound`` on the total-compute axis.
     """
 
     env: str
@@ -54,6 +70,10 @@ class EfficiencyRatio:
     baseline_samples: float
     ratio: float
     bound: str
+    agentprm_compute: float = float("nan")
+    baseline_compute: float = float("nan")
+    compute_ratio: float = float("nan")
+    compute_bound: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -98,8 +118,17 @@ def samples_to_reach(
 
 
 def _family(method: str) -> str | None:
+    """The curve a method's row belongs to: ``bon``, ``beam``, ``beam+prior[=A]``; else None."""
+    if "@" not in method:
+        return None
     m = method.split("@")[0]
-    return m if m in ("bon", "beam") else None
+    return m if m in ("bon", "beam") or m.startswith("beam+prior") else None
+
+
+def total_compute(row: dict[str, Any]) -> float:
+    """Policy samples plus PRM items scored, per episode, of one results row."""
+    episodes = max(int(row.get("episodes") or 1), 1)
+    return float(row["samples"]) + float(row.get("prm_items") or 0) / episodes
 
 
 def efficiency_ratios(
@@ -108,29 +137,32 @@ def efficiency_ratios(
     """Ratios of every baseline PRM against ``reference`` at each of its budgets.
 
     Args:
-        rows: Aggregated result rows with ``env``, ``prm``, ``method``
-            (``bon@N``/``beam@NxM``), ``budget``, ``samples`` and ``success``.
+        rows: Result rows with ``env``, ``prm``, ``method`` (``bon@N``, ``beam@NxM``,
+            ``beam+prior@NxM``), ``budget``, ``samples``, ``success`` and, for the
+            total-compute axis, ``prm_items`` and ``episodes`` (missing: 0 items).
             Several rows of one (env, prm, method) (seeds) are averaged.
         reference: The PRM whose budgets and successes are the targets.
 
     Returns:
         One ratio per (env, family, baseline, reference budget), sorted.
     """
-    curves: dict[tuple[str, str, str], dict[str, list[float]]] = {}
+    curves: dict[tuple[str, str, str], dict[str, list[tuple[float, float, float]]]] = {}
     for r in rows:
         fam = _family(str(r["method"]))
         if fam is None:
             continue
         key = (str(r["env"]), fam, str(r["prm"]))
         pts = curves.setdefault(key, {})
-        pts.setdefault(str(r["budget"]), []).extend([float(r["samples"]), float(r["success"])])
-    # average repeated (seed) rows of one budget
-    points: dict[tuple[str, str, str], list[tuple[str, float, float]]] = {}
+        pts.setdefault(str(r["budget"]), []).append(
+            (float(r["samples"]), total_compute(r), float(r["success"]))
+        )
+    # average repeated (seed) rows of one budget: (budget, samples, compute, success)
+    points: dict[tuple[str, str, str], list[tuple[str, float, float, float]]] = {}
     for key, by_budget in curves.items():
         pl = []
         for budget, vals in by_budget.items():
-            ss, ys = vals[0::2], vals[1::2]
-            pl.append((budget, float(np.mean(ss)), float(np.mean(ys))))
+            ss, cs, ys = zip(*vals)
+            pl.append((budget, float(np.mean(ss)), float(np.mean(cs)), float(np.mean(ys))))
         points[key] = sorted(pl, key=lambda p: p[1])
     out: list[EfficiencyRatio] = []
     for (env, fam, prm), ref_pts in sorted(points.items()):
@@ -140,10 +172,28 @@ def efficiency_ratios(
             if benv != env or bfam != fam or bprm == reference:
                 continue
             bs = [p[1] for p in base_pts]
-            by = [p[2] for p in base_pts]
-            for budget, s_a, y_a in ref_pts:
+            bc = [p[2] for p in base_pts]
+            by = [p[3] for p in base_pts]
+            for budget, s_a, c_a, y_a in ref_pts:
                 s_b, bound = samples_to_reach(bs, by, y_a)
-                out.append(EfficiencyRatio(env, fam, bprm, budget, s_a, y_a, s_b, s_b / s_a, bound))
+                c_b, c_bound = samples_to_reach(bc, by, y_a)
+                out.append(
+                    EfficiencyRatio(
+                        env,
+                        fam,
+                        bprm,
+                        budget,
+                        s_a,
+                        y_a,
+                        s_b,
+                        s_b / s_a,
+                        bound,
+                        c_a,
+                        c_b,
+                        c_b / c_a,
+                        c_bound,
+                    )
+                )
     return out
 
 
@@ -151,22 +201,31 @@ def summarize_ratios(ratios: Sequence[EfficiencyRatio]) -> list[dict[str, Any]]:
     """Geometric-mean ratio per baseline (over envs, families and budgets).
 
     Returns:
-        One dict per baseline: ``baseline``, ``geo_mean_ratio``, ``n``, and
-        ``n_lower``/``n_upper`` (how many of the ratios were bounds).
+        One dict per baseline: ``baseline``, ``geo_mean_ratio`` (policy samples),
+        ``geo_mean_compute_ratio`` (policy samples plus PRM items), ``n``, and
+        ``n_lower``/``n_upper`` (how many of the sample ratios were bounds) and
+        ``n_compute_lower``/``n_compute_upper`` (the same for the compute ratios).
     """
     by: dict[str, list[EfficiencyRatio]] = {}
     for r in ratios:
         by.setdefault(r.baseline, []).append(r)
     out = []
     for base, rs in sorted(by.items()):
-        logs = [math.log(r.ratio) for r in rs if r.ratio > 0]
         out.append(
             {
                 "baseline": base,
-                "geo_mean_ratio": float(math.exp(np.mean(logs))) if logs else float("nan"),
+                "geo_mean_ratio": _geo_mean([r.ratio for r in rs]),
+                "geo_mean_compute_ratio": _geo_mean([r.compute_ratio for r in rs]),
                 "n": len(rs),
                 "n_lower": sum(r.bound == "lower" for r in rs),
                 "n_upper": sum(r.bound == "upper" for r in rs),
+                "n_compute_lower": sum(r.compute_bound == "lower" for r in rs),
+                "n_compute_upper": sum(r.compute_bound == "upper" for r in rs),
             }
         )
     return out
+
+
+def _geo_mean(values: Sequence[float]) -> float:
+    logs = [math.log(v) for v in values if math.isfinite(v) and v > 0]
+    return float(math.exp(np.mean(logs))) if logs else float("nan")

@@ -1,6 +1,6 @@
 """The sweep's HTML report: one self-contained file (inline CSS, PNGs as data URIs, inline SVG).
 
-It holds the result tables, the success-vs-samples plots, and a few example
+It holds the result tables, the success-vs-compute plots, and a few example
 episodes per env with each step's *promise* (the PRM's Q of the step) and
 *progress* (Q_t − Q_{t−1}) drawn as bars beside the actions, with the step of
 the largest drop marked, so a reader sees where the PRM thinks an episode went
@@ -159,7 +159,8 @@ def render_report(
     Args:
         title: Page title.
         tables: Tables in order.
-        plots: Env -> PNG path (embedded as base64 data URIs).
+        plots: Caption (e.g. ``"<env>: success vs samples"``) -> PNG path (embedded as
+            base64 data URIs).
         examples: Episodes: ``env``, ``task_id``, ``method``, ``prm``, ``won``,
             ``reward``, ``instruction`` and ``steps`` (each ``observation``,
             ``action``, ``reward``, ``action_error``, ``promise``, ``progress``).
@@ -177,8 +178,8 @@ def render_report(
     parts.append('<h2 id="tables">Results</h2>')
     parts += [table_html(t) for t in tables]
     if plots:
-        parts.append('<h2 id="plots">Success against policy samples</h2><div class="plots">')
-        parts += [_img(p, f"success vs samples: {env}") for env, p in plots.items()]
+        parts.append('<h2 id="plots">Success against compute</h2><div class="plots">')
+        parts += [_img(p, caption) for caption, p in plots.items()]
         parts.append("</div>")
     if examples:
         parts.append('<h2 id="examples">Example episodes with promise and progress</h2>')

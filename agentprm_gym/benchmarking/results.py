@@ -8,6 +8,11 @@ wall_seconds``), then provenance (``git_commit, machine``). ``samples`` is the
 mean number of policy samples (sampled actions) per episode, the x-axis of the
 plots and of the efficiency ratio; ``success`` is the fraction of episodes won.
 
+Rows written before the one-sample baseline was renamed call it ``greedy``
+(family ``greedy``); :func:`read_rows` reads them as ``policy (1 sample)``
+(family ``policy``), so old results files still load, resume and tabulate.
+True greedy decoding is ``greedy (temperature 0)``.
+
 Each row is written as one complete line and ``fsync``-ed; a torn last line
 left by a killed writer is cut off when the file is opened again, so rows
 already there are never lost and :func:`done_keys` lets a rerun skip them.
@@ -21,6 +26,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from agentprm_gym.benchmarking.config import POLICY_METHOD
 
 __all__ = [
     "COLUMNS",
@@ -52,6 +59,8 @@ COLUMNS = (
 )
 _INT = {"seed", "episodes"} | (set(LEDGER_COLUMNS) - {"wall_seconds"})
 _FLOAT = {"samples", "success", "mean_reward", "wall_seconds"}
+#: The one-sample baseline's method name in rows written before it was renamed.
+LEGACY_POLICY_METHOD = "greedy"
 
 
 def row_key(row: dict[str, Any]) -> tuple[str, ...]:
@@ -67,6 +76,8 @@ def _parse(row: dict[str, str]) -> dict[str, Any]:
     for k in _FLOAT:
         if row.get(k) not in (None, ""):
             out[k] = float(row[k])
+    if out.get("method") == LEGACY_POLICY_METHOD:
+        out["method"], out["family"] = POLICY_METHOD, "policy"
     return out
 
 

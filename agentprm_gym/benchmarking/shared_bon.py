@@ -7,7 +7,9 @@ the episodes :func:`agentprm_gym.search.best_of_n` plays for ``N`` (the policy's
 RNG runs on between episodes in both, and the env restarts from the same
 snapshot). So a sweep plays ``N_max`` episodes per task once and, for every
 PRM and every ``N``, picks the best of the first ``N`` by the PRM's value of
-their last steps, as ``best_of_n`` does (ties to the earliest).
+their last steps, as ``best_of_n`` does (exact ties by the same seeded
+tie-break draws: the first ``N`` of ``N_max`` draws are the ``N`` that
+``best_of_n`` makes).
 
 The ledger of each ``(PRM, N)`` is what ``best_of_n(n=N)`` spends: the policy
 and env work of the first ``N`` episodes, the snapshots it takes (one
@@ -23,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
+from agentprm_gym.search.best_of_n import pick_best
 from agentprm_gym.search.common import (
     Branch,
     bind_all,
@@ -35,6 +37,7 @@ from agentprm_gym.search.common import (
 )
 from agentprm_gym.search.handle import EnvHandle, resolve_max_steps
 from agentprm_gym.search.ledger import Ledger, Meter
+from agentprm_gym.search.sampling import tie_break_rng
 
 __all__ = ["shared_best_of_n"]
 
@@ -73,7 +76,9 @@ def shared_best_of_n(
     n_max = ns[-1]
     handle = EnvHandle(env)
     limit = resolve_max_steps(env, max_steps)
-    seed_policy(policy, seed if policy_seed is None else policy_seed)
+    search_seed = seed if policy_seed is None else policy_seed
+    seed_policy(policy, search_seed)
+    ties = tie_break_rng(search_seed).random(n_max)
     bind_all(handle, policy)
     any_state = any(getattr(p, "requires_state", False) for p in prms.values())
     t_reset = Meter(policy, None, handle)
@@ -103,7 +108,7 @@ def shared_best_of_n(
             for n in ns:
                 pm = Meter(None, prm, handle)
                 q = prm.score(items[:n])
-                best = int(np.argmax(q))
+                best = pick_best(q, ties[:n])
                 led = Ledger().merge(start_cost)
                 if n > 1:
                     led.merge(start_snap)

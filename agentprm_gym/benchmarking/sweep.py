@@ -12,9 +12,10 @@ For each env of the config it:
    already there).
 
 It then writes ``tables.md`` (:mod:`.tables`), one PNG per env
-(:mod:`.plots`), ``efficiency.csv`` (:mod:`.efficiency`), ``label_costs.json``,
-``examples.json`` (a few greedy test episodes per env, every step scored by the
-reference PRM), ``provenance.json`` (:mod:`.provenance`) and the
+(:mod:`.plots`: success against policy samples and against total compute),
+``efficiency.csv`` (:mod:`.efficiency`), ``label_costs.json``,
+``examples.json`` (a few one-sample policy test episodes per env, every step
+scored by the reference PRM), ``provenance.json`` (:mod:`.provenance`) and the
 self-contained ``report.html`` (:mod:`.report`), all under the output directory
 (default ``benchmarks/results/<config name>/``).
 
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from agentprm_gym.benchmarking.config import (
+    POLICY_METHOD,
     EnvConfig,
     MethodSpec,
     PRMConfig,
@@ -76,9 +78,11 @@ class RunJob:
         env: Env id or ``EnvSpec``.
         env_kwargs: ``gym.make`` kwargs.
         policy: Policy spec.
-        prm: PRM spec (``oracle``, ``random:SEED``, a model directory) or None for greedy.
-        method: ``greedy``, ``bon@N`` or ``beam@BxE``.
-        family: Method family.
+        prm: PRM spec (``oracle``, ``random:SEED``, a model directory) or None for the
+            methods without a PRM.
+        method: The method's name (see :class:`~.config.MethodSpec`).
+        family: Method family (``policy``, ``greedy``, ``bon``, ``beam``, ``beam+prior``,
+            or ``bon-shared``).
         n: BoN's N or the beam width.
         expand: Beam expansion.
         task_id: Test task.
@@ -88,6 +92,7 @@ class RunJob:
         keep_trajectory: Return the chosen trajectory too.
         prms: For the ``bon-shared`` family: ``(name, spec)`` of every PRM to pick with.
         ns: For ``bon-shared``: every N.
+        prior: beam+prior's weight of ``log π``.
     """
 
     env: Any
@@ -105,6 +110,7 @@ class RunJob:
     keep_trajectory: bool = False
     prms: tuple[tuple[str, str], ...] = ()
     ns: tuple[int, ...] = ()
+    prior: float = 0.0
 
 
 def _make_env(env: Any, kwargs: dict[str, Any]) -> Any:
@@ -124,7 +130,7 @@ def run_job(job: RunJob) -> dict[str, Any]:
     from agentprm_gym.agents.spec import make_policy
     from agentprm_gym.parallel import worker_cache
     from agentprm_gym.prm.loading import episode_prm
-    from agentprm_gym.search import beam_search, best_of_n, greedy
+    from agentprm_gym.search import beam_search, best_of_n, greedy, policy_episode
 
     env_name = getattr(job.env, "id", job.env)
     env = worker_cache(
@@ -154,14 +160,17 @@ def run_job(job: RunJob) -> dict[str, Any]:
                 for (name, n), r in got.items()
             },
         }
-    if job.family == "greedy":
+    if job.family == "policy":
+        res = policy_episode(env, policy, **common)
+    elif job.family == "greedy":
         res = greedy(env, policy, **common)
     else:
         prm = episode_prm(job.prm, "sweep-prm")
         if job.family == "bon":
             res = best_of_n(env, policy, prm, job.n, **common)
         else:
-            res = beam_search(env, policy, prm, job.n, job.expand, **common)
+            prior = job.prior if job.family == "beam+prior" else 0.0
+            res = beam_search(env, policy, prm, job.n, job.expand, prior=prior, **common)
     out: dict[str, Any] = {
         "task_id": job.task_id,
         "won": bool(res.won),
@@ -428,7 +437,7 @@ class Sweep:
         ]
 
     def plan_runs(self) -> list[tuple[EnvConfig, str, MethodSpec, int]]:
-        """Every (env, PRM, method, seed) run; greedy runs once per env and seed (PRM ``-``)."""
+        """Every (env, PRM, method, seed) run; the methods without a PRM run once (PRM ``-``)."""
         runs = []
         for env in self.config.envs:
             for seed in self.config.seeds:
@@ -454,7 +463,7 @@ class Sweep:
         from agentprm_gym.prm.mc import derive_seed
 
         family = m.family if m is not None else "bon-shared"
-        keep = family == "greedy"
+        keep = family == "policy"
         return [
             RunJob(
                 env=env_ref,
@@ -472,6 +481,7 @@ class Sweep:
                 keep_trajectory=keep and t < max(self.config.examples, 0) * 3,
                 prms=shared_prms,
                 ns=ns,
+                prior=m.prior if m is not None else 0.0,
             )
             for t in range(env.test_tasks)
         ]
@@ -548,7 +558,7 @@ class Sweep:
                     row = self._row(env, prm_name, m, seed, results, commit, host)
                     writer.write(row)
                     written += 1
-                    if m.family == "greedy":
+                    if m.family == "policy":
                         self._save_episodes(env, seed, results)
         finally:
             bar.close()
@@ -585,14 +595,22 @@ class Sweep:
 
     def _save_episodes(self, env: EnvConfig, seed: int, results: Sequence[dict[str, Any]]) -> None:
         trajs = [r["trajectory"] for r in results if "trajectory" in r]
-        path = self.out / "episodes" / env.short / f"greedy_seed{seed}.json"
+        path = self._episodes_path(env, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(trajs), encoding="utf-8")
         os.replace(tmp, path)
 
+    def _episodes_path(self, env: EnvConfig, seed: int, legacy: bool = False) -> Path:
+        """Where the one-sample policy's test episodes are kept (``greedy_`` before the rename)."""
+        stem = "greedy" if legacy else "policy"
+        return self.out / "episodes" / env.short / f"{stem}_seed{seed}.json"
+
     def examples(self) -> list[dict[str, Any]]:
-        """A few greedy test episodes per env scored by the reference PRM (lost ones first)."""
+        """A few one-sample policy test episodes per env, scored by the reference PRM.
+
+        Lost episodes come first.
+        """
         from agentprm_gym.prm.loading import load_prm
 
         k = self.config.examples
@@ -610,7 +628,9 @@ class Sweep:
         prm_cfg = {p.name: p for p in self.config.prms}[scorer]
         out = []
         for env in self.config.envs:
-            path = self.out / "episodes" / env.short / f"greedy_seed{self.config.seeds[0]}.json"
+            path = self._episodes_path(env, self.config.seeds[0])
+            if not path.exists():
+                path = self._episodes_path(env, self.config.seeds[0], legacy=True)
             if not path.exists():
                 continue
             trajs = json.loads(path.read_text(encoding="utf-8"))
@@ -621,7 +641,7 @@ class Sweep:
                     {
                         "env": env.id,
                         "task_id": t["task_id"],
-                        "method": "greedy",
+                        "method": POLICY_METHOD,
                         "prm": scorer,
                         "won": t["won"],
                         "reward": t["final_reward"],
@@ -652,7 +672,13 @@ class Sweep:
         from agentprm_gym.benchmarking.plots import plot_all
         from agentprm_gym.benchmarking.provenance import collect_provenance
         from agentprm_gym.benchmarking.report import write_report
-        from agentprm_gym.benchmarking.tables import bon_table, efficiency_table, table1, table3
+        from agentprm_gym.benchmarking.tables import (
+            bon_table,
+            efficiency_table,
+            prior_tables,
+            table1,
+            table3,
+        )
 
         rows = read_rows(self.csv_path)
         envs = [e.id for e in self.config.envs]
@@ -672,7 +698,11 @@ class Sweep:
         (self.out / "label_costs.json").write_text(json.dumps(costs, indent=2), encoding="utf-8")
         ratios = efficiency_ratios(rows, self.config.reference)
         _write_ratios(self.out / "efficiency.csv", ratios, prov)
-        tables = [table1(rows, envs, prm_names), bon_table(rows, envs, prm_names)]
+        tables = [
+            table1(rows, envs, prm_names),
+            *prior_tables(rows, envs, prm_names),
+            bon_table(rows, envs, prm_names),
+        ]
         if costs and any(p.labels == "mc" for p in self.config.learned_prms):
             tables.append(table3(rows, costs, self.config.reference))
         if ratios:
@@ -754,6 +784,10 @@ def _write_ratios(path: Path, ratios: Sequence[Any], prov: dict[str, Any]) -> No
         "baseline_samples",
         "ratio",
         "bound",
+        "agentprm_compute",
+        "baseline_compute",
+        "compute_ratio",
+        "compute_bound",
         "git_commit",
         "machine",
     ]

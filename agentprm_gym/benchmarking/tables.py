@@ -1,12 +1,17 @@
 """Result tables of a sweep, shaped like the AgentPRM paper's.
 
 - Table 1: beam search success (%) at ``2x2``/``4x4``/``8x8`` for each PRM
-  (rows) and env (column groups), with the policy's greedy success on top.
+  (rows) and env (column groups), with the baselines without a PRM on top:
+  ``policy (1 sample)`` (one policy sample per step) and, for LM policies,
+  ``greedy (temperature 0)``.
+- Beam search with the policy prior (``beam+prior``, rank ``Q + A·log π``):
+  the same grid, one table per prior weight A, when the sweep ran it.
 - Best-of-N table: success (%) at every N for each PRM and env.
 - Table 3: TD/GAE labels (AgentPRM) against MC labels (MC-PRM): extra env
   steps and policy samples per labelled step, total env steps, and the best
   Best-of-N and beam successes each reaches.
-- Efficiency table: the compute-efficiency ratios (see :mod:`.efficiency`).
+- Efficiency table: the compute-efficiency ratios (see :mod:`.efficiency`), in
+  policy samples and in total compute (policy samples plus PRM items).
 
 A :class:`Table` renders to markdown (``benchmarks/results/<name>/tables.md``)
 and is embedded in the HTML report. Successes are means over seeds, written
@@ -21,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from agentprm_gym.benchmarking.config import GREEDY_METHOD, POLICY_METHOD
 from agentprm_gym.benchmarking.efficiency import EfficiencyRatio, summarize_ratios
 
 __all__ = [
@@ -29,11 +35,13 @@ __all__ = [
     "bon_table",
     "efficiency_table",
     "fmt_pct",
+    "prior_tables",
     "table1",
     "table3",
 ]
 
-GREEDY = "greedy (policy)"
+#: The rows without a PRM, in the order they are shown (their PRM column is ``-``).
+BASELINES = (POLICY_METHOD, GREEDY_METHOD)
 
 
 @dataclass
@@ -110,11 +118,12 @@ def _envs(rows: Sequence[dict[str, Any]], envs: Sequence[str] | None) -> list[st
 
 
 def _prms(rows: Sequence[dict[str, Any]], prms: Sequence[str] | None) -> list[str]:
-    return _order([str(r["prm"]) for r in rows if r["method"] != "greedy"], prms or [])
+    return _order([str(r["prm"]) for r in rows if str(r["prm"]) != "-"], prms or [])
 
 
-def _budgets(rows: Sequence[dict[str, Any]], family: str) -> list[str]:
-    ms = {str(r["method"]) for r in rows if str(r["method"]).startswith(family + "@")}
+def _budgets(rows: Sequence[dict[str, Any]], prefix: str) -> list[str]:
+    """The methods named ``prefix@...``, smallest budget first."""
+    ms = {str(r["method"]) for r in rows if str(r["method"]).split("@")[0] == prefix}
     return sorted(ms, key=lambda m: [int(x) for x in m.split("@")[1].split("x")])
 
 
@@ -136,13 +145,16 @@ def _grid_table(
         header += [m.split("@")[1] for m in methods]
         groups.append((e, len(methods)))
     body: list[list[str]] = []
-    greedy = [GREEDY]
-    for e in env_list:
-        g = agg.get((e, "-", "greedy"))
-        greedy += [fmt_pct(g["success"]) if g else "-"] * len(methods)
-    if any(c != "-" for c in greedy[1:]):
-        body.append(greedy)
+    for name in BASELINES:
+        line = [name]
+        for e in env_list:
+            g = agg.get((e, "-", name))
+            line += [fmt_pct(g["success"]) if g else "-"] * len(methods)
+        if any(c != "-" for c in line[1:]):
+            body.append(line)
     for p in _prms(rows, prms):
+        if not any((e, p, m) in agg for e in env_list for m in methods):
+            continue  # no run of this search with this PRM
         line = [p]
         for e in env_list:
             for m in methods:
@@ -165,9 +177,39 @@ def table1(
         "beam",
         envs,
         prms,
-        "Columns are beam width x expansions per kept state (the paper's N x M); "
-        "the greedy row is the policy alone, repeated under each budget.",
+        "Columns are beam width x expansions per kept state (the paper's N x M); every "
+        "sampled copy is a pool entry and the PRM's value ranks them (ties at random). "
+        "'policy (1 sample)' is the policy alone, one sampled action per step, repeated "
+        "under each budget; 'greedy (temperature 0)' is an LM policy's greedy decoding.",
     )
+
+
+def prior_tables(
+    rows: Sequence[dict[str, Any]],
+    envs: Sequence[str] | None = None,
+    prms: Sequence[str] | None = None,
+) -> list[Table]:
+    """Beam search ranked by ``Q + A·log π``: one success (%) grid per prior weight A."""
+    prefixes = sorted(
+        {str(r["method"]).split("@")[0] for r in rows if str(r["method"]).startswith("beam+prior")}
+    )
+    out = []
+    for prefix in prefixes:
+        weight = prefix.partition("=")[2] or "1"
+        out.append(
+            _grid_table(
+                "prior" if weight == "1" else f"prior-{weight}",
+                f"Beam search with the policy prior ({prefix}, A = {weight}), success rate (%)",
+                rows,
+                prefix,
+                envs,
+                prms,
+                f"As Table 1, but entries are ranked by Q + {weight}·log pi(a|s): pi is an LM "
+                "policy's log-probability of the sampled completion, or count/M among the "
+                "samples drawn from the state for other policies.",
+            )
+        )
+    return out
 
 
 def bon_table(
@@ -266,33 +308,46 @@ def table3(
     )
 
 
+def _bounds(lower: int, upper: int) -> str:
+    note = []
+    if lower:
+        note.append(f"{lower} lower bounds")
+    if upper:
+        note.append(f"{upper} upper bounds")
+    return ", ".join(note) or "all interpolated"
+
+
 def efficiency_table(ratios: Sequence[EfficiencyRatio], reference: str = "agentprm") -> Table:
-    """Geometric-mean compute-efficiency ratio per baseline, then every ratio."""
+    """Geometric-mean compute-efficiency ratio per baseline, in policy samples and in total."""
     body = []
     for s in summarize_ratios(ratios):
-        note = []
-        if s["n_lower"]:
-            note.append(f"{s['n_lower']} lower bounds")
-        if s["n_upper"]:
-            note.append(f"{s['n_upper']} upper bounds")
         body.append(
             [
                 s["baseline"],
                 f"{s['geo_mean_ratio']:.2f}x",
+                _bounds(s["n_lower"], s["n_upper"]),
+                f"{s['geo_mean_compute_ratio']:.2f}x",
+                _bounds(s["n_compute_lower"], s["n_compute_upper"]),
                 str(s["n"]),
-                ", ".join(note) or "all interpolated",
             ]
         )
     return Table(
         "efficiency",
-        f"Compute efficiency: policy samples a baseline needs to match {reference}",
-        ["baseline", "geo-mean ratio", "points", "bounds"],
+        f"Compute efficiency: compute a baseline needs to match {reference}",
+        [
+            "baseline",
+            "ratio (policy samples)",
+            "bounds",
+            "ratio (samples + PRM items)",
+            "bounds",
+            "points",
+        ],
         body,
-        caption=f"At each of {reference}'s Best-of-N and beam budgets, the baseline's samples "
-        f"needed to reach {reference}'s success (interpolated in log2 samples on the "
-        "baseline's running-max curve), divided by the samples {reference} spent. A lower bound "
-        "means the baseline never reached that success within its largest budget; a ratio "
-        "below 1 means the baseline needed fewer samples than {reference}.".replace(
-            "{reference}", reference
-        ),
+        caption=f"At each of {reference}'s Best-of-N and beam budgets, the compute the "
+        f"baseline needs to reach {reference}'s success (interpolated in log2 compute on the "
+        f"baseline's running-max curve of the same search), divided by what {reference} spent; "
+        "geometric mean over envs, searches and budgets. Two axes: policy samples per episode "
+        "(the paper's), and total compute, policy samples plus PRM items scored per episode. "
+        "A lower bound means the baseline never reached that success within its largest "
+        "budget; a ratio below 1 means the baseline needed less than " + reference + ".",
     )

@@ -1,8 +1,9 @@
 """``agentprm-gym demo``: the main job end to end on built-in defaults.
 
 Collects noisy-expert rollouts on WebShop-v0, trains an AgentPRM (TD + GAE
-labels) and a PVM baseline on them with the same trainer, then compares greedy,
-Best-of-N and step-level beam search on held-out test tasks, printing a table
+labels) and a PVM baseline on them with the same trainer, then compares the
+policy alone (one sample per step), Best-of-N and step-level beam search on
+held-out test tasks, printing a table
 and writing a plot and an HTML report. It is a small sweep
 (:mod:`agentprm_gym.benchmarking.sweep`) with the config embedded here, so it
 resumes where it stopped when run again.
@@ -11,7 +12,6 @@ resumes where it stopped when run again.
 from __future__ import annotations
 
 import argparse
-import csv
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ DESCRIPTION = """Run the main job on built-in defaults, offline, in a few minute
 
   1. collect noisy-expert rollouts (noisy:0.5) on AgentPRM/WebShop-v0 train tasks
   2. train an AgentPRM (TD+GAE labels, loss L_Q + L_A) and a PVM baseline
-  3. compare greedy, Best-of-N and beam search with each PRM on held-out test tasks
+  3. compare the policy alone (1 sample per step), Best-of-N and beam search with each PRM
+     on held-out test tasks
 
 Outputs (table, plot, HTML report, CSV) go to --out (default runs/demo).
 Run it again to resume; delete --out to start over.
@@ -41,7 +42,7 @@ DEMO_CONFIG: dict[str, Any] = {
         "args": ["--backbone", "tiny", "--epochs", "3", "--max-length", "192", "--max-minutes", "2"]
     },
     "prms": ["agentprm", "pvm"],
-    "methods": ["greedy", "bon@2", "bon@4", "bon@8", "beam@2x2", "beam@4x4"],
+    "methods": ["policy", "bon@2", "bon@4", "bon@8", "beam@2x2", "beam@4x4"],
     "examples": 2,
     "torch_threads": 1,
 }
@@ -56,8 +57,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_json_flag(p)
 
 
+#: Column headers of the methods without a PRM (their row is the policy's).
+_SHORT = {"policy (1 sample)": "1 sample", "greedy (temperature 0)": "greedy"}
+
+
 def _table(csv_path: Path) -> tuple[str, dict[str, Any]]:
-    rows = list(csv.DictReader(csv_path.open()))
+    from agentprm_gym.benchmarking.results import read_rows
+
+    rows = read_rows(csv_path)
     by: dict[tuple[str, str], float] = {}
     samples: dict[str, list[float]] = defaultdict(list)
     methods: list[str] = []
@@ -70,15 +77,15 @@ def _table(csv_path: Path) -> tuple[str, dict[str, Any]]:
             prms.append(p)
         by[(p, m)] = float(r["success"])
         samples[m].append(float(r["samples"]))
-    head = f"{'PRM':10s}" + "".join(f"{m:>10s}" for m in methods)
+    head = f"{'PRM':18s}" + "".join(f"{_SHORT.get(m, m):>10s}" for m in methods)
     lines = [head, "-" * len(head)]
     for p in prms:
         cells = "".join(
             f"{100 * by[(p, m)]:9.1f}%" if (p, m) in by else f"{'':>10s}" for m in methods
         )
-        lines.append(f"{(p if p != '-' else 'policy'):10s}{cells}")
+        lines.append(f"{(p if p != '-' else 'policy (1 sample)'):18s}{cells}")
     mean_samples = "".join(f"{sum(samples[m]) / len(samples[m]):10.1f}" for m in methods)
-    lines.append(f"{'samples/ep':10s}{mean_samples}")
+    lines.append(f"{'samples/ep':18s}{mean_samples}")
     summary = {f"{p}/{m}": v for (p, m), v in by.items()}
     return "\n".join(lines), summary
 

@@ -1,8 +1,9 @@
-"""``agentprm-gym search``: greedy, Best-of-N or PRM beam search over an env's tasks."""
+"""``agentprm-gym search``: the policy alone, greedy decoding, Best-of-N or PRM beam search."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +21,17 @@ from agentprm_gym.commands.common import (
 )
 from agentprm_gym.progress import heartbeat, progress
 
-HELP = "run greedy / Best-of-N / beam search with a PRM"
+HELP = "run Best-of-N / beam search with a PRM, or the policy alone"
 DESCRIPTION = """Search on N tasks of a split (task ids START..START+N-1), one search per task.
 
-Methods: greedy (one policy sample per step; the PRM is unused), bon (Best-of-N: --n whole
+Methods: policy (one policy sample per step; the PRM is unused), greedy (temperature-0
+decoding of an LM policy, hf:... or openai:...; the PRM is unused), bon (Best-of-N: --n whole
 episodes, the one with the highest last-step PRM value kept), beam (AgentPRM Algorithm 2:
---n kept branches, each expanded with --expand sampled actions, the top --n kept by PRM).
-Task t is reset with seed t; the policy is reseeded with SEED*1000003 + t.
+--n kept entries, each expanded with --expand sampled actions; every sampled copy is a pool
+entry, identical copies are stepped and scored once, and the top --n by PRM value survive,
+exact ties broken at random with the seed). --prior A ranks beam entries by
+Q + A*log pi(a|s) instead (pi: the LM's log-probability, or count/M for other policies).
+Task t is reset with seed t; the policy (and the tie-breaks) are seeded with SEED*1000003 + t.
 
 Each task is one shard: --workers W runs them in W local processes, --ray [ADDRESS] as
 Ray tasks (a local Ray instance, or 'auto' for the cluster of `ray start --head`). The
@@ -38,9 +43,12 @@ Examples:
       --method beam --n 4 --expand 4 --episodes 100 --split test --json
   agentprm-gym search --env AgentPRM/WebShop-v0 --prm oracle --method bon --n 8 \\
       --episodes 500 --ray auto --out runs/bon8.jsonl
+  agentprm-gym search --env AgentPRM/WebShop-v0 --prm random --method beam --prior 1
 """
 
-METHODS = ("greedy", "bon", "beam")
+METHODS = ("policy", "greedy", "bon", "beam")
+#: Methods that play one episode without a PRM.
+NO_PRM = ("policy", "greedy")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,6 +68,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=4, help="bon: episodes; beam: beam width (default 4)")
     p.add_argument(
         "--expand", type=int, default=4, help="beam: actions sampled per branch (default 4)"
+    )
+    p.add_argument(
+        "--prior",
+        type=float,
+        default=0.0,
+        metavar="A",
+        help="beam: rank by Q + A*log pi(a|s) (default 0: the PRM alone, Algorithm 2)",
     )
     p.add_argument("--episodes", type=int, default=100, help="number of tasks (default 100)")
     p.add_argument("--split", default="test", help="task split (default test)")
@@ -81,10 +96,11 @@ class SearchJob:
         env: Env id or gymnasium ``EnvSpec``.
         env_kwargs: ``gym.make`` kwargs.
         policy: Policy spec.
-        prm: PRM spec (None for greedy).
-        method: ``greedy``, ``bon`` or ``beam``.
+        prm: PRM spec (None for ``policy`` and ``greedy``).
+        method: ``policy``, ``greedy``, ``bon`` or ``beam``.
         n: Best-of-N's N, or the beam width.
         expand: Beam expansion per kept branch.
+        prior: Beam search's weight of ``log π`` in the rank.
         split: Task split.
         task_id: Task id (also the env reset seed).
         policy_seed: Seed the policy is reseeded with.
@@ -104,6 +120,7 @@ class SearchJob:
     policy_seed: int
     max_steps: int | None = None
     keep_trajectory: bool = False
+    prior: float = 0.0
 
 
 def _cached_prm(spec: str) -> Any:
@@ -120,7 +137,7 @@ def run_search_job(job: SearchJob) -> dict[str, Any]:
     the chosen trajectory as a dict.
     """
     from agentprm_gym.parallel import worker_env, worker_policy
-    from agentprm_gym.search import beam_search, best_of_n, greedy
+    from agentprm_gym.search import beam_search, best_of_n, greedy, policy_episode
 
     env = worker_env(job.env, job.env_kwargs)
     policy = worker_policy(job.policy)
@@ -131,12 +148,15 @@ def run_search_job(job: SearchJob) -> dict[str, Any]:
         "max_steps": job.max_steps,
         "policy_seed": job.policy_seed,
     }
-    if job.method == "greedy":
+    if job.method == "policy":
+        res = policy_episode(env, policy, **kw)
+    elif job.method == "greedy":
         res = greedy(env, policy, **kw)
     elif job.method == "bon":
         res = best_of_n(env, policy, _cached_prm(str(job.prm)), job.n, **kw)
     else:
-        res = beam_search(env, policy, _cached_prm(str(job.prm)), job.n, job.expand, **kw)
+        prm = _cached_prm(str(job.prm))
+        res = beam_search(env, policy, prm, job.n, job.expand, prior=job.prior, **kw)
     out: dict[str, Any] = {
         "task_id": job.task_id,
         "won": bool(res.won),
@@ -152,17 +172,22 @@ def run_search_job(job: SearchJob) -> dict[str, Any]:
 def _check(args: argparse.Namespace) -> tuple[Any, int]:
     """Validate the arguments; returns the env reference for workers and the task count."""
     from agentprm_gym.collection import resolve_env
+    from agentprm_gym.search.single import supports_greedy
 
     if args.episodes < 1:
         raise CLIError("--episodes must be >= 1")
     if args.n < 1 or args.expand < 1:
         raise CLIError("--n and --expand must be >= 1")
-    if args.method != "greedy" and args.prm is None:
+    if args.method in ("bon", "beam") and args.prm is None:
         raise CLIError(
             f"--method {args.method} needs --prm: a trained PRM directory (train-prm), "
             "random (the chance baseline) or oracle (privileged: the expert's distance, "
             "an upper bound)"
         )
+    if not math.isfinite(args.prior) or args.prior < 0:
+        raise CLIError("--prior must be a number >= 0")
+    if args.prior and args.method != "beam":
+        raise CLIError("--prior weights beam search's ranking; use it with --method beam")
     check_executor_args(args)
     env = make_env(args.env, **parse_env_args(args.env_arg))
     try:
@@ -170,10 +195,16 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
         if args.split not in getattr(base, "splits", (args.split,)):
             raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(base.splits)}")
         try:
-            make_policy(args.policy, seed=args.seed)
+            policy = make_policy(args.policy, seed=args.seed)
         except ValueError as e:
             raise CLIError(str(e)) from None
-        if args.method != "greedy":
+        if args.method == "greedy" and not supports_greedy(policy):
+            raise CLIError(
+                f"--method greedy decodes an LM policy at temperature 0; {args.policy!r} has "
+                "no temperature (hf:... and openai:... do). One policy sample per step is "
+                "--method policy"
+            )
+        if args.method not in NO_PRM:
             try:
                 with heartbeat(f"search: loading PRM {args.prm}", disable=args.no_progress):
                     _cached_prm(args.prm)
@@ -196,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     from agentprm_gym.search import Ledger
 
     env_ref, count = _check(args)
-    uses_prm = args.method != "greedy"
+    uses_prm = args.method not in NO_PRM
     env_kwargs = parse_env_args(args.env_arg)
     jobs = [
         SearchJob(
@@ -212,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
             policy_seed=args.seed * 1_000_003 + t,
             max_steps=args.max_steps,
             keep_trajectory=bool(args.out),
+            prior=float(args.prior),
         )
         for t in range(args.start, args.start + count)
     ]
@@ -221,6 +253,8 @@ def run(args: argparse.Namespace) -> int:
 
         writer = TrajectoryWriter(args.out, fsync=False)
     label = args.method if not uses_prm else f"{args.method} {args.prm}"
+    if args.prior:
+        label += f" prior {args.prior:g}"
     results: dict[int, dict[str, Any]] = {}
     next_out = args.start  # --out is written in task order, as results complete
     wins = 0
@@ -253,6 +287,7 @@ def run(args: argparse.Namespace) -> int:
         "split": args.split,
         "n": args.n,
         "expand": args.expand,
+        "prior": float(args.prior),
         "episodes": count,
         "success_rate": float(np.mean([r["won"] for r in ordered])),
         "mean_reward": float(np.mean([r["reward"] for r in ordered])),

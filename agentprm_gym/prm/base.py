@@ -119,6 +119,24 @@ class PRM:
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
         raise NotImplementedError
 
+    def score_candidates(self, state: Any, actions: Sequence[str]) -> NDArray[np.float64]:
+        """Q of every candidate action of one state.
+
+        This default scores ``(instruction, history, action)`` for each action with
+        :meth:`score` (one call, the same numbers). PRMs that can encode a state once
+        and score all its candidates from that encoding override it; search uses it
+        for learned PRMs (state-backed PRMs need a snapshot per candidate, so search
+        gives them full items through :meth:`score`).
+
+        Args:
+            state: ``(instruction, history)``, or a :class:`ScoreItem` (its action is ignored).
+            actions: The candidate actions.
+        """
+        instruction, history = (
+            (state.instruction, state.history) if isinstance(state, ScoreItem) else state[:2]
+        )
+        return self.score([ScoreItem(str(instruction), tuple(history), str(a)) for a in actions])
+
     def bind(self, env: Any) -> PRM:
         """Give an env-backed PRM its env (no-op for learned PRMs); returns self."""
         return self

@@ -4,7 +4,11 @@ The N episodes start from one snapshot taken right after ``reset`` (so they
 face the same task and env RNG) and are played by the policy, whose RNG runs
 on between them. Each is judged by the PRM's value of its *last* step,
 ``Q(s_T, a_T)`` (the paper's trajectory-level selection); the N last steps are
-scored in one batched ``prm.score`` call. Ties go to the earliest episode.
+scored in one batched ``prm.score`` call. Exact ties are broken at random by a
+draw per episode from a generator seeded with the search's seed
+(:func:`~agentprm_gym.search.sampling.tie_break_rng`), as in beam search: under
+a constant PRM the pick is a uniform one of the N episodes, and the same seed
+gives the same pick.
 """
 
 from __future__ import annotations
@@ -27,8 +31,15 @@ from agentprm_gym.search.common import (
 )
 from agentprm_gym.search.handle import EnvHandle, resolve_max_steps
 from agentprm_gym.search.ledger import Meter
+from agentprm_gym.search.sampling import tie_break_rng
 
-__all__ = ["best_of_n"]
+__all__ = ["best_of_n", "pick_best"]
+
+
+def pick_best(q: Any, ties: Any) -> int:
+    """Index of the highest ``q``; exact ties go to the highest tie-break draw."""
+    qs = np.asarray(q, dtype=float)
+    return int(max(range(len(qs)), key=lambda i: (qs[i], float(ties[i]))))
 
 
 def best_of_n(
@@ -54,7 +65,8 @@ def best_of_n(
         task_id: Task to play (default: chosen by the seed).
         split: Task split (default: the env's).
         max_steps: Step limit per episode (default: ``env.spec.max_episode_steps``).
-        policy_seed: Reseeds the policy (default: ``seed``; None and no seed: not reseeded).
+        policy_seed: Reseeds the policy (default: ``seed``; None and no seed: not
+            reseeded). The tie-breaks are seeded with it too.
 
     Returns:
         The chosen episode, its reward, its PRM score and the compute of all ``n``.
@@ -63,7 +75,9 @@ def best_of_n(
         raise ValueError(f"n must be >= 1, got {n}")
     handle = EnvHandle(env)
     limit = resolve_max_steps(env, max_steps)
-    seed_policy(policy, seed if policy_seed is None else policy_seed)
+    search_seed = seed if policy_seed is None else policy_seed
+    seed_policy(policy, search_seed)
+    ties = tie_break_rng(search_seed).random(n)
     bind_all(handle, policy, prm)
     needs_state = bool(getattr(prm, "requires_state", False))
     meter = Meter(policy, prm, handle)
@@ -80,7 +94,7 @@ def best_of_n(
                 end.state = handle.get_state()
             ends.append(end)
         q = prm.score([b.last_item(instruction) for b in ends])
-        best = int(np.argmax(q))
+        best = pick_best(q, ties)
         for b, v in zip(ends, q):
             b.q = float(v)
     finally:

@@ -8,12 +8,10 @@ after the action, whether it ended the episode, its reward and ``won``; such a
 PRM is re-bound to this wrapper's env before every call, so one PRM object can
 serve several sub-envs of a synchronous vector env.
 
-Modes (``shaping`` is the term added to the reward):
+Modes (``shaping`` is the term added to the reward), and what each does to
+an RL agent trained on the shaped reward:
 
-- ``"promise"``: ``shaping = Q_t``.
-- ``"progress"``: ``shaping = Q_t − Q_{t−1}``, with ``Q_{−1} = 0`` (so the
-  first step's progress equals its promise).
-- ``"potential"``: potential-based shaping (Ng et al., 1999),
+- ``"potential"`` (the default): potential-based shaping (Ng et al., 1999),
   ``shaping = γ·Φ(s_{t+1}) − Φ(s_t)``. The agent's state is its history
   ``h_t = (o_0, a_0, …, o_t)``; the potential of a history is the PRM's value of
   the step that led to it, ``Φ(h_{t+1}) = Q(h_t, a_t)`` — a function of
@@ -22,7 +20,28 @@ Modes (``shaping`` is the term added to the reward):
   ``Φ = 0`` as the theory demands. Hence every policy's return changes by
   ``−Φ(h_0) = 0`` plus, under truncation, ``γ^T·Φ(h_T)``: the optimal policies of
   the wrapped env are those of the env. With ``γ = 1`` the shaping of a
-  terminated episode sums to exactly 0. Use the ``gamma`` of the RL algorithm.
+  terminated episode sums to exactly 0, and with ``γ < 1`` the *discounted*
+  sum ``Σ γ^t·shaping_t`` is exactly 0 too. Use the ``gamma`` of the RL
+  algorithm. **It keeps the optimal policies**: the PRM can speed learning up
+  (credit arrives at the step) but cannot change what is optimal, so a wrong
+  PRM costs time, not the task.
+- ``"progress"``: ``shaping = Q_t − Q_{t−1}``, with ``Q_{−1} = 0`` (so the
+  first step's progress equals its promise). It telescopes: an episode's
+  shaping sums to ``Q_T``, the PRM's value of its *last* step. That is a learned
+  terminal bonus, not a potential difference (nothing is subtracted at the
+  end), so it changes which policies are optimal: an agent can earn it by
+  ending episodes in states the PRM likes, whether or not they succeed.
+- ``"promise"``: ``shaping = Q_t``. It pays the PRM's value at *every* step, so
+  the shaped return grows with the episode's length: an agent is rewarded for
+  long episodes (with ``Q`` near 1, every extra step is worth up to ``coef``)
+  and for never finishing.
+
+Measured (``benchmarks/shaping_identities.py``, WebShop-v0 test tasks 0–5,
+``noisy:0.5``, oracle PRM, ``γ = 0.9``): the discounted potential shaping sums
+to 0 (|sum| ≤ 1.2e-16) on the 2 terminated episodes and to ``γ^T·Φ(h_T)``
+(0.12–0.19) on the 4 truncated at 15 steps; progress sums to each episode's
+``Q_T`` (0.59–1.00); promise sums to 2.9 and 5.5 on the 4- and 7-step episodes
+and to 10.0–11.1 on the 15-step ones.
 
 ``reward = env_reward + coef·shaping``, or ``coef·shaping`` alone with
 ``replace=True``. Every term is in ``info["prm"]``: ``promise`` (Q_t),
@@ -40,16 +59,20 @@ from agentprm_gym.prm.base import ScoreItem, build_history
 __all__ = ["PRMReward", "PRM_REWARD_MODES"]
 
 #: The shaping modes :class:`PRMReward` accepts.
-PRM_REWARD_MODES = ("progress", "promise", "potential")
+PRM_REWARD_MODES = ("potential", "progress", "promise")
 
 
 class PRMReward(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs):
-    """Add a PRM's per-step promise, progress or potential-based shaping to the reward.
+    """Add a PRM's potential-based shaping (default), progress or promise to the reward.
+
+    ``"potential"`` keeps the env's optimal policies; ``"progress"`` sums to the
+    PRM's value of the last step (a terminal bonus an agent can exploit) and
+    ``"promise"`` rewards long episodes (see the module docs).
 
     Args:
         env: The env to wrap (any agentprm-gym env, wrapped or not).
         prm: A PRM (``score(items)`` returning Q in [0, 1]).
-        mode: ``"progress"``, ``"promise"`` or ``"potential"`` (see the module docs).
+        mode: ``"potential"`` (default), ``"progress"`` or ``"promise"`` (see the module docs).
         coef: Weight of the shaping term.
         gamma: Discount of the potential (``"potential"`` mode only).
         replace: Return ``coef·shaping`` alone instead of adding the env reward.
@@ -59,7 +82,7 @@ class PRMReward(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs
         self,
         env: gym.Env,
         prm: Any,
-        mode: str = "progress",
+        mode: str = "potential",
         coef: float = 1.0,
         gamma: float = 1.0,
         replace: bool = False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agentprm_gym.benchmarking.config import POLICY_METHOD
 from agentprm_gym.benchmarking.results import ResultsWriter
 
 ENVS = ("AgentPRM/WebShop-v0", "AgentPRM/ALFWorld-v0")
@@ -17,7 +18,7 @@ def synthetic_rows() -> list[dict]:
     for ei, env in enumerate(ENVS):
         base = 0.3 + 0.05 * ei
         for seed in (0, 1):
-            rows.append(_row(env, "-", "greedy", "greedy", "1", seed, 8.0, base))
+            rows.append(_row(env, "-", POLICY_METHOD, "policy", "1", seed, 8.0, base))
             for prm in PRMS:
                 for j, n in enumerate((1, 2, 4)):
                     y = min(1.0, base + bonus[prm] * j / 2 + 0.01 * seed)
@@ -44,6 +45,7 @@ def _row(env, prm, method, family, budget, seed, samples, success):
         success=round(success, 4),
         mean_reward=round(success, 4),
         sampled_actions=int(samples * 20),
+        prm_items=0 if prm == "-" else int(samples * 10),
         wall_seconds=0.5,
         git_commit="abc",
         machine="test",

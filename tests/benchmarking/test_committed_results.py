@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from agentprm_gym.benchmarking.config import load_config
+from agentprm_gym.benchmarking.config import POLICY_METHOD, load_config
 from agentprm_gym.benchmarking.results import read_rows, row_key
 from agentprm_gym.benchmarking.sweep import Sweep, _run_key
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "standard"
 CONFIG = ROOT / "benchmarks" / "configs" / "standard.yaml"
+
+#: Rows without a PRM in a committed tables.md (``greedy (policy)`` before the rename).
+BASELINE_ROWS = {"greedy (policy)", POLICY_METHOD, "greedy (temperature 0)"}
 
 pytestmark = pytest.mark.skipif(
     not (RESULTS / "results.csv").exists(), reason="no committed standard results"
@@ -66,11 +69,11 @@ def test_readme_tables_show_the_committed_csv(rows, title, methods):
     envs = [f"AgentPRM/{name}-v0" for name in header[1:]]
     assert set(envs) == {r["env"] for r in rows}
     shown = {line[0]: line[1:] for line in body}
-    assert set(shown) == {"greedy (policy)"} | {r["prm"] for r in rows if r["prm"] != "-"}
+    assert set(shown) == {POLICY_METHOD} | {r["prm"] for r in rows if r["prm"] != "-"}
     for prm, cells in shown.items():
         for env, cell in zip(envs, cells, strict=True):
-            if prm == "greedy (policy)":
-                want = [_success(rows, env, "-", "greedy")]
+            if prm == POLICY_METHOD:
+                want = [_success(rows, env, "-", POLICY_METHOD)]
             else:
                 want = [_success(rows, env, prm, m) for m in methods]
             assert [float(x) for x in cell.split(" / ")] == pytest.approx(want, abs=0.51), (
@@ -87,7 +90,7 @@ def test_tables_md_table1_shows_the_committed_csv(rows):
     checked = 0
     for line in lines[2:]:
         prm, *cells = [c.strip() for c in line.strip("|").split("|")]
-        if prm == "greedy (policy)":
+        if prm in BASELINE_ROWS:
             continue
         for col, cell in zip(cols, cells, strict=True):
             env, budget = col.rsplit(" ", 1)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from agentprm_gym.benchmarking.config import (
+    GREEDY_METHOD,
     SweepConfigError,
     load_config,
     parse_config,
@@ -20,21 +21,57 @@ def _base(**kw):
     d = {
         "envs": [{"id": "AgentPRM/WebShop-v0", "policy": "noisy:0.5"}],
         "prms": ["agentprm", "pvm", "oracle", "random"],
-        "methods": ["greedy", "bon@4", "beam@2x2"],
+        "methods": ["policy", "bon@4", "beam@2x2"],
     }
     d.update(kw)
     return d
 
 
 def test_parse_methods():
-    assert parse_method("greedy").budget == "1"
+    p = parse_method("policy")
+    assert (p.name, p.family, p.budget, p.uses_prm) == ("policy (1 sample)", "policy", "1", False)
+    assert parse_method("policy (1 sample)") == p
+    g = parse_method("greedy")
+    assert (g.name, g.family, g.budget, g.uses_prm) == (GREEDY_METHOD, "greedy", "1", False)
     m = parse_method("bon@16")
     assert (m.family, m.n, m.budget) == ("bon", 16, "16")
     b = parse_method("beam@4×8")
     assert (b.family, b.n, b.expand, b.budget, b.name) == ("beam", 4, 8, "4x8", "beam@4x8")
-    for bad in ("bon", "bon@0", "beam@2", "beam@0x2", "dfs@3"):
+    assert b.prior == 0.0 and b.uses_prm
+    bp = parse_method("beam+prior@4x4")
+    assert (bp.family, bp.name, bp.budget, bp.prior) == ("beam+prior", "beam+prior@4x4", "4x4", 1.0)
+    bq = parse_method("beam+prior=0.5@2x8")
+    assert (bq.family, bq.name, bq.n, bq.expand, bq.prior) == (
+        "beam+prior",
+        "beam+prior=0.5@2x8",
+        2,
+        8,
+        0.5,
+    )
+    assert parse_method(bq.name) == bq
+    bad_ones = (
+        "bon",
+        "bon@0",
+        "beam@2",
+        "beam@0x2",
+        "dfs@3",
+        "beam+prior=0@2x2",
+        "beam+prior=x@2x2",
+    )
+    for bad in bad_ones:
         with pytest.raises(SweepConfigError):
             parse_method(bad)
+
+
+def test_greedy_needs_an_lm_policy():
+    with pytest.raises(SweepConfigError, match=r"^methods: greedy .*noisy:0.5.*`policy`"):
+        parse_config(_base(methods=["greedy", "bon@2"]))
+    env = {"id": "X", "policy": "random", "methods": ["greedy"]}
+    with pytest.raises(SweepConfigError, match=r"^envs\[0\]\.methods: greedy"):
+        parse_config(_base(envs=[env]))
+    lm = {"id": "X", "policy": "hf:smollm2"}
+    c = parse_config(_base(envs=[lm], methods=["policy", "greedy"]))
+    assert [m.name for m in c.methods] == ["policy (1 sample)", "greedy (temperature 0)"]
 
 
 def test_defaults_and_learned_prms():
@@ -71,9 +108,9 @@ def test_bad_fields_are_named(patch, field):
 
 
 def test_per_env_methods():
-    env = {"id": "X", "policy": "random", "methods": ["greedy", "bon@2"]}
+    env = {"id": "X", "policy": "random", "methods": ["policy", "bon@2"]}
     c = parse_config(_base(envs=[env]))
-    assert [m.name for m in c.envs[0].methods] == ["greedy", "bon@2"]
+    assert [m.name for m in c.envs[0].methods] == ["policy (1 sample)", "bon@2"]
     with pytest.raises(SweepConfigError, match=r"envs\[0\]\.methods\[0\]"):
         parse_config(_base(envs=[{**env, "methods": ["nope"]}]))
 

@@ -62,7 +62,9 @@ def _rows():
         rows.append(
             dict(env="E", prm="pvm", method=f"bon@{budget}", budget=budget, samples=s, success=y)
         )
-    rows.append(dict(env="E", prm="-", method="greedy", budget="1", samples=2.0, success=0.1))
+    rows.append(
+        dict(env="E", prm="-", method="policy (1 sample)", budget="1", samples=2.0, success=0.1)
+    )
     return rows
 
 
@@ -89,3 +91,45 @@ def test_seeds_are_averaged_and_families_kept_apart():
     r2 = next(r for r in rs if r.budget == "2")
     assert r2.agentprm_success == pytest.approx(0.6)
     assert r2.ratio == pytest.approx(64 / 4)
+
+
+def test_total_compute_axis_counts_prm_items():
+    # 10 episodes per run. AgentPRM beam 2x2: 10 samples + 10 items per episode -> 20, success
+    # 0.5. PVM: 10 samples + 30 items -> 40 at 0.3; 40 samples + 60 items -> 100 at 0.7.
+    def row(prm, budget, samples, items, y):
+        return dict(
+            env="E",
+            prm=prm,
+            method=f"beam@{budget}",
+            budget=budget,
+            samples=samples,
+            success=y,
+            prm_items=items,
+            episodes=10,
+        )
+
+    rows = [
+        row("agentprm", "2x2", 10.0, 100, 0.5),
+        row("pvm", "2x2", 10.0, 300, 0.3),
+        row("pvm", "4x4", 40.0, 600, 0.7),
+        row("pvm", "8x8", 80.0, 3000, 0.2),  # worse at more compute: the running max keeps 0.7
+    ]
+    (r,) = efficiency_ratios(rows)
+    # 0.5 is half way from 0.3 to 0.7: samples 2**(log2 10 + 1) = 20; compute sqrt(40 * 100)
+    assert (r.ratio, r.bound) == (pytest.approx(20 / 10), "exact")
+    assert r.agentprm_compute == pytest.approx(20.0)
+    assert r.baseline_compute == pytest.approx(math.sqrt(40 * 100))
+    assert (r.compute_ratio, r.compute_bound) == (pytest.approx(math.sqrt(4000) / 20), "exact")
+    (s,) = summarize_ratios([r])
+    assert s["geo_mean_compute_ratio"] == pytest.approx(math.sqrt(4000) / 20)
+    assert s["n_compute_lower"] == s["n_compute_upper"] == 0
+
+
+def test_prior_rows_are_their_own_curve():
+    rows = _rows()
+    for prm, y in (("agentprm", 0.5), ("pvm", 0.4)):
+        rows.append(
+            dict(env="E", prm=prm, method="beam+prior@2x2", budget="2x2", samples=9.0, success=y)
+        )
+    fams = {r.family for r in efficiency_ratios(rows)}
+    assert fams == {"bon", "beam+prior"}

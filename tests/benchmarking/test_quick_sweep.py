@@ -21,7 +21,7 @@ envs:
     policy: noisy:0.6
     test_tasks: 8
 prms: [oracle, random]
-methods: [greedy, bon@1, bon@2, bon@4, beam@2x2]
+methods: [policy, bon@1, bon@2, bon@4, beam@2x2, beam+prior@2x2]
 seeds: [0, 1]
 examples: 2
 """
@@ -36,7 +36,7 @@ collection: {{train_tasks: 6, per_task: 3, mc_rollouts: 2}}
 train:
   args: ["--backbone", "tiny", "--epochs", "2"]
 prms: [agentprm, pvm, mc-prm, oracle, random]
-methods: [greedy, bon@2, bon@4, beam@2x2]
+methods: [policy, bon@2, bon@4, beam@2x2]
 examples: 2
 """
 
@@ -65,8 +65,8 @@ def test_fixed_prm_sweep_writes_everything_and_resumes(tmp_path, capsys):
     assert rc == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     rows = read_rows(out / "results.csv")
-    # greedy once per seed + 2 PRMs x 4 PRM methods per seed
-    assert len(rows) == summary["rows"] == 2 * (1 + 2 * 4)
+    # the policy alone once per seed + 2 PRMs x 5 PRM methods per seed
+    assert len(rows) == summary["rows"] == 2 * (1 + 2 * 5)
     for name in (
         "tables.md",
         "report.html",
@@ -74,15 +74,25 @@ def test_fixed_prm_sweep_writes_everything_and_resumes(tmp_path, capsys):
         "efficiency.csv",
         "examples.json",
         "success_vs_samples_Corridor-v0.png",
+        "success_vs_compute_Corridor-v0.png",
     ):
         assert (out / name).stat().st_size > 0, name
     oracle_beam = [r for r in rows if r["prm"] == "oracle" and r["method"] == "beam@2x2"]
-    greedy = [r for r in rows if r["method"] == "greedy"]
+    alone = [r for r in rows if r["method"] == "policy (1 sample)"]
+    assert len(alone) == 2 and all(r["prm"] == "-" and r["family"] == "policy" for r in alone)
     assert all(r["episodes"] == 8 for r in rows)
     # the oracle guides the search: beam with it beats the policy alone
-    assert sum(r["success"] for r in oracle_beam) > sum(r["success"] for r in greedy)
+    assert sum(r["success"] for r in oracle_beam) > sum(r["success"] for r in alone)
     assert all(r["samples"] > 0 and r["env_steps"] > 0 for r in rows)
-    assert all(r["prm_items"] == 0 for r in greedy)
+    assert all(r["prm_items"] == 0 for r in alone)
+    prior = [r for r in rows if r["family"] == "beam+prior"]
+    assert {(r["prm"], r["method"]) for r in prior} == {
+        ("oracle", "beam+prior@2x2"),
+        ("random", "beam+prior@2x2"),
+    }
+    md = (out / "tables.md").read_text()
+    assert "policy (1 sample)" in md and "greedy (policy)" not in md
+    assert "Beam search with the policy prior (beam+prior, A = 1)" in md
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["packages"]["numpy"] and prov["wall_seconds"] >= 0
     assert (
@@ -117,7 +127,7 @@ def test_fixed_prm_sweep_writes_everything_and_resumes(tmp_path, capsys):
     assert rc == 0 and (out / "tables.md").exists()
     assert len(read_rows(out / "results.csv")) == len(rows) - 2
     assert (
-        "Incomplete: 2 of the 18 runs of the config are missing."
+        "Incomplete: 2 of the 22 runs of the config are missing."
         in (out / "report.html").read_text()
     )
     assert json.loads((out / "provenance.json").read_text())["report_only"] is True
@@ -155,6 +165,7 @@ def test_learned_prm_sweep(tmp_path, capsys):
     assert costs["episodes"] == 18 and costs["mc_extra_env_steps"] > 0
     md = (out / "tables.md").read_text()
     assert "Table 1" in md and "Table 3" in md and "Compute efficiency" in md
+    assert "ratio (samples + PRM items)" in md
     for prm in ("agentprm", "pvm", "mc-prm"):
         assert (out / "prms" / "Corridor" / prm / ".sweep_trained.json").exists()
     examples = json.loads((out / "examples.json").read_text())

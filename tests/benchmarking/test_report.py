@@ -22,7 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLE = {
     "env": ENVS[0],
     "task_id": 3,
-    "method": "greedy",
+    "method": "policy (1 sample)",
     "prm": "agentprm",
     "won": False,
     "reward": 0.25,
@@ -82,7 +82,7 @@ def test_svg_bars_scale():
 def test_report_is_self_contained(tmp_path):
     path, _ = _report(tmp_path)
     text = path.read_text()
-    assert text.count("data:image/png;base64,") == len(ENVS)
+    assert text.count("data:image/png;base64,") == 2 * len(ENVS)  # samples and compute axes
     # no external fetches: every src/href is a data URI or an in-page anchor
     for ref in re.findall(r'(?:src|href)="([^"]*)"', text):
         assert ref.startswith(("data:", "#")), ref
@@ -140,10 +140,10 @@ def test_report_renders_in_chromium_and_matches_csv(tmp_path):
         finally:
             browser.close()
     assert errors == [] and external == []
-    assert imgs == [True] * len(ENVS)
+    assert imgs == [True] * 2 * len(ENVS)
     assert bars == 3
     by_prm = {r[0]: r[1:] for r in cells}
-    assert set(by_prm) == {"greedy (policy)", *PRMS}
+    assert set(by_prm) == {"policy (1 sample)", *PRMS}
     for prm in PRMS:
         shown = [float(x) for x in by_prm[prm]]
         want = [

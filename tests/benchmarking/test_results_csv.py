@@ -62,3 +62,14 @@ def test_unknown_columns_and_foreign_files_rejected(tmp_path):
     q.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="other columns"):
         ResultsWriter(q)
+
+
+def test_rows_from_before_the_rename_read_as_the_one_sample_policy(tmp_path):
+    p = tmp_path / "r.csv"
+    with ResultsWriter(p, fsync=False) as w:
+        w.write({**_row("greedy", "1"), "prm": "-", "family": "greedy"})
+        w.write({**_row("greedy (temperature 0)", "1"), "prm": "-", "family": "greedy"})
+    old, true_greedy = read_rows(p)
+    assert (old["method"], old["family"]) == ("policy (1 sample)", "policy")
+    assert (true_greedy["method"], true_greedy["family"]) == ("greedy (temperature 0)", "greedy")
+    assert ("E", "noisy:0.5", "-", "policy (1 sample)", "1", "0") in done_keys(p)

@@ -14,6 +14,7 @@ from agentprm_gym.benchmarking.tables import (
     bon_table,
     efficiency_table,
     fmt_pct,
+    prior_tables,
     table1,
     table3,
 )
@@ -34,7 +35,7 @@ def test_table1_is_beam_success_per_prm_per_env(tmp_path):
     t = table1(rows, list(ENVS), list(PRMS))
     assert t.groups == [(ENVS[0], 2), (ENVS[1], 2)]
     assert t.header == ["PRM", "2x2", "4x4", "2x2", "4x4"]
-    assert [r[0] for r in t.rows] == ["greedy (policy)", *PRMS]
+    assert [r[0] for r in t.rows] == ["policy (1 sample)", *PRMS]
     for line in t.rows[1:]:
         prm = line[0]
         want = [
@@ -79,3 +80,25 @@ def test_table3_costs_and_efficiency_table(tmp_path):
     ratios = efficiency_ratios(rows)
     e = efficiency_table(ratios)
     assert {r[0] for r in e.rows} == {"pvm", "oracle"}
+    assert e.header[1] == "ratio (policy samples)" and e.header[3] == "ratio (samples + PRM items)"
+    # the synthetic PRM items are half the samples, so both axes give the same ratios
+    for line in e.rows:
+        assert line[1] == line[3]
+
+
+def test_prior_rows_get_their_own_table_and_baselines_their_rows(tmp_path):
+    src = write_csv(tmp_path / "r.csv")
+    extra = []
+    for r in src:
+        if r["method"].startswith("beam@") and r["prm"] == "pvm":
+            extra.append({**r, "method": "beam+prior" + r["method"][4:], "family": "beam+prior"})
+        if r["prm"] == "-":
+            extra.append({**r, "method": "greedy (temperature 0)", "family": "greedy"})
+    rows = read_rows(tmp_path / "r.csv") + extra
+    t = table1(rows, list(ENVS), list(PRMS))
+    assert [r[0] for r in t.rows] == ["policy (1 sample)", "greedy (temperature 0)", *PRMS]
+    (p,) = prior_tables(rows, list(ENVS), list(PRMS))
+    assert p.key == "prior" and "A = 1" in p.title
+    assert [r[0] for r in p.rows] == ["policy (1 sample)", "greedy (temperature 0)", "pvm"]
+    assert p.rows[2] == next(r for r in t.rows if r[0] == "pvm")
+    assert prior_tables(read_rows(tmp_path / "r.csv")) == []

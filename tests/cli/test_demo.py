@@ -13,7 +13,7 @@ def test_embedded_config_is_valid():
 def test_table_from_results_csv(tmp_path):
     path = tmp_path / "results.csv"
     rows = [
-        {"prm": "-", "method": "greedy", "success": "0.3", "samples": "11"},
+        {"prm": "-", "method": "policy (1 sample)", "success": "0.3", "samples": "11"},
         {"prm": "agentprm", "method": "bon@4", "success": "0.5", "samples": "44"},
         {"prm": "pvm", "method": "bon@4", "success": "0.25", "samples": "44"},
     ]
@@ -22,8 +22,9 @@ def test_table_from_results_csv(tmp_path):
         w.writeheader()
         w.writerows(rows)
     text, success = _table(path)
-    assert success == {"-/greedy": 0.3, "agentprm/bon@4": 0.5, "pvm/bon@4": 0.25}
+    assert success == {"-/policy (1 sample)": 0.3, "agentprm/bon@4": 0.5, "pvm/bon@4": 0.25}
     lines = text.splitlines()
-    assert lines[2].startswith("policy") and "30.0%" in lines[2]
+    assert lines[0].split()[:3] == ["PRM", "1", "sample"]
+    assert lines[2].startswith("policy (1 sample)") and "30.0%" in lines[2]
     assert "50.0%" in lines[3] and "25.0%" in lines[4]
     assert lines[-1].startswith("samples/ep")

@@ -42,7 +42,7 @@ def _search(capsys, *extra):
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-def test_search_json_and_oracle_beam_beats_greedy(capsys, tmp_path):
+def test_search_json_and_oracle_beam_beats_the_policy_alone(capsys, tmp_path):
     out = tmp_path / "beam.jsonl"
     beam = _search(
         capsys,
@@ -57,16 +57,18 @@ def test_search_json_and_oracle_beam_beats_greedy(capsys, tmp_path):
         "--out",
         str(out),
     )
-    greedy = _search(capsys, "--method", "greedy")
-    assert set(beam) >= KEYS and set(greedy) >= KEYS
-    assert beam["episodes"] == greedy["episodes"] == 12
-    assert beam["method"] == "beam" and beam["prm"] == "oracle" and greedy["prm"] is None
+    alone = _search(capsys, "--method", "policy")
+    assert set(beam) >= KEYS and set(alone) >= KEYS
+    assert beam["episodes"] == alone["episodes"] == 12
+    assert beam["method"] == "beam" and beam["prm"] == "oracle" and alone["prm"] is None
+    assert beam["prior"] == 0.0
     assert beam["success_rate"] == 1.0
-    assert greedy["success_rate"] < 0.8
+    assert alone["success_rate"] < 0.8
     led = beam["ledger"]
     assert led["prm_items"] == led["env_steps"] > 0
-    assert led["sampled_actions"] == 4 * led["policy_calls"]
-    assert greedy["ledger"]["env_steps"] == round(greedy["mean_steps"] * 12)
+    # every call samples 4 actions per kept copy of its state
+    assert led["sampled_actions"] % 4 == 0 and led["sampled_actions"] >= 4 * led["policy_calls"]
+    assert alone["ledger"]["env_steps"] == round(alone["mean_steps"] * 12)
     trajs = list(read_trajectories(out))
     assert [t.task_id for t in trajs] == list(range(12))
     assert all(t.won for t in trajs)
@@ -97,6 +99,9 @@ def test_search_is_deterministic_and_seed_matters(capsys):
         ["--policy", "bogus"],
         ["--workers", "0"],
         ["--ray", "auto", "--ray-cpus", "2"],
+        ["--method", "greedy", "--policy", "noisy:0.5"],
+        ["--method", "beam", "--prior", "-1"],
+        ["--method", "bon", "--prior", "1"],
     ],
 )
 def test_search_errors_are_one_line(capsys, extra):
@@ -129,3 +134,16 @@ def test_search_on_two_worker_processes_equals_inline(capsys, tmp_path):
     assert got["2"] == got["1"]
     assert len(files["1"]) == 8 and files["2"] == files["1"]
     assert [json.loads(line)["task_id"] for line in files["2"]] == list(range(8))
+
+
+def test_search_prior_and_greedy_message(capsys):
+    plain = _search(capsys, "--method", "beam", "--prm", "random", "--n", "1", "--expand", "8")
+    prior = _search(
+        capsys, "--method", "beam", "--prm", "random", "--n", "1", "--expand", "8", "--prior", "1"
+    )
+    assert prior["prior"] == 1.0
+    # a random PRM picks among the distinct actions; the prior brings back the policy's mode
+    assert prior["success_rate"] > plain["success_rate"]
+    assert main(["search", "--env", "AgentPRM/WebShop-v0", "--method", "greedy"]) == 2
+    err = capsys.readouterr().err
+    assert "temperature 0" in err and "--method policy" in err

@@ -16,7 +16,7 @@ from helpers.chain_env import CorridorEnv  # noqa: E402
 
 from agentprm_gym.agents import ExpertPolicy, NoisyExpertPolicy, Policy  # noqa: E402
 from agentprm_gym.prm import OraclePRM, RandomPRM  # noqa: E402
-from agentprm_gym.search import Ledger, beam_search, best_of_n, greedy  # noqa: E402
+from agentprm_gym.search import Ledger, beam_search, best_of_n, policy_episode  # noqa: E402
 
 
 class CountingCorridor(CorridorEnv):
@@ -82,7 +82,7 @@ def make_corridor(limit: int = 12, trap: bool = True) -> gym.Env:
 
 
 SEARCHES = {
-    "greedy": lambda env, pol, prm, s: greedy(env, pol, seed=s, split="test"),
+    "policy": lambda env, pol, prm, s: policy_episode(env, pol, seed=s, split="test"),
     "bon": lambda env, pol, prm, s: best_of_n(env, pol, prm, 5, seed=s, split="test"),
     "beam": lambda env, pol, prm, s: beam_search(env, pol, prm, 3, 3, seed=s, split="test"),
 }
@@ -134,7 +134,7 @@ def test_ledger_matches_independent_counts(method, prm_kind):
         assert led.prm_items == prm.stats.items_scored - before[4]
         assert led.prompt_tokens == led.completion_tokens == 0
         assert led.wall_seconds > 0
-        if method == "greedy":
+        if method == "policy":
             assert led.env_steps == len(res.trajectory.steps) == led.policy_calls
             assert led.snapshots == 0 and led.prm_calls == 0
         total.merge(led)
@@ -152,10 +152,13 @@ def test_ledger_matches_independent_counts(method, prm_kind):
     }
 
 
-def test_oracle_search_beats_greedy_on_corridor():
+def test_oracle_search_beats_the_policy_alone_on_corridor():
     env = make_corridor(limit=12)
     tasks = range(8)
-    g = [greedy(env, NoisyExpertPolicy(0.6), seed=t, task_id=t, split="test").won for t in tasks]
+    g = [
+        policy_episode(env, NoisyExpertPolicy(0.6), seed=t, task_id=t, split="test").won
+        for t in tasks
+    ]
     b = [
         beam_search(
             env, NoisyExpertPolicy(0.6), OraclePRM(), 4, 4, seed=t, task_id=t, split="test"
@@ -176,15 +179,17 @@ def test_beam_with_expert_expands_repeats_once_and_finds_shortest_path():
     n_rooms = 3 + 2 % 4
     assert res.won and res.reward == 1.0 and res.score == 1.0
     assert [s.action for s in res.trajectory.steps] == ["go[next]"] * n_rooms
-    # 4 identical samples per branch are stepped once
-    assert res.ledger.sampled_actions == 4 * res.ledger.policy_calls
-    assert res.ledger.env_steps == n_rooms
+    # identical samples are stepped once; the 4 kept copies of one state are expanded
+    # together (one call of 16 samples)
+    assert res.ledger.policy_calls == n_rooms
+    assert res.ledger.sampled_actions == 4 + 16 * (n_rooms - 1)
+    assert res.ledger.env_steps == res.ledger.prm_items == n_rooms
 
 
 def _wait_searches(env, bon_n: int) -> tuple:
     """Greedy, Best-of-``bon_n`` and beam 2x2 of a policy that only waits (random PRM)."""
     return (
-        greedy(env, WaitPolicy(), seed=0),
+        policy_episode(env, WaitPolicy(), seed=0),
         best_of_n(env, WaitPolicy(), RandomPRM(), bon_n, seed=0),
         beam_search(env, WaitPolicy(), RandomPRM(), 2, 2, seed=0),
     )
@@ -256,7 +261,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         beam_search(env, ExpertPolicy(), RandomPRM(), 0, 2)
     with pytest.raises(ValueError):
-        greedy(env, ExpertPolicy(), max_steps=0)
+        policy_episode(env, ExpertPolicy(), max_steps=0)
 
 
 @pytest.mark.parametrize("env_id", ["AgentPRM/WebShop-v0", "AgentPRM/ALFWorld-v0"])
