@@ -23,33 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
-__all__ = ["action_kind", "ceiling", "main"]
-
-_ACTION = re.compile(r"^\s*([^\[\]]+?)\s*\[(.*)\]\s*$", re.S)
-
-
-def action_kind(action: str, common: set[str]) -> str:
-    """A coarse group for an action: ids and rare arguments are folded.
-
-    ``click[b0abc12345]`` → ``click[<id>]`` (an argument without spaces that
-    holds a digit), an argument in ``common`` is kept (``click[next >]``), any
-    other becomes ``verb[…]``; text without brackets is kept whole.
-    """
-    m = _ACTION.match(action)
-    if not m:
-        return action.strip().lower()
-    verb, arg = m.group(1).strip().lower(), m.group(2).strip().lower()
-    if arg and " " not in arg and any(c.isdigit() for c in arg):
-        return f"{verb}[<id>]"
-    return f"{verb}[{arg}]" if arg in common else f"{verb}[…]"
+__all__ = ["ceiling", "main"]
 
 
 def ceiling(
@@ -86,7 +67,13 @@ def ceiling(
     from agentprm_gym.core.trajectory import read_trajectories
     from agentprm_gym.prm.labels import LabelCost
     from agentprm_gym.prm.mc import DEFAULT_SUCCESS_THRESHOLD, mc_action_values
-    from agentprm_gym.prm.metrics import pair_wins, ranking_choices, ranking_wins
+    from agentprm_gym.prm.metrics import (
+        action_kind,
+        common_arguments,
+        pair_wins,
+        ranking_choices,
+        ranking_wins,
+    )
     from agentprm_gym.prm.steps import episode_steps
 
     eps = episode_steps(read_trajectories(data))[:episodes]
@@ -105,10 +92,7 @@ def ceiling(
     pol = make_policy(spec)
     env_id = eps[0].trajectory.env_id
     env = gym.make(env_id)
-    args = Counter(
-        m.group(2).strip().lower() for c in choices if (m := _ACTION.match(c.expert)) is not None
-    )
-    common = {a for a, n in args.items() if n >= max(20, 0.02 * len(choices))}
+    common = common_arguments([c.expert for c in choices])
     prm_wins: dict[tuple[int, int], float] = {}
     if prm is not None:
         from agentprm_gym.prm.loading import load_prm

@@ -39,6 +39,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-steps", type=int, default=None, help="rank at most this many steps (subsample)"
     )
     p.add_argument("--batch-size", type=int, default=64, help="scoring batch size")
+    p.add_argument(
+        "--by-action",
+        action="store_true",
+        help="also split the ranking accuracy by the kind of the expert's action",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
 
@@ -78,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     with heartbeat(f"eval-prm: scoring {n_steps} steps of {len(episodes)} episodes", disable=quiet):
         res = evaluate_prm(prm, episodes, seed=args.seed, max_rank_steps=args.max_steps)
     res["prm"] = spec
+    if args.by_action:
+        from agentprm_gym.prm.metrics import ranking_by_action
+
+        res["by_action"] = ranking_by_action(prm, episodes, args.seed, args.max_steps)
 
     def fmt(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.4f}"
@@ -87,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         f"MSE vs MC {fmt(res['mse_vs_mc'])} ({res['mc_steps']} steps)  "
         f"outcome AUC {fmt(res['auc'])}  [{res['episodes']} episodes, {res['steps']} steps]"
     )
+    for kind, r in res.get("by_action", {}).items():
+        print(f"  expert {kind:30s} {r['pairs']:6d} pairs  ranking {r['accuracy']:.3f}")
     if args.json:
         emit_json(res)
     return 0

@@ -11,12 +11,26 @@ from typing import Any
 from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
 from agentprm_gym.progress import heartbeat, say
 
+#: Defaults of ``--arch state``.
+STATE_EPOCHS = 10
+STATE_BATCH = 128
+
 HELP = "train a PRM (AgentPRM TD/GAE, or the PVM/ORM/MC baselines) on rollouts"
 DESCRIPTION = """Train a process reward model on a trajectory file written by `collect`.
 
-Labels: gae (AgentPRM: λ-return targets recomputed from the model every epoch,
-loss L_Q + β·L_A), td0, mc (Math-Shepherd labels from `collect --mc N`), pvm
-(every step = the episode's final reward), outcome (ORM: last step only).
+Labels: gae (AgentPRM: λ-return targets recomputed from the current model at
+every update, loss L_Q + β·L_A), td0, mc (Math-Shepherd labels from
+`collect --mc N`), pvm (every step = the episode's final reward), outcome (ORM:
+last step only).
+
+Architectures (--arch): state (default) reads the whole state (instruction,
+every piece of the observation, the last actions, the step index and steps
+left) through a frozen encoder (--backbone, MiniLM by default) whose token
+states are computed once per distinct text and cached on disk next to the data
+(--cache), and scores every candidate of a state from one encoding of it: it
+trains many epochs in minutes on a CPU. cross is a cross-encoder fine-tuned end
+to end on one formatted text per step (--max-length tokens): better suited to a
+GPU.
 A share of the tasks (--val-fraction) is held out and evaluated every epoch.
 The model is saved to --out with save_pretrained (safetensors + JSON) and can
 be used anywhere a PRM is accepted (`--prm DIR`, or `load_prm(DIR)` in Python).
@@ -42,12 +56,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="trajectory JSONL file (from `collect`)")
     p.add_argument("--labels", default="gae", choices=LABEL_KINDS, help="label kind (default gae)")
     p.add_argument(
-        "--backbone", default="minilm", help="minilm (default) | tiny | PATH (local HF model dir)"
+        "--arch",
+        default="state",
+        choices=("state", "cross"),
+        help="state (default: frozen cached encoder, whole state, all candidates from one "
+        "state encoding) | cross (cross-encoder fine-tuned end to end)",
+    )
+    p.add_argument(
+        "--backbone",
+        default="minilm",
+        help="minilm (default) | tiny | PATH (local HF model dir): the frozen encoder of "
+        "--arch state, the fine-tuned encoder of --arch cross",
     )
     p.add_argument("--out", required=True, help="directory to save the trained PRM in")
-    p.add_argument("--epochs", type=int, default=3, help="epochs = Algorithm 1 iterations (3)")
-    p.add_argument("--batch-size", type=int, default=32, help="steps per batch (default 32)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (1e-3 tiny, 5e-5 else)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"passes over the data (default {STATE_EPOCHS} for state, 3 for cross)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"steps per batch (default {STATE_BATCH} for state, 32 for cross)",
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default 1e-3 for state and tiny cross, 5e-5 for other cross)",
+    )
     p.add_argument("--lam", type=float, default=0.95, help="GAE λ (default 0.95)")
     p.add_argument("--gamma", type=float, default=1.0, help="discount γ (default 1)")
     p.add_argument(
@@ -59,17 +98,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--val-fraction", type=float, default=0.1, help="share of tasks held out (default 0.1)"
     )
-    p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH, help="input token budget")
-    p.add_argument("--max-turns", type=int, default=DEFAULT_MAX_TURNS, help="past turns kept")
+    p.add_argument(
+        "--max-length", type=int, default=DEFAULT_MAX_LENGTH, help="cross: input token budget"
+    )
+    p.add_argument("--max-turns", type=int, default=DEFAULT_MAX_TURNS, help="cross: turns kept")
     p.add_argument(
         "--candidate-context",
         type=int,
         default=DEFAULT_CANDIDATE_CONTEXT,
-        help="tokens of the observation text where the candidate's argument is named "
+        help="cross: tokens of the observation text where the candidate's argument is named "
         f"(a clicked result's title and price); 0 leaves the line out (default "
         f"{DEFAULT_CANDIDATE_CONTEXT})",
     )
-    p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="pooling")
+    p.add_argument(
+        "--cache",
+        default=None,
+        help="--arch state: file of the frozen token-state cache (default: next to --data, "
+        "DATA.tokens-BACKBONE; reused by every PRM trained on the same data)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="--arch state: keep no cache on disk")
+    p.add_argument("--width", type=int, default=128, help="--arch state: network width (128)")
+    p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="cross: pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
@@ -84,10 +133,16 @@ def _check(args: argparse.Namespace) -> None:
             f"--out {args.out!r} is an existing file; train-prm saves a directory there "
             "(give a new or existing directory)"
         )
+    if args.epochs is None:
+        args.epochs = STATE_EPOCHS if args.arch == "state" else 3
+    if args.batch_size is None:
+        args.batch_size = STATE_BATCH if args.arch == "state" else 32
     if args.epochs < 1:
         raise CLIError("--epochs must be >= 1")
     if args.batch_size < 1:
         raise CLIError("--batch-size must be >= 1")
+    if args.width < 8 or args.width % 4:
+        raise CLIError("--width must be a multiple of 4, at least 8")
     if args.lr is not None and args.lr <= 0:
         raise CLIError("--lr must be > 0")
     if not 0.0 <= args.lam <= 1.0 or not 0.0 <= args.gamma <= 1.0:
@@ -112,6 +167,25 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError(f"--device must be cpu, cuda or auto, got {args.device!r}")
 
 
+def _step_limit(train: list[Any]) -> int | None:
+    """The registered step limit of the data's env (None if unknown or mixed)."""
+    import gymnasium as gym
+
+    ids = {e.trajectory.env_id for e in train}
+    if len(ids) != 1:
+        return None
+    try:
+        return gym.spec(next(iter(ids))).max_episode_steps
+    except gym.error.Error:
+        return None
+
+
+def cache_file(data: str, backbone: str) -> str:
+    """The default token-state cache of ``--arch state``: ``DATA.tokens-BACKBONE``."""
+    tag = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(backbone).name)
+    return f"{data}.tokens-{tag or 'encoder'}"
+
+
 def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
     """The untrained PRM, and when its building started (``perf_counter``)."""
     import torch
@@ -128,16 +202,28 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
             corpus.extend(f"{s.observation} {s.action}" for s in tr.steps)
     t0 = time.perf_counter()
     try:
-        prm = AgentPRM.create(
-            args.backbone,
-            pooling=args.pooling,
-            max_length=args.max_length,
-            max_turns=args.max_turns,
-            candidate_context=args.candidate_context,
-            tiny_corpus=corpus,
-            seed=args.seed,
-            device=args.device,
-        )
+        if args.arch == "state":
+            from agentprm_gym.prm.state_model import StatePRM
+
+            prm = StatePRM.create(
+                args.backbone,
+                d=args.width,
+                step_limit=_step_limit(train),
+                tiny_corpus=corpus,
+                seed=args.seed,
+                device=args.device,
+            )
+        else:
+            prm = AgentPRM.create(
+                args.backbone,
+                pooling=args.pooling,
+                max_length=args.max_length,
+                max_turns=args.max_turns,
+                candidate_context=args.candidate_context,
+                tiny_corpus=corpus,
+                seed=args.seed,
+                device=args.device,
+            )
     except (OSError, ValueError) as e:
         raise CLIError(f"cannot build backbone {args.backbone!r}: {e}") from None
     return prm, t0
@@ -195,15 +281,22 @@ def run(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         seed=args.seed,
         progress=not args.no_progress,
+        cache_path=None
+        if args.arch != "state" or args.no_cache
+        else (args.cache or cache_file(args.data, args.backbone)),
     )
     budget = f", at most {args.max_minutes:g} min" if args.max_minutes is not None else ""
     note(
         f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}); "
-        "the inputs are encoded first, and each epoch starts by computing its targets"
+        + (
+            "the frozen encoder's token states of new texts are computed first (cached)"
+            if args.arch == "state"
+            else "the inputs are tokenized first"
+        )
     )
     try:
         with heartbeat(
-            "train-prm: encoding inputs, computing targets or checking held-out tasks",
+            "train-prm: encoding inputs or checking held-out tasks",
             disable=quiet,
         ):
             result = train_prm(prm, train, val, cfg)
@@ -213,9 +306,12 @@ def run(args: argparse.Namespace) -> int:
     summary = {
         "out": str(out),
         "labels": args.labels,
+        "arch": args.arch,
         "backbone": args.backbone,
         "device": str(prm.device),
-        "bf16": prm.use_bf16,
+        "bf16": bool(
+            getattr(prm, "use_bf16", False) or getattr(getattr(prm, "encoder", None), "bf16", False)
+        ),
         "episodes": len(train),
         "steps": int(sum(len(e) for e in train)),
         "heldout_episodes": len(val),
@@ -229,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
     with (out / "train_result.json").open("w", encoding="utf-8") as f:
         json.dump({**summary, "history": result.history}, f, indent=2)
         f.write("\n")
-    for h in result.history:
+    for h in result.history if args.no_progress else ():  # else printed as they ended
         print(
             f"epoch {h['epoch']}: loss {h['train_loss']:.4f}"
             + (

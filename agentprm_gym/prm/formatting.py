@@ -7,9 +7,10 @@ exactly what it was trained on.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from agentprm_gym.prm.segments import mention_start
 
 __all__ = [
     "DEFAULT_CANDIDATE_CONTEXT",
@@ -59,9 +60,6 @@ def _head(tail: TailFn, text: str, n: int) -> str:
     return s
 
 
-_ARGUMENT = re.compile(r"\[([^\[\]]+)\]")
-
-
 def candidate_mention(action: str, observation: str) -> str:
     """The part of ``observation`` that starts where the candidate's argument is named.
 
@@ -69,7 +67,9 @@ def candidate_mention(action: str, observation: str) -> str:
     in ``click[b0mdsnp1k8]``, ``12`` in ``click[12]``). Its first mention in the
     observation, compared case-insensitively, is the bracketed form ``[arg]``
     (element ids in browser observations) if present, else the bare argument
-    where it stands as a whole word. The returned text runs from that mention to
+    where it stands as a whole word, not inside a longer word or number
+    (``8 fl oz`` does not match in ``33.8 fl oz``;
+    :func:`~agentprm_gym.prm.segments.mention_start`). The returned text runs from that mention to
     the end of the observation (the caller keeps its head), so for a click on a
     search result it starts with the result's id, title and price.
 
@@ -77,17 +77,7 @@ def candidate_mention(action: str, observation: str) -> str:
         The text from the mention on, or ``""`` when the action has no bracketed
         argument or the observation does not name it.
     """
-    m = _ARGUMENT.search(action)
-    if not m:
-        return ""
-    arg = " ".join(m.group(1).split()).lower()
-    if not arg:
-        return ""
-    low = observation.lower()
-    i = low.find("[" + arg + "]")
-    if i < 0:
-        hit = re.search(r"(?<!\w)" + re.escape(arg) + r"(?!\w)", low)
-        i = hit.start() if hit else -1
+    i = mention_start(str(action), observation)
     return observation[i:] if i >= 0 else ""
 
 

@@ -6,12 +6,16 @@
   :func:`ranking_choices` lists those pairs and :func:`ranking_wins` scores them.
 - :func:`mse_vs_mc`: mean squared error of ``Q(s_t, a_t)`` (the action taken)
   against the MC success estimate ``meta["mc_soft"][t]``; None without MC labels.
+- :func:`ranking_by_action`: the same pairs' wins grouped by the kind of the expert's
+  action (:func:`action_kind`: ``click[next >]``, ``click[<id>]``, ``search[…]``).
 - :func:`auc`: ROC AUC by the rank (Mann-Whitney) formula, ties averaged;
   :func:`outcome_auc` applies it to the last step's Q against episode success.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -31,7 +35,34 @@ __all__ = [
     "mse_vs_mc",
     "outcome_auc",
     "evaluate_prm",
+    "action_kind",
+    "common_arguments",
+    "ranking_by_action",
 ]
+
+_ACTION = re.compile(r"^\s*([^\[\]]+?)\s*\[(.*)\]\s*$", re.S)
+
+
+def action_kind(action: str, common: set[str]) -> str:
+    """A coarse group for an action: ids and rare arguments are folded.
+
+    ``click[b0abc12345]`` → ``click[<id>]`` (an argument without spaces that
+    holds a digit), an argument in ``common`` is kept (``click[next >]``), any
+    other becomes ``verb[…]``; text without brackets is kept whole.
+    """
+    m = _ACTION.match(action)
+    if not m:
+        return action.strip().lower()
+    verb, arg = m.group(1).strip().lower(), m.group(2).strip().lower()
+    if arg and " " not in arg and any(c.isdigit() for c in arg):
+        return f"{verb}[<id>]"
+    return f"{verb}[{arg}]" if arg in common else f"{verb}[…]"
+
+
+def common_arguments(actions: Sequence[str]) -> set[str]:
+    """Arguments frequent enough to be their own group: ≥ 20 and ≥ 2 % of ``actions``."""
+    args = Counter(m.group(2).strip().lower() for a in actions if (m := _ACTION.match(a)))
+    return {a for a, n in args.items() if n >= max(20, 0.02 * len(actions))}
 
 
 def auc(scores: ArrayLike, labels: ArrayLike) -> float | None:
@@ -144,6 +175,26 @@ def ranking_accuracy(
     if not choices:
         return None, 0
     return float(ranking_wins(prm, episodes, choices).mean()), len(choices)
+
+
+def ranking_by_action(
+    prm: PRM, episodes: Sequence[EpisodeSteps], seed: int = 0, max_steps: int | None = None
+) -> dict[str, dict[str, float]]:
+    """:func:`ranking_accuracy` split by the kind of the expert's action.
+
+    Returns:
+        ``{kind: {"pairs": n, "accuracy": a}}``, most pairs first.
+    """
+    choices = ranking_choices(episodes, seed, max_steps)
+    if not choices:
+        return {}
+    wins = ranking_wins(prm, episodes, choices)
+    common = common_arguments([c.expert for c in choices])
+    groups: dict[str, list[float]] = {}
+    for c, w in zip(choices, wins, strict=True):
+        groups.setdefault(action_kind(c.expert, common), []).append(float(w))
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return {k: {"pairs": len(v), "accuracy": float(np.mean(v))} for k, v in ordered}
 
 
 def mse_vs_mc(prm: PRM, episodes: Sequence[EpisodeSteps]) -> tuple[float | None, int]:

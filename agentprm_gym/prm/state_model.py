@@ -19,9 +19,11 @@ trainable network (:class:`~agentprm_gym.prm.state_net.StateNet`) matches
 them against the instruction token by token, contextualises the pieces of a
 state, and scores every candidate from that one state encoding.
 
-``score_candidates(state_item, actions)`` scores all actions of one state in
-one pass; ``score(items)`` groups its items by state and does the same, so the
-two give the same numbers. Saved directories use the same versioned layout as
+``score(items)`` groups its items by state and runs each state's context once
+for all of that state's candidates (and many states per forward pass);
+``score_candidates(state, actions)`` (the :class:`~agentprm_gym.prm.base.PRM`
+method) is one state's call of it, so the two give the same numbers. Saved
+directories use the same versioned layout as
 the cross-encoder (``model.safetensors`` + ``prm_config.json`` with
 ``"architecture": "state"``); :meth:`agentprm_gym.prm.model.AgentPRM.from_pretrained`
 and :func:`agentprm_gym.prm.loading.load_prm` load both kinds.
@@ -40,7 +42,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from agentprm_gym.prm.base import PRM, ScoreItem, as_item
+from agentprm_gym.prm.base import PRM, ScoreItem
 from agentprm_gym.prm.base import progress as _progress
 from agentprm_gym.prm.segments import MAX_PIECES, mention_index, observation_pieces
 from agentprm_gym.prm.state_net import Candidate, Context, StateNet, pack_inputs
@@ -298,17 +300,6 @@ class StatePRM(PRM):
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return q
-
-    def score_candidates(self, state_item: Any, actions: Sequence[str]) -> NDArray[np.float64]:
-        """Q of every action in one state, from one encoding of the state.
-
-        Args:
-            state_item: An item (or ``(instruction, history, action)``) whose
-                instruction and history give the state; its action is ignored.
-            actions: The candidate actions.
-        """
-        it = as_item(state_item)
-        return self.score([it._replace(action=str(a)) for a in actions])
 
     def clear_cache(self) -> None:
         """Forget cached scores (needed after the weights change; token states stay)."""

@@ -41,6 +41,9 @@ __all__ = ["Context", "Candidate", "NetInputs", "StateNet", "pack_inputs"]
 
 #: Pieces a candidate reads from where its argument is named on (an id, then its title and price).
 _MENTION_WINDOW = 3
+#: Numeric comparison features per matched token: own [is_number, value], attended
+#: instruction [is_number, value], value difference, both-numbers.
+_NUMERIC = 2 * NUMBER_FEATURES + 2
 #: Largest step index / steps-left value with its own embedding (larger ones share the last).
 MAX_STEP_EMBED = 64
 
@@ -248,7 +251,9 @@ class StateNet(nn.Module):
         self.heads = heads
         self.scale = (d // heads) ** -0.5
         self.m_q, self.m_k, self.m_v, self.m_o = (nn.Linear(d, d) for _ in range(4))
-        self.match_mlp = nn.Sequential(nn.Linear(3 * d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.match_mlp = nn.Sequential(
+            nn.Linear(3 * d + _NUMERIC, 2 * d), nn.GELU(), nn.Linear(2 * d, d)
+        )
         self.pair_out = nn.Sequential(nn.Linear(3 * d, d), nn.LayerNorm(d))
         self.instr_out = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d))
         self.type_emb = nn.Embedding(3, d)
@@ -284,18 +289,29 @@ class StateNet(nn.Module):
         instr_of_pt = x.pair_instr[x.pt_pair]
         parts, where = [], []
         # keys/values of each distinct instruction are projected once, its queries batched
+        nums = x.numbers
+        parts, nparts, where = [], [], []
         for j in torch.unique(x.pair_instr).tolist():
             sel = (instr_of_pt == j).nonzero().squeeze(-1)
             a, n = x.text_first[j], x.text_len[j]
             k, v = k_all[a : a + n], v_all[a : a + n]
-            w = torch.einsum("nhd,lhd->nhl", q[sel], k) * self.scale
-            parts.append(torch.einsum("nhl,lhd->nhd", w.softmax(-1), v))
+            w = (torch.einsum("nhd,lhd->nhl", q[sel], k) * self.scale).softmax(-1)
+            parts.append(torch.einsum("nhl,lhd->nhd", w, v))
+            # the instruction's number features where each token looks (heads averaged)
+            nparts.append(w.mean(1) @ nums[a : a + n])
             where.append(sel)
         order = torch.cat(where)
         att = torch.empty_like(q)
         att[order] = torch.cat(parts)
+        att_num = torch.empty(len(qf), nums.shape[1], device=qf.device, dtype=qf.dtype)
+        att_num[order] = torch.cat(nparts)
         af = self.m_o(att.reshape(len(qf), self.d))
-        f = self.match_mlp(torch.cat([qf, af, qf * af], -1))
+        own = nums[x.pt_tok]
+        # a direct numeric channel: compare a number with the instruction's (price caps, sizes)
+        numeric = torch.cat(
+            [own, att_num, own[:, 1:] - att_num[:, 1:], own[:, :1] * att_num[:, :1]], -1
+        )
+        f = self.match_mlp(torch.cat([qf, af, qf * af, numeric], -1))
         n_pair = len(x.pair_text)
         count = torch.zeros(n_pair, 1, device=f.device, dtype=f.dtype)
         count.index_add_(0, x.pt_pair, torch.ones(len(f), 1, device=f.device, dtype=f.dtype))

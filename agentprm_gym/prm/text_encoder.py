@@ -146,7 +146,8 @@ class TokenStore:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         keys = sorted(self.index, key=self.index.__getitem__)
-        tmp = p.with_name(p.name + ".tmp")
+        # unique temporary names: PRMs trained in parallel on the same data share a cache
+        tmp = p.with_name(f"{p.name}.{os.getpid()}.{id(self)}.tmp")
         save_file(
             {
                 "states": np.ascontiguousarray(self.states),
@@ -157,8 +158,10 @@ class TokenStore:
             str(tmp),
         )
         meta = {"format": _STORE_FORMAT, "version": _STORE_VERSION, "tag": self.tag, "keys": keys}
-        tmp_meta = p.with_name(p.name + ".json.tmp")
+        tmp_meta = p.with_name(f"{p.name}.json.{os.getpid()}.{id(self)}.tmp")
         tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
+        # the keys file last: a reader that sees new keys also sees their states
+        # (a reader between the two replaces sees a count mismatch and rebuilds)
         os.replace(tmp, p)
         os.replace(tmp_meta, p.with_name(p.name + ".json"))
         return p
@@ -229,12 +232,26 @@ class FrozenTextEncoder:
         self.bf16 = bool(bf16)
         self.batch_size = int(batch_size)
         self.dim = int(model.config.hidden_size)
+        self._fingerprint: str | None = None
         self.store = TokenStore(self.dim, self.tag)
 
     @property
     def tag(self) -> str:
-        """Identifies the states this encoder makes (name, size, token budget)."""
-        return f"{self.name}|{self.dim}|{self.max_tokens}|{self.model.config.num_hidden_layers}"
+        """Identifies the states this encoder makes.
+
+        Name, width, token budget, and a digest of its weights and vocabulary, so a
+        cache made by another encoder of the same name is never used.
+        """
+        if self._fingerprint is None:
+            h = hashlib.blake2b(digest_size=8)
+            for name, t in sorted(self.model.state_dict().items()):
+                h.update(name.encode())
+                h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+            backend = getattr(self.tokenizer, "backend_tokenizer", None)
+            vocab = backend.to_str() if backend is not None else repr(self.tokenizer.get_vocab())
+            h.update(vocab.encode())
+            self._fingerprint = h.hexdigest()
+        return f"{self.name}|{self.dim}|{self.max_tokens}|{self._fingerprint}"
 
     def rows(
         self,

@@ -12,7 +12,13 @@ import pytest
 from agentprm_gym.agents import NoisyExpertPolicy
 from agentprm_gym.core.trajectory import read_trajectories, write_trajectories
 from agentprm_gym.prm.loading import load_prm
-from agentprm_gym.prm.metrics import ranking_accuracy, ranking_choices
+from agentprm_gym.prm.metrics import (
+    action_kind,
+    common_arguments,
+    ranking_accuracy,
+    ranking_by_action,
+    ranking_choices,
+)
 from agentprm_gym.prm.steps import episode_steps
 from agentprm_gym.rollout import run_episode
 
@@ -40,10 +46,22 @@ def held_out(tmp_path_factory) -> Path:
 
 def test_action_kind_folds_ids_and_rare_arguments():
     common = {"next >"}
-    assert rc.action_kind("click[B0ABC12345]", common) == "click[<id>]"
-    assert rc.action_kind("click[Next >]", common) == "click[next >]"
-    assert rc.action_kind("search[red shoes]", common) == "search[…]"
-    assert rc.action_kind("look", common) == "look"
+    assert action_kind("click[B0ABC12345]", common) == "click[<id>]"
+    assert action_kind("click[Next >]", common) == "click[next >]"
+    assert action_kind("search[red shoes]", common) == "search[…]"
+    assert action_kind("look", common) == "look"
+    acts = ["click[next >]"] * 20 + ["click[rare]"] * 3
+    assert common_arguments(acts) == {"next >"}
+
+
+def test_ranking_by_action_splits_the_same_pairs(held_out):
+    eps = episode_steps(read_trajectories(held_out))
+    prm = load_prm("random:1")
+    by = ranking_by_action(prm, eps, seed=0)
+    acc, n = ranking_accuracy(prm, eps, seed=0)
+    assert sum(r["pairs"] for r in by.values()) == n
+    mean = sum(r["pairs"] * r["accuracy"] for r in by.values()) / n
+    assert mean == pytest.approx(acc)
 
 
 def test_ceiling_ranks_eval_prm_pairs(held_out):

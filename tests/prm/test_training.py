@@ -13,6 +13,7 @@ from agentprm_gym.prm import training as T
 from agentprm_gym.prm.metrics import ranking_accuracy
 from agentprm_gym.prm.model import AgentPRM
 from agentprm_gym.prm.steps import canonical_order, episode_steps, split_by_task
+from agentprm_gym.prm.train_data import CrossEncoderSteps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
@@ -76,29 +77,34 @@ def test_episode_targets_per_kind():
     np.testing.assert_allclose(T.episode_targets(ep, "mc")[0], ep.mc_soft)
 
 
-def test_gae_targets_are_recomputed_from_the_current_model(monkeypatch):
+def test_gae_targets_come_from_each_batch_own_predictions(monkeypatch):
+    """Algorithm 1: the λ-return targets of a batch are computed from that batch's M."""
     train = episode_steps(corridor_trajectories(range(3), 2, seed=5))
     prm = _tiny(train)
-    real = T._values
+    real = T.episode_targets
     seen = []
 
-    def spy(prm_, enc, bs):
-        out = real(prm_, enc, bs)
-        # the values are the current model's scores of exactly these steps
-        texts = [prm_.format(i) for e in train for i in e.items]
-        np.testing.assert_allclose(out, prm_.score_texts(texts), atol=1e-5)
-        seen.append(out.copy())
-        return out
+    def spy(ep, kind, values=None, **kw):
+        if kind == "gae":
+            # the values are the current model's predictions of exactly this episode
+            seen.append(np.asarray(values).copy())
+        return real(ep, kind, values, **kw)
 
-    monkeypatch.setattr(T, "_values", spy)
-    T.train_prm(
-        prm, train, config=T.TrainConfig(labels="gae", epochs=2, batch_size=8, progress=False)
+    monkeypatch.setattr(T, "episode_targets", spy)
+    res = T.train_prm(
+        prm, train, config=T.TrainConfig(labels="gae", epochs=3, batch_size=4, progress=False)
     )
-    assert len(seen) == 2  # once per epoch (Algorithm 1 iteration)
-    assert np.abs(seen[0] - seen[1]).max() > 1e-4  # the update changed the targets' source
+    n_batches = sum(h["batches"] for h in res.history)
+    assert len(seen) >= n_batches  # at least one episode per optimiser step
+    # the same episode's values differ between its first and last visit: targets move
+    first, last = seen[0], next(v for v in reversed(seen) if len(v) == len(seen[0]))
+    assert np.abs(first - last).max() > 1e-4
+    shifts = [h["target_shift"] for h in res.history[1:]]
+    assert all(s is not None and s > 0 for s in shifts), shifts
+    assert res.history[0]["target_shift"] is None or res.history[0]["target_shift"] >= 0
     seen.clear()
-    T.train_prm(prm, train, config=T.TrainConfig(labels="pvm", epochs=1, progress=False))
-    assert seen == []  # fixed labels need no scoring pass
+    r = T.train_prm(prm, train, config=T.TrainConfig(labels="pvm", epochs=1, progress=False))
+    assert seen == [] and "target_shift" not in r.history[0]  # fixed labels
 
 
 def test_deterministic_given_seed_and_time_budget():
@@ -171,23 +177,23 @@ def test_batch_runs_each_distinct_input_once_with_the_same_loss_and_gradient():
     eps = episode_steps(corridor_trajectories([1, 2], 4, eps=0.0))  # repeated expert rollouts
     prm = _tiny(eps)
     prm.net.eval()  # no dropout, so one pass per distinct input must equal one per copy
-    enc = T._Encoded(prm, eps)
-    assert len(np.unique(enc.src)) < len(enc.src)
-    tg = np.linspace(0.1, 0.9, len(enc.src))
-    mk = np.ones(len(enc.src), dtype=bool)
+    data = CrossEncoderSteps(prm, eps)
+    assert len(np.unique(data.src)) < len(data.src)
+    tg = np.linspace(0.1, 0.9, len(data.src))
+    mk = np.ones(len(data.src), dtype=bool)
     batch = list(range(len(eps)))
     calls = []
     hook = prm.net.register_forward_hook(lambda m, a, kw_out: calls.append(1))
-
-    loss, _, _ = T._batch_loss(prm, enc, batch, tg, mk, beta=1.0)
+    cfg = T.TrainConfig(labels="pvm")
+    loss, _, _, idx, _ = T._batch_loss(data, eps, batch, (tg, mk), cfg, beta=1.0)
     loss.backward()
     grad = [p.grad.clone() for p in prm.net.parameters() if p.grad is not None]
     hook.remove()
     prm.net.zero_grad()
     # Reference: every step through the network on its own.
-    idx = list(range(len(enc.src)))
-    logits = prm.net(**enc.collate(idx, prm.device))
-    pair = [i > lo for lo, hi in zip(enc.offsets[:-1], enc.offsets[1:]) for i in range(lo, hi)]
+    assert idx == list(range(len(data.src)))
+    logits = prm.net(**data._collate(idx))
+    pair = [i > lo for lo, hi in zip(data.offsets[:-1], data.offsets[1:]) for i in range(lo, hi)]
     ref, _, _ = T.prm_loss(
         torch.sigmoid(logits.float()),
         torch.as_tensor(tg, dtype=torch.float32),

@@ -1,0 +1,112 @@
+"""How fast PRMs score the candidates of WebShop beam-search states, side by side.
+
+The states are those a beam search meets: for each of ``--tasks`` WebShop test
+tasks, the noisy expert (``noisy:0.5``) plays an episode, and at every state the
+policy samples ``--expand`` candidate actions (repeats collapse: a search scores
+each distinct action of a state once). Every PRM then scores every state's
+distinct candidates with ``score_candidates`` (one call per state, as search
+and the wrappers do), starting from an empty score cache. Reported per PRM:
+candidate actions per second, states per second and the seconds in all.
+
+The state PRM is timed twice: *cold* (its frozen encoder has never seen these
+texts, so new observation pieces are encoded on the way, as in a search's first
+visit) and *warm* (the token states are cached; only the trainable network
+runs). Cross-encoders have no such cache: every candidate is a full pass.
+
+PRMs: a trained state PRM (``--prm DIR``; an untrained one of the default size
+when omitted: the speed does not depend on the weights), the MiniLM
+cross-encoder and the tiny from-config cross-encoder (untrained; same reason).
+
+Run::
+
+    .venv/bin/python benchmarks/prm_scoring_speed.py --tasks 20 --prm runs/paper/agentprm
+
+The last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+import agentprm_gym  # noqa: F401  (registers the env ids)
+from agentprm_gym.agents import NoisyExpertPolicy
+from agentprm_gym.prm.base import ScoreItem
+
+
+def beam_states(tasks: int, expand: int, seed: int) -> list[tuple[ScoreItem, list[str]]]:
+    """``(state item, distinct candidates)`` along noisy-expert episodes on test tasks."""
+    env = gym.make("AgentPRM/WebShop-v0")
+    policy = NoisyExpertPolicy(0.5, env, seed=seed)
+    out = []
+    for t in range(tasks):
+        obs, info = env.reset(seed=t, options={"task_id": t, "split": "test"})
+        turns: list[tuple[str, str]] = []
+        done = False
+        while not done:
+            cands = list(dict.fromkeys(policy.propose(obs, info, expand)))
+            item = ScoreItem(info["instruction"], (*turns, obs), cands[0])
+            out.append((item, cands))
+            act = cands[0]
+            nxt, _, term, trunc, info = env.step(act)
+            turns.append((obs, act))
+            obs, done = nxt, term or trunc
+    env.close()
+    return out
+
+
+def time_prm(prm: Any, states: list[tuple[ScoreItem, list[str]]]) -> dict[str, float]:
+    """Score every state's candidates once; candidates/s, states/s, seconds."""
+    if hasattr(prm, "clear_cache"):
+        prm.clear_cache()
+    n = sum(len(c) for _, c in states)
+    t0 = time.perf_counter()
+    for item, cands in states:
+        prm.score_candidates(item, cands)
+    dt = time.perf_counter() - t0
+    return {
+        "candidates": n,
+        "states": len(states),
+        "seconds": round(dt, 3),
+        "candidates_per_s": round(n / dt, 1),
+        "states_per_s": round(len(states) / dt, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--tasks", type=int, default=20, help="WebShop test tasks (default 20)")
+    ap.add_argument("--expand", type=int, default=8, help="policy samples per state (8)")
+    ap.add_argument("--prm", default=None, help="a trained state PRM directory (optional)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from agentprm_gym.prm.model import AgentPRM
+    from agentprm_gym.prm.state_model import StatePRM
+
+    states = beam_states(args.tasks, args.expand, args.seed)
+    res: dict[str, Any] = {"tasks": args.tasks, "expand": args.expand, "threads": args.threads}
+    state = AgentPRM.from_pretrained(args.prm) if args.prm else StatePRM.create("minilm")
+    res["state (cold encoder cache)"] = time_prm(state, states)
+    res["state (warm encoder cache)"] = time_prm(state, states)
+    res["cross-encoder minilm"] = time_prm(AgentPRM.create("minilm"), states)
+    corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
+    res["cross-encoder tiny"] = time_prm(AgentPRM.create("tiny", tiny_corpus=corpus), states)
+    for name, r in res.items():
+        if isinstance(r, dict):
+            print(
+                f"{name:28s} {r['candidates_per_s']:9.1f} candidates/s "
+                f"{r['states_per_s']:8.1f} states/s  ({r['candidates']} candidates, "
+                f"{r['states']} states, {r['seconds']:.1f} s)"
+            )
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The state-encoder PRM: one encoding per state, same numbers item by item, saved exactly."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agentprm_gym.prm import training as T
+from agentprm_gym.prm.base import ScoreItem
+from agentprm_gym.prm.loading import load_prm
+from agentprm_gym.prm.metrics import ranking_accuracy
+from agentprm_gym.prm.model import AgentPRM, CheckpointError
+from agentprm_gym.prm.state_model import StatePRM
+from agentprm_gym.prm.state_net import StateNet
+from agentprm_gym.prm.steps import episode_steps, split_by_task
+from agentprm_gym.prm.train_data import StateSteps
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
+
+
+def _corpus(eps):
+    return [f"{i.history[-1]} {i.action} {i.instruction}" for e in eps for i in e.items]
+
+
+def _prm(eps, seed=0, step_limit=10):
+    return StatePRM.create(
+        "tiny", tiny_corpus=_corpus(eps), seed=seed, step_limit=step_limit, d=32, heads=4
+    )
+
+
+@pytest.fixture(scope="module")
+def eps():
+    return episode_steps(corridor_trajectories(range(6), 3, eps=0.5, seed=3))
+
+
+STATE = ScoreItem(
+    "Walk to room 3.",
+    (
+        ("You are in room 0 of 3. A pit [SEP] lies beside the path.", "wait"),
+        "You are in room 0 of 3. [SEP] A pit lies beside the path.",
+    ),
+    "go[next]",
+)
+ACTIONS = ["go[next]", "wait", "jump[pit]", "go[back]", "wait"]
+
+
+def test_one_state_many_candidates_equals_item_by_item(eps):
+    prm = _prm(eps)
+    grouped = prm.score_candidates(STATE, ACTIONS)
+    prm.clear_cache()
+    single = np.array([prm.score([STATE._replace(action=a)])[0] for a in ACTIONS])
+    prm.clear_cache()
+    mixed = prm.score([STATE._replace(action=a) for a in ACTIONS] + list(eps[0].items))
+    np.testing.assert_allclose(grouped, single, atol=1e-6)
+    np.testing.assert_allclose(mixed[: len(ACTIONS)], single, atol=1e-6)
+    assert grouped[1] == grouped[4]  # the same action in the same state
+    assert len(set(np.round(grouped[:4], 6))) == 4  # candidates are told apart
+
+
+def test_a_state_context_runs_once_for_all_its_candidates(eps, monkeypatch):
+    prm = _prm(eps)
+    seen = []
+    real = StateNet.forward
+
+    def spy(self, x):
+        seen.append((x.ctx_seq.shape[0], x.cand_ctx.shape[0]))
+        return real(self, x)
+
+    monkeypatch.setattr(StateNet, "forward", spy)
+    prm.score_candidates(STATE, ACTIONS)
+    assert seen == [(1, 5)]  # one context, five candidates, one forward pass
+
+
+def test_step_index_and_steps_left_are_visible(eps):
+    prm = _prm(eps)
+    later = STATE._replace(history=(("o", "wait"),) * 5 + (STATE.history[-1],))
+    early = STATE._replace(history=(("o", "wait"),) * 4 + (STATE.history[-1],))
+    # the same observation and last actions, only the step index differs
+    assert prm.state_key(later) == prm.state_key(early)
+    q = prm.score([early, later])
+    assert abs(q[0] - q[1]) > 1e-6
+    # with the env's step limit unknown the steps-left input is "unknown", not a guess
+    blind = _prm(eps, step_limit=None)
+    assert blind._steps_left(3) == -1 and prm._steps_left(3) == 7 and prm._steps_left(12) == 0
+
+
+def test_save_load_round_trip_gives_the_same_scores(eps, tmp_path):
+    prm = _prm(eps)
+    T.train_prm(prm, eps, config=T.TrainConfig(labels="gae", epochs=1, progress=False))
+    before = prm.score_candidates(STATE, ACTIONS)
+    d = prm.save_pretrained(tmp_path / "prm")
+    cfg = json.loads((d / "prm_config.json").read_text())
+    assert cfg["architecture"] == "state" and cfg["step_limit"] == 10
+    for loaded in (AgentPRM.from_pretrained(d), load_prm(d), StatePRM.from_pretrained(d)):
+        assert isinstance(loaded, StatePRM)
+        # a fresh encoder cache encodes the texts in other batches: bf16 kernels may
+        # differ in the last bits of the token states (1e-6 here), nothing more
+        np.testing.assert_allclose(loaded.score_candidates(STATE, ACTIONS), before, atol=2e-5)
+
+
+def test_bad_checkpoints_give_clear_errors(eps, tmp_path):
+    d = _prm(eps).save_pretrained(tmp_path / "prm")
+    cfg = json.loads((d / "prm_config.json").read_text())
+    (d / "prm_config.json").write_text(json.dumps({**cfg, "architecture": "lstm"}))
+    with pytest.raises(CheckpointError, match="unknown PRM architecture 'lstm'"):
+        AgentPRM.from_pretrained(d)
+    (d / "prm_config.json").write_text(json.dumps({**cfg, "d": 64}))
+    with pytest.raises(CheckpointError, match="does not match its config"):
+        AgentPRM.from_pretrained(d)
+    (d / "prm_config.json").write_text(json.dumps(cfg))
+    (d / "model.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(CheckpointError, match="corrupt weights"):
+        AgentPRM.from_pretrained(d)
+
+
+def test_token_states_are_cached_on_disk_and_reused(eps, tmp_path):
+    cache = tmp_path / "tokens"
+    a = _prm(eps)
+    first = StateSteps(a, eps, cache)
+    assert first.texts_encoded == first.texts_total > 0
+    b = _prm(eps)  # same encoder (same seed and corpus): the cache is valid for it
+    second = StateSteps(b, eps, cache)
+    assert second.texts_encoded == 0
+    np.testing.assert_array_equal(a.encoder.store.states, b.encoder.store.states)
+    other = StatePRM.create("tiny", tiny_corpus=["other words"], d=32, heads=4)
+    assert other.encoder.tag != a.encoder.tag  # another vocabulary: another encoder
+    assert StateSteps(other, eps, cache).texts_encoded > 0  # so the cache is not used
+
+
+def test_training_step_predictions_equal_scoring(eps):
+    prm = _prm(eps)
+    prm.net.eval()
+    data = StateSteps(prm, eps)
+    idx = list(range(int(data.offsets[-1])))
+    with torch.no_grad():
+        m = data.predict(idx).numpy()
+    items = [it for e in eps for it in e.items]
+    np.testing.assert_allclose(m, prm.score(items), atol=1e-5)
+
+
+def test_tiny_state_prm_training_improves_ranking():
+    """Runs in well under a minute on an idle 2-core CPU."""
+    eps = episode_steps(corridor_trajectories(range(16), 6, eps=0.5, seed=0))
+    train, val = split_by_task(eps, 0.25, seed=0)
+    test = episode_steps(corridor_trajectories(range(100, 106), 3, eps=0.5, seed=1, split="test"))
+    prm = _prm(train)
+    acc0, n = ranking_accuracy(prm, test, seed=0)
+    cfg = T.TrainConfig(labels="gae", epochs=4, batch_size=16, seed=0, progress=False)
+    res = T.train_prm(prm, train, val, cfg)
+    acc1, _ = ranking_accuracy(prm, test, seed=0)
+    assert n > 20
+    losses = [h["train_loss"] for h in res.history]
+    assert losses[-1] < losses[0], losses
+    assert acc1 >= 0.8 and acc1 > acc0 + 0.15, (acc0, acc1)
