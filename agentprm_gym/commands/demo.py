@@ -38,9 +38,9 @@ DEMO_CONFIG: dict[str, Any] = {
     "envs": [{"id": "AgentPRM/WebShop-v0", "policy": "noisy:0.5"}],
     "collection": {"train_tasks": 40, "per_task": 4, "mc_rollouts": 0},
     "test_tasks": 40,
-    "train": {
-        "args": ["--backbone", "tiny", "--epochs", "3", "--max-length", "192", "--max-minutes", "2"]
-    },
+    # the default state PRM (frozen MiniLM, cached token states); no time budget, so the
+    # trained PRMs (and the table) do not depend on the machine's load
+    "train": {"args": ["--epochs", "8", "--batch-size", "32"]},
     "prms": ["agentprm", "pvm"],
     "methods": ["policy", "bon@2", "bon@4", "bon@8", "beam@2x2", "beam@4x4"],
     "examples": 2,

@@ -38,7 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-steps", type=int, default=None, help="rank at most this many steps (subsample)"
     )
-    p.add_argument("--batch-size", type=int, default=64, help="scoring batch size")
+    p.add_argument(
+        "--batch-size", type=int, default=64, help="items (cross) or states (state PRM) per pass"
+    )
     p.add_argument(
         "--by-action",
         action="store_true",
@@ -77,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
             prm = load_prm(spec)
     except (FileNotFoundError, ValueError) as e:
         raise CLIError(str(e)) from None
-    if hasattr(prm, "batch_size"):
+    if hasattr(prm, "batch_size"):  # a cross-encoder: items per forward pass
         prm.batch_size = args.batch_size
+    if hasattr(prm, "contexts_per_batch"):  # a state PRM: states per forward pass
+        prm.contexts_per_batch = args.batch_size
     n_steps = sum(len(e) for e in episodes)
     with heartbeat(f"eval-prm: scoring {n_steps} steps of {len(episodes)} episodes", disable=quiet):
         res = evaluate_prm(prm, episodes, seed=args.seed, max_rank_steps=args.max_steps)

@@ -143,6 +143,7 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--batch-size must be >= 1")
     if args.width < 8 or args.width % 4:
         raise CLIError("--width must be a multiple of 4, at least 8")
+    _check_arch_options(args)
     if args.lr is not None and args.lr <= 0:
         raise CLIError("--lr must be > 0")
     if not 0.0 <= args.lam <= 1.0 or not 0.0 <= args.gamma <= 1.0:
@@ -165,6 +166,30 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.device not in ("auto", "cpu") and not args.device.startswith("cuda"):
         raise CLIError(f"--device must be cpu, cuda or auto, got {args.device!r}")
+
+
+#: Options that only one architecture reads, with their defaults.
+_CROSS_ONLY = {
+    "max_length": "--max-length",
+    "max_turns": "--max-turns",
+    "candidate_context": "--candidate-context",
+    "pooling": "--pooling",
+}
+_STATE_ONLY = {"cache": "--cache", "no_cache": "--no-cache", "width": "--width"}
+
+
+def _check_arch_options(args: argparse.Namespace) -> None:
+    """Refuse options the chosen architecture would silently ignore."""
+    other = _CROSS_ONLY if args.arch == "state" else _STATE_ONLY
+    parser_defaults = argparse.ArgumentParser()
+    add_arguments(parser_defaults)
+    defaults = vars(parser_defaults.parse_args(["--data", "x", "--out", "y"]))
+    given = [flag for key, flag in other.items() if getattr(args, key) != defaults[key]]
+    if given:
+        other_arch = "cross" if args.arch == "state" else "state"
+        raise CLIError(
+            f"{', '.join(given)}: only for --arch {other_arch} (this run is --arch {args.arch})"
+        )
 
 
 def _step_limit(train: list[Any]) -> int | None:
@@ -224,7 +249,7 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
                 seed=args.seed,
                 device=args.device,
             )
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, ImportError) as e:
         raise CLIError(f"cannot build backbone {args.backbone!r}: {e}") from None
     return prm, t0
 
@@ -302,6 +327,8 @@ def run(args: argparse.Namespace) -> int:
             result = train_prm(prm, train, val, cfg)
     except ValueError as e:
         raise CLIError(str(e)) from None
+    except OSError as e:  # e.g. the token cache next to --data cannot be written
+        raise CLIError(f"{e} (give --cache FILE in a writable place, or --no-cache)") from None
     out = prm.save_pretrained(args.out)
     summary = {
         "out": str(out),

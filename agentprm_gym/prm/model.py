@@ -399,8 +399,9 @@ class AgentPRM(PRM):
 
         A directory whose ``prm_config.json`` says ``"architecture": "state"`` loads
         as a :class:`~agentprm_gym.prm.state_model.StatePRM` (the default of
-        ``train-prm``); one without the key, or with ``"cross-encoder"``, loads
-        as this class (checkpoints saved before the key existed included).
+        ``train-prm``; keyword arguments ``device``, ``cache_size`` and
+        ``contexts_per_batch``); one without the key, or with ``"cross-encoder"``,
+        loads as this class (checkpoints saved before the key existed included).
 
         Args:
             directory: The saved directory.
@@ -435,8 +436,11 @@ class AgentPRM(PRM):
         if arch == STATE_ARCHITECTURE:
             from agentprm_gym.prm.state_model import StatePRM
 
-            keep = {k: v for k, v in kwargs.items() if k in ("device", "cache_size")}
-            return StatePRM.from_config_dir(d, config, **keep)  # type: ignore[return-value]
+            allowed = ("device", "cache_size", "contexts_per_batch")
+            unknown = sorted(set(kwargs) - set(allowed))
+            if unknown:
+                raise TypeError(f"a state PRM does not take {unknown} (it takes {allowed})")
+            return StatePRM.from_config_dir(d, config, **kwargs)  # type: ignore[return-value]
         if arch != CROSS_ENCODER:
             raise CheckpointError(
                 f"{d / PRM_CONFIG_NAME}: unknown PRM architecture {arch!r} "

@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 
 from agentprm_gym.prm.base import PRM, ScoreItem
 from agentprm_gym.prm.base import progress as _progress
+from agentprm_gym.prm.model import _FORMAT, _FORMAT_VERSION, STATE_ARCHITECTURE
 from agentprm_gym.prm.segments import MAX_PIECES, mention_index, observation_pieces
 from agentprm_gym.prm.state_net import Candidate, Context, StateNet, pack_inputs
 from agentprm_gym.prm.text_encoder import FrozenTextEncoder
@@ -51,9 +52,9 @@ from agentprm_gym.prm.text_encoder import FrozenTextEncoder
 __all__ = ["ARCHITECTURE", "StatePRM", "StateKey"]
 
 #: ``prm_config.json``'s ``architecture`` value of this PRM.
-ARCHITECTURE = "state"
-_FORMAT = "agentprm-gym/prm"
-_FORMAT_VERSION = 1
+ARCHITECTURE = STATE_ARCHITECTURE
+#: Token states kept in memory when scoring before the store starts afresh (about 1.5 GB).
+MAX_CACHED_TOKENS = 2_000_000
 _ENCODER_DIR = "encoder"
 #: ``(instruction, current observation, last past actions)``: what a context is made of.
 StateKey = tuple[str, str, tuple[str, ...]]
@@ -213,7 +214,12 @@ class StatePRM(PRM):
         """The step index ``t`` of an item's state (its number of past turns)."""
         return len(item.history) - 1
 
-    def _steps_left(self, step: int) -> int:
+    def steps_left(self, step: int) -> int:
+        """Steps the saved ``step_limit`` leaves at step ``t`` (-1 if unknown).
+
+        The limit is the registered ``max_episode_steps`` of the env the PRM was
+        trained on; an env run with another limit gets this one's count.
+        """
         return -1 if self.step_limit is None else max(int(self.step_limit) - step, 0)
 
     def context_texts(self, key: StateKey) -> tuple[str, list[str], list[str]]:
@@ -249,6 +255,10 @@ class StatePRM(PRM):
                 texts.extend(past)
                 texts.extend(pieces)
                 texts.extend(a for _, a, _ in groups[key])
+            if self.encoder.store.tokens > MAX_CACHED_TOKENS:
+                # bounded memory in long searches: start the token cache afresh
+                # (states do not depend on batch-mates, so scores do not change)
+                self.encoder.reset()
             rows = self.encoder.rows(texts)
             pos = 0
             contexts: list[Context] = []
@@ -268,7 +278,7 @@ class StatePRM(PRM):
                             rows[pos],
                             mention_index(action, pieces),
                             step,
-                            self._steps_left(step),
+                            self.steps_left(step),
                         )
                     )
                     where.append(i)
@@ -356,9 +366,11 @@ class StatePRM(PRM):
         dev = resolve_device(device)
         try:
             model, tok = _load_encoder(str(config.get("encoder", "minilm")), d, ())
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, ImportError) as e:
             raise CheckpointError(f"{d}: cannot load the frozen encoder ({e})") from None
         enc_weights = d / _ENCODER_DIR / WEIGHTS_NAME
+        if config.get("encoder") == "tiny" and not enc_weights.is_file():
+            raise CheckpointError(f"{d}: missing file {_ENCODER_DIR}/{WEIGHTS_NAME} (tiny encoder)")
         if enc_weights.is_file():
             try:
                 model.load_state_dict(load_file(str(enc_weights)), strict=True)

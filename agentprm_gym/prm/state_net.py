@@ -37,7 +37,7 @@ from torch import nn
 
 from agentprm_gym.prm.text_encoder import NUMBER_FEATURES, TokenStore
 
-__all__ = ["Context", "Candidate", "NetInputs", "StateNet", "pack_inputs"]
+__all__ = ["MAX_STEP_EMBED", "Context", "Candidate", "NetInputs", "StateNet", "pack_inputs"]
 
 #: Pieces a candidate reads from where its argument is named on (an id, then its title and price).
 _MENTION_WINDOW = 3
@@ -209,15 +209,6 @@ def pack_inputs(
         cand_step=t(cand_step),
         cand_left=t(cand_left),
     )
-
-
-def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    m = mask.unsqueeze(-1).to(x.dtype)
-    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
-
-
-def _masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return x.masked_fill(~mask.unsqueeze(-1), -1e4).amax(1)
 
 
 class StateNet(nn.Module):

@@ -37,7 +37,9 @@ __all__ = [
 
 #: Number features per token: ``[is_number, log10(1 + value) / 4]``.
 NUMBER_FEATURES = 2
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# digits, thousands commas only before exactly three digits ("1,299"; "8,10,12" is three
+# numbers), and one decimal part
+_NUMBER = re.compile(r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?")
 _STORE_FORMAT = "agentprm-gym/token-store"
 _STORE_VERSION = 1
 
@@ -51,17 +53,14 @@ def number_features(text: str, offsets: Sequence[tuple[int, int]]) -> np.ndarray
     """Per token (character ``offsets``), ``[is_number, log10(1 + value) / 4]``.
 
     A token is part of a number when its span overlaps a run of digits with
-    ``.``/``,`` separators (``130.00``, ``1,299``); the value is that run read
-    as a decimal number (thousands commas dropped). Other tokens get zeros.
+    thousands commas and a decimal part (``130.00``, ``1,299``; ``8,10`` is two
+    numbers); the value is that run read as a decimal number. Other tokens get
+    zeros.
     """
     out = np.zeros((len(offsets), NUMBER_FEATURES), dtype=np.float32)
     spans = []
     for m in _NUMBER.finditer(text):
-        s = m.group(0)
-        try:
-            v = float(s.replace(",", "")) if s.count(".") <= 1 else float(s.split(".")[0])
-        except ValueError:
-            continue
+        v = float(m.group(0).replace(",", ""))
         spans.append((m.start(), m.end(), np.log10(1.0 + min(v, 1e12)) / 4.0))
     if not spans:
         return out
@@ -76,30 +75,28 @@ def number_features(text: str, offsets: Sequence[tuple[int, int]]) -> np.ndarray
 
 
 class TokenStore:
-    """Token states of distinct texts: one flat float16 array plus offsets.
+    """Token states of distinct texts: one growing float16 array plus offsets.
 
     ``store.index[key]`` is the row of a text; its states are
     ``store.states[store.start[row] : store.start[row] + store.length[row]]``.
-    Rows are appended by :meth:`add`; nothing is ever changed in place.
+    Rows are appended by :meth:`add` (the arrays grow by doubling, so appending
+    costs amortised O(1) per token); nothing is ever changed in place.
 
     Args:
         dim: Width of the encoder's hidden states.
-        tag: What made the states (encoder name and settings); a store saved
-            with another tag is not loaded.
+        tag: What made the states (encoder and settings); a store saved with
+            another tag is not loaded.
     """
 
     def __init__(self, dim: int, tag: str) -> None:
         self.dim = int(dim)
         self.tag = str(tag)
         self.index: dict[str, int] = {}
-        self._chunks: list[np.ndarray] = []
-        self._num_chunks: list[np.ndarray] = []
-        self._states: np.ndarray = np.zeros((0, self.dim), dtype=np.float16)
-        self._numbers: np.ndarray = np.zeros((0, NUMBER_FEATURES), dtype=np.float32)
         self.start: list[int] = []
         self.length: list[int] = []
-        self._rows = 0
         self._total = 0
+        self._states = np.zeros((1024, self.dim), dtype=np.float16)
+        self._numbers = np.zeros((1024, NUMBER_FEATURES), dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -107,92 +104,109 @@ class TokenStore:
     def __contains__(self, key: str) -> bool:
         return key in self.index
 
+    @property
+    def tokens(self) -> int:
+        """Token states held."""
+        return self._total
+
     def add(self, key: str, states: np.ndarray, numbers: np.ndarray) -> int:
         """Append one text's ``(L, dim)`` states and ``(L, 2)`` number features."""
         if key in self.index:
             return self.index[key]
+        n = int(states.shape[0])
+        need = self._total + n
+        if need > len(self._states):
+            cap = max(need, 2 * len(self._states))
+            self._states = np.resize(self._states, (cap, self.dim))
+            self._numbers = np.resize(self._numbers, (cap, NUMBER_FEATURES))
+        self._states[self._total : need] = states
+        self._numbers[self._total : need] = numbers
         row = len(self.start)
         self.index[key] = row
         self.start.append(self._total)
-        self.length.append(int(states.shape[0]))
-        self._total += int(states.shape[0])
-        self._chunks.append(np.asarray(states, dtype=np.float16))
-        self._num_chunks.append(np.asarray(numbers, dtype=np.float32))
+        self.length.append(n)
+        self._total = need
         return row
-
-    def _flush(self) -> None:
-        if self._chunks:
-            self._states = np.concatenate([self._states, *self._chunks])
-            self._numbers = np.concatenate([self._numbers, *self._num_chunks])
-            self._rows = len(self._states)
-            self._chunks, self._num_chunks = [], []
 
     @property
     def states(self) -> np.ndarray:
-        """All token states, ``(tokens, dim)`` float16."""
-        self._flush()
-        return self._states
+        """All token states, ``(tokens, dim)`` float16 (a view)."""
+        return self._states[: self._total]
 
     @property
     def numbers(self) -> np.ndarray:
-        """All number features, ``(tokens, 2)`` float32."""
-        self._flush()
-        return self._numbers
+        """All number features, ``(tokens, 2)`` float32 (a view)."""
+        return self._numbers[: self._total]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the store as ``PATH`` (safetensors) and ``PATH.json`` (keys and tag)."""
+        """Write the store to one safetensors file (keys and tag in its metadata).
+
+        The file is written under a unique temporary name and moved into place
+        in one step, so a reader sees either the old store or the new one whole,
+        and PRMs trained in parallel on the same data never see a mix.
+        """
         from safetensors.numpy import save_file
 
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         keys = sorted(self.index, key=self.index.__getitem__)
-        # unique temporary names: PRMs trained in parallel on the same data share a cache
         tmp = p.with_name(f"{p.name}.{os.getpid()}.{id(self)}.tmp")
-        save_file(
-            {
-                "states": np.ascontiguousarray(self.states),
-                "numbers": np.ascontiguousarray(self.numbers),
-                "start": np.asarray(self.start, dtype=np.int64),
-                "length": np.asarray(self.length, dtype=np.int64),
-            },
-            str(tmp),
-        )
-        meta = {"format": _STORE_FORMAT, "version": _STORE_VERSION, "tag": self.tag, "keys": keys}
-        tmp_meta = p.with_name(f"{p.name}.json.{os.getpid()}.{id(self)}.tmp")
-        tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
-        # the keys file last: a reader that sees new keys also sees their states
-        # (a reader between the two replaces sees a count mismatch and rebuilds)
-        os.replace(tmp, p)
-        os.replace(tmp_meta, p.with_name(p.name + ".json"))
+        meta = {
+            "format": _STORE_FORMAT,
+            "version": str(_STORE_VERSION),
+            "tag": self.tag,
+            "keys": json.dumps(keys),
+        }
+        try:
+            save_file(
+                {
+                    "states": np.ascontiguousarray(self.states),
+                    "numbers": np.ascontiguousarray(self.numbers),
+                    "start": np.asarray(self.start, dtype=np.int64),
+                    "length": np.asarray(self.length, dtype=np.int64),
+                },
+                str(tmp),
+                metadata=meta,
+            )
+            os.replace(tmp, p)
+        finally:
+            tmp.unlink(missing_ok=True)
         return p
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], dim: int, tag: str) -> TokenStore | None:
         """A saved store, or None if it is missing, unreadable or made with another tag."""
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
 
         p = Path(path)
-        meta_path = p.with_name(p.name + ".json")
-        if not p.is_file() or not meta_path.is_file():
+        if not p.is_file():
             return None
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("format") != _STORE_FORMAT or meta.get("version") != _STORE_VERSION:
-                return None
-            if meta.get("tag") != tag:
-                return None
-            arrays = load_file(str(p))
+            with safe_open(str(p), framework="numpy") as f:
+                meta = f.metadata() or {}
+                if meta.get("format") != _STORE_FORMAT:
+                    return None
+                if meta.get("version") != str(_STORE_VERSION) or meta.get("tag") != tag:
+                    return None
+                keys = json.loads(meta["keys"])
+                arrays = {k: f.get_tensor(k) for k in ("states", "numbers", "start", "length")}
         except Exception:  # a corrupt cache is rebuilt, never trusted
             return None
         store = cls(dim, tag)
-        if arrays["states"].shape[1:] != (store.dim,) or len(meta["keys"]) != len(arrays["start"]):
+        n = len(arrays["states"])
+        if (
+            arrays["states"].shape[1:] != (store.dim,)
+            or len(keys) != len(arrays["start"])
+            or len(arrays["numbers"]) != n
+            or (len(keys) and int(arrays["start"][-1] + arrays["length"][-1]) != n)
+        ):
             return None
-        store._states = arrays["states"]
-        store._numbers = arrays["numbers"]
-        store._rows = store._total = len(store._states)
+        store._states = np.array(arrays["states"], dtype=np.float16)
+        store._numbers = np.array(arrays["numbers"], dtype=np.float32)
+        store._total = n
         store.start = arrays["start"].tolist()
         store.length = arrays["length"].tolist()
-        store.index = {k: i for i, k in enumerate(meta["keys"])}
+        store.index = {k: i for i, k in enumerate(keys)}
         return store
 
 
@@ -221,6 +235,10 @@ class FrozenTextEncoder:
         bf16: bool = False,
         batch_size: int = 128,
     ) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError(
+                f"the frozen encoder {name!r} needs a fast (Rust) tokenizer for token offsets"
+            )
         self.model = model.eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
@@ -233,6 +251,10 @@ class FrozenTextEncoder:
         self.batch_size = int(batch_size)
         self.dim = int(model.config.hidden_size)
         self._fingerprint: str | None = None
+        self.store = TokenStore(self.dim, self.tag)
+
+    def reset(self) -> None:
+        """Forget every cached token state (memory is freed)."""
         self.store = TokenStore(self.dim, self.tag)
 
     @property
@@ -251,7 +273,8 @@ class FrozenTextEncoder:
             vocab = backend.to_str() if backend is not None else repr(self.tokenizer.get_vocab())
             h.update(vocab.encode())
             self._fingerprint = h.hexdigest()
-        return f"{self.name}|{self.dim}|{self.max_tokens}|{self._fingerprint}"
+        precision = "bf16" if self.bf16 else "fp32"
+        return f"{self.name}|{self.dim}|{self.max_tokens}|{precision}|{self._fingerprint}"
 
     def rows(
         self,
@@ -275,29 +298,29 @@ class FrozenTextEncoder:
         return [self.store.index[k] for k in keys]
 
     def _encode(self, pairs: list[tuple[str, str]], progress: Callable[[int], None] | None) -> None:
-        # Similar lengths together: less padding per batch.
-        pairs = sorted(pairs, key=lambda kv: len(kv[1]))
-        for i in range(0, len(pairs), self.batch_size):
-            chunk = pairs[i : i + self.batch_size]
-            texts = [t for _, t in chunk]
-            enc = self.tokenizer(
-                texts,
-                padding=True,
-                truncation=True,
-                max_length=self.max_tokens,
-                return_offsets_mapping=True,
-                return_tensors="pt",
-            )
-            offsets = enc.pop("offset_mapping").tolist()
-            inputs = {k: v.to(self.device) for k, v in enc.items() if k != "token_type_ids"}
-            with (
-                torch.inference_mode(),
-                torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16),
-            ):
-                h = self.model(**inputs).last_hidden_state
-            h = h.float().cpu().numpy()
-            lens = enc["attention_mask"].sum(1).tolist()
-            for r, ((key, text), n) in enumerate(zip(chunk, lens, strict=True)):
-                self.store.add(key, h[r, :n], number_features(text, offsets[r][:n]))
-            if progress is not None:
-                progress(len(chunk))
+        # Texts are batched only with texts of the same token count: no padding, so a
+        # text's states never depend on which other texts shared its batch (bf16
+        # kernels round differently with the sequence length).
+        texts = [t for _, t in pairs]
+        enc = self.tokenizer(
+            texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=True
+        )
+        by_len: dict[int, list[int]] = {}
+        for i, ids in enumerate(enc["input_ids"]):
+            by_len.setdefault(len(ids), []).append(i)
+        for _, members in sorted(by_len.items()):
+            for s in range(0, len(members), self.batch_size):
+                idx = members[s : s + self.batch_size]
+                ids = torch.tensor([enc["input_ids"][i] for i in idx], device=self.device)
+                att = torch.ones_like(ids)
+                with (
+                    torch.inference_mode(),
+                    torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16),
+                ):
+                    h = self.model(input_ids=ids, attention_mask=att).last_hidden_state
+                h = h.float().cpu().numpy()
+                for r, i in enumerate(idx):
+                    key, text = pairs[i]
+                    self.store.add(key, h[r], number_features(text, enc["offset_mapping"][i]))
+                if progress is not None:
+                    progress(len(idx))

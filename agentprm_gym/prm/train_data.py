@@ -16,6 +16,7 @@ training episode as one flat index and asks a *step set* for the model's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -97,7 +98,7 @@ class StateSteps:
     ) -> None:
         from agentprm_gym.prm.segments import mention_index
         from agentprm_gym.prm.state_net import Candidate, Context
-        from agentprm_gym.prm.text_encoder import TokenStore
+        from agentprm_gym.prm.text_encoder import TokenStore, text_key
 
         self.prm = prm
         self.offsets = np.cumsum([0] + [len(e) for e in episodes])
@@ -123,8 +124,6 @@ class StateSteps:
             texts.update(dict.fromkeys(past))
             texts.update(dict.fromkeys(pieces))
         texts.update(dict.fromkeys(a for _, a, _ in steps))
-        from agentprm_gym.prm.text_encoder import text_key
-
         new = sum(1 for t in texts if text_key(t) not in enc.store)
         self.texts_total = len(texts)
         self.texts_encoded = new
@@ -145,7 +144,7 @@ class StateSteps:
             for i, past, pieces in parts
         ]
         self.candidates = [
-            Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm._steps_left(t))
+            Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm.steps_left(t))
             for k, a, t in steps
         ]
 
@@ -157,15 +156,10 @@ class StateSteps:
         cands = []
         for i in idx:
             c = self.candidates[i]
-            k = local.setdefault(c.context, len(local))
-            cands.append(c if k == c.context else c.__class__(k, *_rest(c)))
+            cands.append(replace(c, context=local.setdefault(c.context, len(local))))
         ctxs = [self.contexts[k] for k in local]
         x = pack_inputs(self.prm.encoder.store, ctxs, cands, self.prm.device)
         return torch.sigmoid(self.prm.net(x).float())
-
-
-def _rest(c: Any) -> tuple[int, int, int, int]:
-    return (c.action, c.mention, c.step, c.steps_left)
 
 
 def make_step_set(

@@ -245,3 +245,32 @@ def test_library_modules_do_not_import_the_cli_layer():
     from agentprm_gym.commands import common
 
     assert not hasattr(common, "progress")
+
+
+def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
+    import subprocess
+    import sys as _sys
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("")
+    for argv, flag in (
+        (["--max-length", "64"], "--max-length"),
+        (["--arch", "cross", "--width", "64"], "--width"),
+    ):
+        r = subprocess.run(
+            [
+                _sys.executable,
+                "-m",
+                "agentprm_gym.cli",
+                "train-prm",
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "o"),
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 2 and f"{flag}: only for --arch" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr

@@ -87,7 +87,7 @@ def test_step_index_and_steps_left_are_visible(eps):
     assert abs(q[0] - q[1]) > 1e-6
     # with the env's step limit unknown the steps-left input is "unknown", not a guess
     blind = _prm(eps, step_limit=None)
-    assert blind._steps_left(3) == -1 and prm._steps_left(3) == 7 and prm._steps_left(12) == 0
+    assert blind.steps_left(3) == -1 and prm.steps_left(3) == 7 and prm.steps_left(12) == 0
 
 
 def test_save_load_round_trip_gives_the_same_scores(eps, tmp_path):
@@ -158,3 +158,38 @@ def test_tiny_state_prm_training_improves_ranking():
     losses = [h["train_loss"] for h in res.history]
     assert losses[-1] < losses[0], losses
     assert acc1 >= 0.8 and acc1 > acc0 + 0.15, (acc0, acc1)
+
+
+def test_token_states_do_not_depend_on_batch_mates(eps):
+    prm = _prm(eps)
+    enc = prm.encoder
+    alone = enc.store.states[enc.rows(["go to room 3 now"])[0] :].copy()
+    enc.reset()
+    rows = enc.rows(["x", "a much longer text about rooms and pits", "go to room 3 now", "y z"])
+    s, n = enc.store.start[rows[2]], enc.store.length[rows[2]]
+    np.testing.assert_array_equal(enc.store.states[s : s + n], alone)
+
+
+def test_token_store_round_trips_in_one_file_and_refuses_another_tag(eps, tmp_path):
+    from agentprm_gym.prm.text_encoder import TokenStore
+
+    enc = _prm(eps).encoder
+    enc.rows(["alpha beta", "gamma 12.5 dollars", "delta"])
+    path = enc.store.save(tmp_path / "cache")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]  # no side files left
+    back = TokenStore.load(path, enc.dim, enc.tag)
+    assert back is not None and back.index == enc.store.index
+    np.testing.assert_array_equal(back.states, enc.store.states)
+    np.testing.assert_array_equal(back.numbers, enc.store.numbers)
+    assert TokenStore.load(path, enc.dim, enc.tag + "x") is None
+    path.write_bytes(b"garbage")
+    assert TokenStore.load(path, enc.dim, enc.tag) is None
+
+
+def test_a_tiny_checkpoint_without_its_encoder_is_refused(eps, tmp_path):
+    import shutil
+
+    d = _prm(eps).save_pretrained(tmp_path / "prm")
+    shutil.rmtree(d / "encoder")
+    with pytest.raises(CheckpointError, match="encoder"):
+        AgentPRM.from_pretrained(d)
