@@ -11,7 +11,9 @@ candidate actions per second, states per second and the seconds in all.
 The state PRM is timed twice: *cold* (its frozen encoder has never seen these
 texts, so new observation pieces are encoded on the way, as in a search's first
 visit) and *warm* (the token states are cached; only the trainable network
-runs). Cross-encoders have no such cache: every candidate is a full pass.
+runs), then warm with every state's candidates in one ``score`` call (many
+states per forward pass, as a beam scores its whole pool). Cross-encoders have
+no such cache: every candidate is a full pass.
 
 PRMs: a trained state PRM (``--prm DIR``; an untrained one of the default size
 when omitted: the speed does not depend on the weights), the MiniLM
@@ -78,6 +80,22 @@ def time_prm(prm: Any, states: list[tuple[ScoreItem, list[str]]]) -> dict[str, f
     }
 
 
+def time_prm_batched(prm: Any, states: list[tuple[ScoreItem, list[str]]]) -> dict[str, float]:
+    """All states' candidates in one ``score`` call (as a beam scores its whole pool)."""
+    prm.clear_cache()
+    items = [item._replace(action=a) for item, cands in states for a in cands]
+    t0 = time.perf_counter()
+    prm.score(items)
+    dt = time.perf_counter() - t0
+    return {
+        "candidates": len(items),
+        "states": len(states),
+        "seconds": round(dt, 3),
+        "candidates_per_s": round(len(items) / dt, 1),
+        "states_per_s": round(len(states) / dt, 1),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tasks", type=int, default=20, help="WebShop test tasks (default 20)")
@@ -95,6 +113,7 @@ def main() -> None:
     state = AgentPRM.from_pretrained(args.prm) if args.prm else StatePRM.create("minilm")
     res["state (cold encoder cache)"] = time_prm(state, states)
     res["state (warm encoder cache)"] = time_prm(state, states)
+    res["state (warm, one call for all)"] = time_prm_batched(state, states)
     res["cross-encoder minilm"] = time_prm(AgentPRM.create("minilm"), states)
     corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
     res["cross-encoder tiny"] = time_prm(AgentPRM.create("tiny", tiny_corpus=corpus), states)

@@ -38,7 +38,7 @@ def ws(tmp_path_factory):
     )
     test = ["--tasks", "3", "--per-task", "2", "--split", "test", "--out", str(d / "te.jsonl")]
     assert main(["collect", *common, *test]) == 0
-    tiny = ["--backbone", "tiny", "--epochs", "1", "--max-length", "64", "--no-progress"]
+    tiny = ["--backbone", "tiny", "--epochs", "1", "--no-progress"]
     assert main(["train-prm", "--data", str(d / "tr.jsonl"), *tiny, "--out", str(d / "prm")]) == 0
     return d
 
@@ -98,8 +98,6 @@ def _commands(ws: Path) -> dict[str, list[str]]:
             "tiny",
             "--epochs",
             "1",
-            "--max-length",
-            "64",
             "--out",
             "p",
         ],

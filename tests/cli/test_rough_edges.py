@@ -97,7 +97,7 @@ def test_eval_prm_help_examples_run_as_written(tmp_path, monkeypatch, capsys):
     assert main(["collect", "--env", WS, "--policy", "noisy:0.5", "--tasks", "4", "--per-task", "2",
                  "--out", "runs/ws.jsonl", "--no-progress"]) == 0  # fmt: skip
     assert main(["train-prm", "--data", "runs/ws.jsonl", "--backbone", "tiny", "--epochs", "1",
-                 "--max-length", "64", "--out", "runs/webshop-prm", "--no-progress"]) == 0  # fmt: skip
+                 "--out", "runs/webshop-prm", "--no-progress"]) == 0  # fmt: skip
     for line in lines:
         assert main([*shlex.split(line)[1:], "--no-progress"]) == 0, line
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["prm"] == "random"

@@ -27,7 +27,10 @@ def _last_json(out):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_train_then_eval(data, capsys):
+@pytest.mark.parametrize(
+    "arch", [[], ["--arch", "cross", "--max-length", "64"]], ids=["state", "cross"]
+)
+def test_train_then_eval(data, capsys, arch):
     out = data / "prm"
     rc = main(
         [
@@ -44,8 +47,7 @@ def test_train_then_eval(data, capsys):
             "1",
             "--batch-size",
             "16",
-            "--max-length",
-            "64",
+            *arch,
             "--no-progress",
             "--device",
             "cpu",

@@ -163,7 +163,9 @@ def test_tiny_state_prm_training_improves_ranking():
 def test_token_states_do_not_depend_on_batch_mates(eps):
     prm = _prm(eps)
     enc = prm.encoder
-    alone = enc.store.states[enc.rows(["go to room 3 now"])[0] :].copy()
+    (r,) = enc.rows(["go to room 3 now"])
+    a, n = enc.store.start[r], enc.store.length[r]
+    alone = enc.store.states[a : a + n].copy()
     enc.reset()
     rows = enc.rows(["x", "a much longer text about rooms and pits", "go to room 3 now", "y z"])
     s, n = enc.store.start[rows[2]], enc.store.length[rows[2]]
