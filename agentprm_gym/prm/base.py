@@ -137,6 +137,10 @@ class PRM:
         )
         return self.score([ScoreItem(str(instruction), tuple(history), str(a)) for a in actions])
 
+    def progress(self, items: Sequence[Any], q_before: float = 0.0) -> NDArray[np.float64]:
+        """Progress ``Q_t − Q_{t−1}`` along one trajectory's items (``Q_{−1} = q_before``)."""
+        return progress(self.score(items), q_before)
+
     def bind(self, env: Any) -> PRM:
         """Give an env-backed PRM its env (no-op for learned PRMs); returns self."""
         return self

@@ -35,7 +35,6 @@ from numpy.typing import NDArray
 from torch import nn
 
 from agentprm_gym.prm.base import PRM, ScoreItem, as_item
-from agentprm_gym.prm.base import progress as _progress
 from agentprm_gym.prm.formatting import (
     DEFAULT_CANDIDATE_CONTEXT,
     DEFAULT_MAX_LENGTH,
@@ -372,10 +371,6 @@ class AgentPRM(PRM):
     def clear_cache(self) -> None:
         """Forget cached scores (needed after the weights change)."""
         self._cache.clear()
-
-    def progress(self, items: Sequence[Any], q_before: float = 0.0) -> NDArray[np.float64]:
-        """Progress ``Q_t − Q_{t−1}`` along one trajectory's items (``Q_{−1} = q_before``)."""
-        return _progress(self.score(items), q_before)
 
     # ---------------------------------------------------------------- saving
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:

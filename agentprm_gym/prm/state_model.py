@@ -43,7 +43,6 @@ import torch
 from numpy.typing import NDArray
 
 from agentprm_gym.prm.base import PRM, ScoreItem
-from agentprm_gym.prm.base import progress as _progress
 from agentprm_gym.prm.model import _FORMAT, _FORMAT_VERSION, STATE_ARCHITECTURE
 from agentprm_gym.prm.segments import MAX_PIECES, mention_index, observation_pieces
 from agentprm_gym.prm.state_net import Candidate, Context, StateNet, pack_inputs
@@ -314,10 +313,6 @@ class StatePRM(PRM):
     def clear_cache(self) -> None:
         """Forget cached scores (needed after the weights change; token states stay)."""
         self._cache.clear()
-
-    def progress(self, items: Sequence[Any], q_before: float = 0.0) -> NDArray[np.float64]:
-        """Progress ``Q_t − Q_{t−1}`` along one trajectory's items (``Q_{−1} = q_before``)."""
-        return _progress(self.score(items), q_before)
 
     # ---------------------------------------------------------------- saving
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
