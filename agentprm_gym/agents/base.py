@@ -9,12 +9,13 @@ binds every policy to the env it runs, so binding is a no-op for the others.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
+from agentprm_gym.core.copying import deepcopy_keeping_env
 
 __all__ = ["Policy", "PolicyStats", "admissible_or_raise"]
 
@@ -66,13 +67,7 @@ class Policy:
         own (and a live env cannot be deep-copied); every other attribute is
         deep-copied. Gymnasium deep-copies env specs, which hold wrapper arguments.
         """
-        env = getattr(self, "env", None)
-        if env is not None:
-            memo.setdefault(id(env), env)
-        new = type(self).__new__(type(self))
-        memo[id(self)] = new
-        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        return new
+        return deepcopy_keeping_env(self, memo)
 
     def propose(self, observation: str, info: dict[str, Any], n: int = 1) -> list[str]:
         """Return ``n`` sampled candidate actions for the current state."""

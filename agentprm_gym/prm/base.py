@@ -16,13 +16,14 @@ when ``prm.requires_state`` is True.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from agentprm_gym.core.copying import deepcopy_keeping_env
 
 __all__ = ["ScoreItem", "PRM", "PRMStats", "as_item", "progress", "build_history"]
 
@@ -152,13 +153,7 @@ class PRM:
         own (and a live env cannot be deep-copied); every other attribute is
         deep-copied. Gymnasium deep-copies env specs, which hold wrapper arguments.
         """
-        env = getattr(self, "env", None)
-        if env is not None:
-            memo.setdefault(id(env), env)
-        new = type(self).__new__(type(self))
-        memo[id(self)] = new
-        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        return new
+        return deepcopy_keeping_env(self, memo)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
