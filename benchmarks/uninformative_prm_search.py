@@ -5,11 +5,13 @@ For one env and policy, on test tasks ``0..N-1`` with the seeds
 ``SEED*1000003 + t``), it measures the success of
 
 - the policy alone, one sample per step (``policy_episode``);
-- beam search at every budget with a **constant** PRM (every step 0.5: all
-  candidates tie, so only the search's seeded tie-breaks choose);
-- beam search with the **random** PRM (``RandomPRM``, ``--prm random``: a fixed
+- beam search at every budget with the **random** PRM (``RandomPRM``,
+  ``--prm random``: every step 0.5, all candidates tie, so the search's seeded
+  tie-breaks choose among the sampled copies);
+- beam search with a **per-action random** PRM (defined here: a fixed
   pseudo-random value per distinct ``(instruction, history, action)``, the
-  same for every copy of a sampled action);
+  same for every copy of a sampled action, so it ranks the distinct actions
+  in a random order);
 - optionally the same with the policy prior ``--prior A`` (rank ``Q + A·log π``);
 - optionally the oracle at the same budgets (``--oracle``).
 
@@ -24,6 +26,7 @@ The last line printed is one JSON object with every figure and its compute.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from typing import Any
@@ -39,13 +42,23 @@ from agentprm_gym.prm.base import ScoreItem
 from agentprm_gym.search import Ledger, beam_search, policy_episode
 
 
-class ConstantPRM(PRM):
-    """0.5 for every step: a PRM that tells no two candidates apart."""
+class PerActionRandomPRM(PRM):
+    """A fixed pseudo-random Q in [0, 1) per distinct ``(instruction, history, action)``.
 
-    name = "constant"
+    Every copy of a sampled action gets the same value, so a beam ranked by it
+    alone picks among the *distinct* actions uniformly, however often the
+    policy proposed each.
+    """
+
+    name = "per-action random"
 
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
-        return np.full(len(items), 0.5)
+        out = np.empty(len(items))
+        for i, it in enumerate(items):
+            h = hashlib.blake2b(digest_size=8, key=b"0")
+            h.update(repr((it.instruction, it.history, it.action)).encode("utf-8", "replace"))
+            out[i] = int.from_bytes(h.digest(), "little") / 2**64
+        return out
 
 
 def run(
@@ -96,11 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     out["policy (1 sample)"] = run(env, policy, args.tasks, args.seed)
     print(f"{args.env} {args.policy} | policy (1 sample) | {out['policy (1 sample)']}")
     prms: list[tuple[str, Any, float]] = [
-        ("constant", ConstantPRM, 0.0),
         ("random", RandomPRM, 0.0),
+        ("per-action random", PerActionRandomPRM, 0.0),
     ]
     if args.prior is not None:
-        prms += [("constant", ConstantPRM, args.prior), ("random", RandomPRM, args.prior)]
+        prms += [
+            ("random", RandomPRM, args.prior),
+            ("per-action random", PerActionRandomPRM, args.prior),
+        ]
     if args.oracle:
         prms.append(("oracle", OraclePRM, 0.0))
     for name, make, prior in prms:

@@ -208,7 +208,7 @@ def test_ray_search_over_many_episodes_equals_local_search(tmp_path, local_ray, 
     base += ["--seed", "4", "--json"]
     methods = {
         "policy": ["--method", "policy"],
-        "bon": ["--method", "bon", "--prm", "random:3", "--n", "3"],
+        "bon": ["--method", "bon", "--prm", "random", "--n", "3"],
         "beam": ["--method", "beam", "--prm", "oracle", "--n", "2", "--expand", "2"],
     }
     with registered_corridor():

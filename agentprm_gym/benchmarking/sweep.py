@@ -78,7 +78,7 @@ class RunJob:
         env: Env id or ``EnvSpec``.
         env_kwargs: ``gym.make`` kwargs.
         policy: Policy spec.
-        prm: PRM spec (``oracle``, ``random:SEED``, a model directory) or None for the
+        prm: PRM spec (``oracle``, ``random``, a model directory) or None for the
             methods without a PRM.
         method: The method's name (see :class:`~.config.MethodSpec`).
         family: Method family (``policy``, ``greedy``, ``bon``, ``beam``, ``beam+prior``,
@@ -310,7 +310,7 @@ class Sweep:
         if prm.name == "oracle":
             return "oracle"
         if prm.name == "random":
-            return f"random:{seed}"
+            return "random"
         return str(self.prm_dir(env, prm).resolve())
 
     # ---- stages ---------------------------------------------------------------------------

@@ -32,7 +32,11 @@ it in `agentprm-gym search` instead.
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Define the arguments."""
-    p.add_argument("--prm", required=True, help="PRM directory (from train-prm) or random[:SEED]")
+    p.add_argument(
+        "--prm",
+        required=True,
+        help="PRM directory (from train-prm), or random (every step ties: ranking 0.5)",
+    )
     p.add_argument("--data", required=True, help="trajectory JSONL file")
     p.add_argument("--seed", type=int, default=0, help="seed of the random other action")
     p.add_argument(

@@ -1,4 +1,4 @@
-"""Build a PRM from its command-line spec: ``oracle``, ``random[:SEED]`` or a directory.
+"""Build a PRM from its command-line spec: ``oracle``, ``random`` or a directory.
 
 A directory is a trained model saved by ``AgentPRM.save_pretrained`` (for
 example by ``agentprm-gym train-prm``); it is loaded with
@@ -16,7 +16,8 @@ from agentprm_gym.prm.oracle import OraclePRM, RandomPRM
 __all__ = ["PRM_SPEC_HELP", "episode_prm", "load_prm"]
 
 PRM_SPEC_HELP = (
-    "PRM: oracle (privileged expert distance) | random or random:SEED (uniform baseline) | "
+    "PRM: oracle (privileged expert distance) | random (uninformative: every step ties, the "
+    "search picks at random with its seed) | "
     "DIR (a trained AgentPRM saved with save_pretrained / train-prm)"
 )
 
@@ -25,7 +26,7 @@ def load_prm(spec: str | Path, env: Any = None) -> PRM:
     """Parse a PRM spec.
 
     Args:
-        spec: ``"oracle"`` (or ``"oracle:DECAY"``), ``"random"``, ``"random:SEED"``,
+        spec: ``"oracle"`` (or ``"oracle:DECAY"``), ``"random"``,
             or the path of a saved AgentPRM directory.
         env: The env an oracle reads (bound here if given; search binds it anyway).
 
@@ -33,7 +34,8 @@ def load_prm(spec: str | Path, env: Any = None) -> PRM:
         The PRM.
 
     Raises:
-        ValueError: For a malformed ``oracle:``/``random:`` spec.
+        ValueError: For a malformed ``oracle:`` spec, or ``random:SEED`` (the random
+            PRM has no seed of its own: its choices are the search's seeded tie-breaks).
         FileNotFoundError: If ``spec`` is neither a known name nor an existing directory.
     """
     s = str(spec).strip()
@@ -45,10 +47,12 @@ def load_prm(spec: str | Path, env: Any = None) -> PRM:
             raise ValueError(f"bad PRM spec {s!r}: {e}") from None
         return prm.bind(env) if env is not None else prm
     if kind == "random":
-        try:
-            return RandomPRM(int(arg)) if sep else RandomPRM()
-        except ValueError:
-            raise ValueError(f"bad PRM spec {s!r}: random:SEED needs an integer") from None
+        if sep:
+            raise ValueError(
+                f"bad PRM spec {s!r}: 'random' takes no seed; every step ties and the "
+                "search's own seeded tie-breaks choose (set them with the search's --seed)"
+            )
+        return RandomPRM()
     path = Path(s).expanduser()
     if not path.is_dir():
         raise FileNotFoundError(

@@ -1,8 +1,7 @@
-"""Non-learned PRMs: the privileged oracle and a random baseline."""
+"""Non-learned PRMs: the privileged oracle and the uninformative (random) baseline."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -76,25 +75,24 @@ class OraclePRM(PRM):
 
 
 class RandomPRM(PRM):
-    """Uniform random Q, a fixed function of the item text and the seed.
+    """The uninformative baseline: every step scores 0.5, so every choice is random.
 
-    The same item always gets the same score, so search results are
-    reproducible whatever order items arrive in.
+    It prefers no step to another. Best-of-N and beam search break exact ties
+    at random, with a draw per sampled copy from the search's seeded
+    generator, so with this PRM Best-of-N picks one of its N episodes
+    uniformly, and a beam picks uniformly among the sampled *copies*: an
+    action the policy proposed 7 times in 8 is kept 7 times as often. Its
+    search therefore keeps the policy's own distribution, which is what a PRM
+    that knows nothing should do. (A PRM giving each distinct action its own
+    random value would rank the distinct actions in a random order instead,
+    throwing away how often the policy proposed each; that variant is
+    measured in ``benchmarks/uninformative_prm_search.py``.)
 
-    Args:
-        seed: Changes the random function.
+    Held-out step ranking of this PRM is 0.5 exactly (a tie counts one half);
+    as a reward shaping term it adds a constant.
     """
 
     name = "random"
 
-    def __init__(self, seed: int = 0) -> None:
-        super().__init__()
-        self.seed = int(seed)
-
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
-        out = np.empty(len(items))
-        for i, it in enumerate(items):
-            h = hashlib.blake2b(digest_size=8, key=str(self.seed).encode())
-            h.update(repr((it.instruction, it.history, it.action)).encode("utf-8", "replace"))
-            out[i] = int.from_bytes(h.digest(), "little") / 2**64
-        return out
+        return np.full(len(items), 0.5)

@@ -15,6 +15,7 @@ from agentprm_gym.search import best_of_n
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.chain_env import corridor_env_spec  # noqa: E402
+from helpers.hash_prm import HashPRM  # noqa: E402
 
 FIELDS = ("policy_calls", "sampled_actions", "prm_calls", "prm_items", "env_steps", "snapshots")
 
@@ -22,7 +23,7 @@ FIELDS = ("policy_calls", "sampled_actions", "prm_calls", "prm_items", "env_step
 @pytest.mark.parametrize("task", [0, 1, 2, 5])
 def test_matches_best_of_n(task):
     env = gym.make(corridor_env_spec(max_episode_steps=10))
-    prms = {"oracle": OraclePRM(), "random": RandomPRM(3)}
+    prms = {"oracle": OraclePRM(), "random": RandomPRM(), "hash": HashPRM(3)}
     shared = shared_best_of_n(
         env,
         NoisyExpertPolicy(0.6),
@@ -33,7 +34,7 @@ def test_matches_best_of_n(task):
         split="test",
         policy_seed=5,
     )
-    for name, make in (("oracle", OraclePRM), ("random", lambda: RandomPRM(3))):
+    for name, make in (("oracle", OraclePRM), ("random", RandomPRM), ("hash", lambda: HashPRM(3))):
         for n in (1, 2, 4, 8):
             ref = best_of_n(
                 env,

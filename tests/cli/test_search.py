@@ -75,9 +75,9 @@ def test_search_json_and_oracle_beam_beats_the_policy_alone(capsys, tmp_path):
 
 
 def test_search_is_deterministic_and_seed_matters(capsys):
-    a = _search(capsys, "--method", "bon", "--prm", "random:2", "--n", "3")
-    b = _search(capsys, "--method", "bon", "--prm", "random:2", "--n", "3")
-    c = _search(capsys, "--method", "bon", "--prm", "random:2", "--n", "3", "--seed", "5")
+    a = _search(capsys, "--method", "bon", "--prm", "random", "--n", "3")
+    b = _search(capsys, "--method", "bon", "--prm", "random", "--n", "3")
+    c = _search(capsys, "--method", "bon", "--prm", "random", "--n", "3", "--seed", "5")
 
     def strip(d):
         out = {k: v for k, v in d.items() if k != "wall_seconds"}
@@ -120,7 +120,7 @@ def test_search_on_two_worker_processes_equals_inline(capsys, tmp_path):
     from helpers.chain_env import CORRIDOR_ID, registered_corridor
 
     argv = ["search", "--env", CORRIDOR_ID, "--policy", "noisy:0.6", "--method", "beam"]
-    argv += ["--prm", "random:1", "--n", "2", "--expand", "2", "--episodes", "8", "--json"]
+    argv += ["--prm", "random", "--n", "2", "--expand", "2", "--episodes", "8", "--json"]
     got, files = {}, {}
     with registered_corridor():
         for workers in ("1", "2"):

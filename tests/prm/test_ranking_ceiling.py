@@ -22,6 +22,9 @@ from agentprm_gym.prm.metrics import (
 from agentprm_gym.prm.steps import episode_steps
 from agentprm_gym.rollout import run_episode
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.hash_prm import HashPRM  # noqa: E402
+
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "ranking_ceiling.py"
 _spec = importlib.util.spec_from_file_location("ranking_ceiling", _PATH)
 rc = importlib.util.module_from_spec(_spec)
@@ -56,7 +59,7 @@ def test_action_kind_folds_ids_and_rare_arguments():
 
 def test_ranking_by_action_splits_the_same_pairs(held_out):
     eps = episode_steps(read_trajectories(held_out))
-    prm = load_prm("random:1")
+    prm = HashPRM(1)
     by = ranking_by_action(prm, eps, seed=0)
     acc, n = ranking_accuracy(prm, eps, seed=0)
     assert sum(r["pairs"] for r in by.values()) == n
@@ -78,8 +81,8 @@ def test_ceiling_ranks_eval_prm_pairs(held_out):
     exp = rc.ceiling(str(held_out), rollouts=2, policy="expert", progress=False)
     assert exp["success_q"]["accuracy"] >= 0.5
     # A PRM ranked on the same pairs gets eval-prm's accuracy.
-    with_prm = rc.ceiling(str(held_out), rollouts=1, progress=False, prm="random:4")
-    acc, n = ranking_accuracy(load_prm("random:4"), episode_steps(read_trajectories(held_out)))
+    with_prm = rc.ceiling(str(held_out), rollouts=1, progress=False, prm="random")
+    acc, n = ranking_accuracy(load_prm("random"), episode_steps(read_trajectories(held_out)))
     assert with_prm["prm"]["accuracy"] == pytest.approx(acc, abs=1e-4) and n == res["pairs"]
     assert all("prm" in g for g in with_prm["by_expert_action"].values())
     assert rc.ceiling(str(held_out), rollouts=3, progress=False) == {

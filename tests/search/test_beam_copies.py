@@ -13,6 +13,7 @@ from gymnasium.envs.registration import EnvSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.chain_env import CorridorEnv  # noqa: E402
+from helpers.hash_prm import HashPRM  # noqa: E402
 
 from agentprm_gym.agents import ExpertPolicy, Policy  # noqa: E402
 from agentprm_gym.prm import PRM, OraclePRM, RandomPRM  # noqa: E402
@@ -84,13 +85,15 @@ def _first_actions(policy_factory, prm, beam, expand, seeds, **kw):
     )
 
 
+@pytest.mark.parametrize("prm_class", [ConstantPRM, RandomPRM])
 @pytest.mark.parametrize(("beam", "expand"), [(1, 8), (4, 8)])
-def test_copies_keep_their_multiplicity_under_a_constant_prm(beam, expand):
+def test_copies_keep_their_multiplicity_under_a_constant_prm(beam, expand, prm_class):
     # 7 of the 8 samples are go[next]; the 8 copies of the first step tie and
     # each is a pool entry, so the kept first step is go[next] 7 times in 8
     # (deduplicated, as before: 1 in 2). One step, so the pick is among them.
+    # The package's random PRM is this uninformative PRM.
     n = 400
-    got = _first_actions(lambda: Mix(7, 8), ConstantPRM(), beam, expand, range(n), max_steps=1)
+    got = _first_actions(lambda: Mix(7, 8), prm_class(), beam, expand, range(n), max_steps=1)
     share = got["go[next]"] / n
     sd = (7 / 8 * 1 / 8 / n) ** 0.5
     assert abs(share - 7 / 8) < 4 * sd, got
@@ -130,7 +133,7 @@ def test_identical_copies_cost_one_env_step_and_one_prm_item():
 
 def test_two_distinct_actions_cost_two_steps_per_state():
     env = corridor()
-    prm = RandomPRM(1)
+    prm = RandomPRM()
     res = beam_search(env, Mix(7, 8), prm, 1, 8, seed=3, task_id=0, split="test")
     # one state expanded per depth, 8 samples, both actions present: 2 steps, 2 items
     depth = len(res.trajectory.steps)
@@ -217,8 +220,8 @@ def test_best_of_n_breaks_ties_at_random_with_the_seed():
     assert firsts != plain
 
 
-class GroupedRandomPRM(RandomPRM):
-    """A random PRM with its own ``score_candidates``, recording each call's candidates."""
+class GroupedHashPRM(HashPRM):
+    """A hash PRM with its own ``score_candidates``, recording each call's candidates."""
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
@@ -231,7 +234,7 @@ class GroupedRandomPRM(RandomPRM):
 
 def test_search_scores_a_states_distinct_candidates_together():
     env = corridor()
-    grouped, plain = GroupedRandomPRM(2), RandomPRM(2)
+    grouped, plain = GroupedHashPRM(2), HashPRM(2)
     assert uses_candidate_scoring(grouped) and not uses_candidate_scoring(plain)
     assert not uses_candidate_scoring(OraclePRM())
     a = beam_search(env, Mix(1, 2), grouped, 2, 4, seed=1, task_id=2, split="test")

@@ -13,8 +13,9 @@ def test_names():
     p = load_prm("oracle", env=env)
     assert isinstance(p, OraclePRM) and p.env is env
     assert load_prm("oracle:0.5").decay == 0.5
-    assert isinstance(load_prm("random"), RandomPRM) and load_prm("random").seed == 0
-    assert load_prm("random:7").seed == 7
+    assert isinstance(load_prm("random"), RandomPRM)
+    with pytest.raises(ValueError, match="takes no seed"):
+        load_prm("random:7")
 
 
 def test_bad_specs(tmp_path):
@@ -86,4 +87,4 @@ def test_episode_prm_loads_once_per_process_and_starts_each_episode_with_an_empt
     again = episode_prm(spec, "test-episode-prm")
     assert again is prm and len(prm._cache) == 0
     assert list(again.score(items)) == list(first)
-    assert episode_prm("random:3", "test-episode-prm").seed == 3  # no cache: nothing to empty
+    assert isinstance(episode_prm("random", "test-episode-prm"), RandomPRM)  # no cache to empty

@@ -105,7 +105,7 @@ def test_same_seed_same_result(method, prm_kind):
     out = []
     for _ in range(2):
         env = make_corridor()
-        prm = OraclePRM() if prm_kind == "oracle" else RandomPRM(3)
+        prm = OraclePRM() if prm_kind == "oracle" else RandomPRM()
         out.append(
             [_summary(SEARCHES[method](env, NoisyExpertPolicy(0.6), prm, s)) for s in range(6)]
         )
@@ -119,7 +119,7 @@ def test_same_seed_same_result(method, prm_kind):
 def test_ledger_matches_independent_counts(method, prm_kind):
     env = make_corridor()
     base = env.unwrapped
-    prm = OraclePRM() if prm_kind == "oracle" else RandomPRM(1)
+    prm = OraclePRM() if prm_kind == "oracle" else RandomPRM()
     total = Ledger()
     for s in range(4):
         pol = CountingPolicy(NoisyExpertPolicy(0.5))

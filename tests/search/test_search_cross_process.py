@@ -19,7 +19,7 @@ env_id, method, prm_name = sys.argv[1:4]
 env = gym.make(env_id)
 out = []
 for task in range(3):
-    prm = OraclePRM() if prm_name == "oracle" else RandomPRM(seed=5)
+    prm = OraclePRM() if prm_name == "oracle" else RandomPRM()
     pol = NoisyExpertPolicy(0.5)
     if method == "beam":
         r = beam_search(env, pol, prm, beam=2, expand=3, seed=task, task_id=task, split="test")
