@@ -41,6 +41,7 @@ def ceiling(
     seed: int = 0,
     progress: bool = True,
     prm: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Estimate the ranking ceiling of ``Q^pi`` on a held-out trajectory file.
 
@@ -53,6 +54,8 @@ def ceiling(
         progress: Show a progress bar.
         prm: Also rank the same pairs with this PRM (a spec for
             :func:`agentprm_gym.prm.loading.load_prm`), overall and per group.
+        env_kwargs: ``gym.make`` keyword arguments of the env the data came from
+            (e.g. ``{"backend": "static"}``), for the rollouts.
 
     Returns:
         A JSON-ready dict: ceilings for reward- and success-valued Q with
@@ -91,7 +94,7 @@ def ceiling(
     spec = policy or eps[0].trajectory.policy
     pol = make_policy(spec)
     env_id = eps[0].trajectory.env_id
-    env = gym.make(env_id)
+    env = gym.make(env_id, **(env_kwargs or {}))
     common = common_arguments([c.expert for c in choices])
     prm_wins: dict[tuple[int, int], float] = {}
     if prm is not None:

@@ -1,0 +1,271 @@
+"""Is a state PRM's ranking limited by what it can read, or by its labels?
+
+``eval-prm``'s step ranking asks whether the PRM scores the expert's action
+above one other admissible action. This script trains the state-encoder PRM
+(``train-prm --arch state``) on the same rollouts several times, changing only
+the labels, and ranks the same held-out pairs with each:
+
+- any label kind of ``train-prm --labels`` (``gae`` is AgentPRM, ``pvm``,
+  ``outcome``, ``td0``; ``mc`` needs MC-labelled data): labels built from the
+  rollouts' returns, as the method trains;
+- ``expert``: 1 where the rollout's action is the expert's recorded action and 0
+  elsewhere, trained as MC labels (``labels="mc"``: plain regression, β = 0).
+  This is imitation, not a PRM of the paper: it says how well the *same network*
+  ranks from the *same observations* when each label says directly whether the
+  step was right. If ``expert`` ranks far above ``gae``, the network can read
+  the decision and the limit is the signal in the return labels (their variance
+  against the data size), not the inputs or the architecture. Part of its edge
+  is the metric's: a randomly drawn other action is rarely one the expert
+  would take anywhere, and imitation labels say so directly.
+- ``KIND+goal`` (WebShop only): labels ``KIND``, but every instruction, in
+  training and held out, ends with the goal product's title (privileged: the
+  env's ``goal.name``). The network is then *given* what decides most leave-
+  the-page steps (is this item, or any listed result, the goal?). If ranking
+  does not rise, the labels do not teach the network to use it.
+
+Every variant gets the same network, seed, epochs and batch size, and shares
+one frozen token-state cache. Per variant it prints the held-out ranking, the
+ranking by expert action (as ``eval-prm --by-action``), the ranking of the same
+kind of pairs on training episodes, and the wall time; the last line is one JSON
+object.
+
+Run (the 100-task WebShop subset of docs/prm.md takes about 5 minutes a variant)::
+
+    .venv/bin/python benchmarks/prm_label_signal.py --train runs/ws-m.jsonl \\
+        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal --epochs 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from agentprm_gym.core.trajectory import Trajectory, read_trajectories
+
+__all__ = ["expert_labels", "with_expert_labels", "run_variant", "main"]
+
+#: The variant that trains on expert-imitation labels.
+EXPERT = "expert"
+#: Suffix of the variants whose instructions name the goal product.
+GOAL = "+goal"
+
+
+def expert_labels(traj: Trajectory) -> list[float]:
+    """1.0 for each step whose action is the recorded expert action, else 0.0.
+
+    Raises:
+        ValueError: If a step has no recorded expert action.
+    """
+    out = []
+    for t, step in enumerate(traj.steps):
+        if step.expert_action is None:
+            raise ValueError(
+                f"task {traj.task_id} step {t} has no expert action: the expert variant "
+                "needs rollouts collected with expert actions recorded"
+            )
+        out.append(1.0 if step.action == step.expert_action else 0.0)
+    return out
+
+
+def with_expert_labels(trajs: Sequence[Trajectory]) -> list[Trajectory]:
+    """Copies of ``trajs`` whose ``meta["mc_soft"]`` holds :func:`expert_labels`."""
+    return [
+        dataclasses.replace(t, meta={**t.meta, "mc_soft": expert_labels(t)})
+        for t in trajs
+        if t.steps
+    ]
+
+
+def with_goal_titles(trajs: Sequence[Trajectory]) -> list[Trajectory]:
+    """Copies of ``trajs`` whose instruction ends with ``" [goal product] " + title``.
+
+    The title is the env's ``goal.name`` for the trajectory's split and task.
+
+    Raises:
+        ValueError: If the env exposes no goal product (only WebShop does).
+    """
+    import gymnasium as gym
+
+    envs: dict[str, Any] = {}
+    names: dict[tuple[str, str, int], str] = {}
+    out = []
+    for t in trajs:
+        key = (t.env_id, t.split, t.task_id)
+        if key not in names:
+            env = envs.get(t.env_id) or envs.setdefault(t.env_id, gym.make(t.env_id))
+            env.reset(seed=0, options={"task_id": t.task_id, "split": t.split})
+            goal = getattr(env.unwrapped, "goal", None)
+            if getattr(goal, "name", None) is None:
+                raise ValueError(f"{t.env_id} exposes no goal product: '{GOAL}' needs WebShop")
+            names[key] = str(goal.name)
+        out.append(
+            dataclasses.replace(t, instruction=f"{t.instruction} [goal product] {names[key]}")
+        )
+    for env in envs.values():
+        env.close()
+    return out
+
+
+def run_variant(
+    variant: str,
+    train: Sequence[Trajectory],
+    test: Sequence[Trajectory],
+    *,
+    epochs: int,
+    batch_size: int,
+    encoder: str = "minilm",
+    cache: str | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    net_args: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train one state PRM with ``variant``'s labels and rank the held-out pairs.
+
+    Args:
+        variant: A ``train-prm`` label kind or ``"expert"``, optionally with ``"+goal"``.
+        train: Training trajectories (expert actions recorded for ``expert``).
+        test: Held-out trajectories with expert actions recorded.
+        epochs: Training epochs.
+        batch_size: Steps per optimiser batch.
+        encoder: Frozen encoder (``minilm``, ``tiny`` for tests, or a directory).
+        cache: Token-state cache file shared by the variants.
+        seed: Seed of the network and the training order.
+        progress: Progress bars on stderr.
+        net_args: Extra :meth:`StatePRM.create` arguments (``d``, ``heads`` ...).
+
+    Returns:
+        A JSON-ready dict of the variant's figures.
+    """
+    import gymnasium as gym
+    import numpy as np
+
+    from agentprm_gym.prm.metrics import (
+        action_kind,
+        common_arguments,
+        ranking_choices,
+        ranking_wins,
+    )
+    from agentprm_gym.prm.state_model import StatePRM
+    from agentprm_gym.prm.steps import episode_steps
+    from agentprm_gym.prm.training import TrainConfig, train_prm
+
+    t0 = time.perf_counter()
+    base = variant.removesuffix(GOAL)
+    if base != variant:
+        train, test = with_goal_titles(train), with_goal_titles(test)
+    labels = "mc" if base == EXPERT else base
+    tr = episode_steps(with_expert_labels(train) if base == EXPERT else train)
+    te = episode_steps(test)
+    ids = {t.env_id for t in train}
+    limit = gym.spec(next(iter(ids))).max_episode_steps if len(ids) == 1 else None
+    corpus = sorted({it.instruction for ep in tr for it in ep.items})
+    prm = StatePRM.create(
+        encoder, step_limit=limit, seed=seed, tiny_corpus=corpus, **(net_args or {})
+    )
+    cfg = TrainConfig(
+        labels=labels,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        progress=progress,
+        cache_path=cache,
+    )
+    result = train_prm(prm, tr, (), cfg)
+
+    def ranked(eps: Sequence[Any]) -> tuple[float, dict[str, dict[str, float]]]:
+        choices = ranking_choices(eps, seed=0)
+        wins = ranking_wins(prm, eps, choices)
+        common = common_arguments([c.expert for c in choices] + [c.other for c in choices])
+        groups: dict[str, list[float]] = {}
+        for c, w in zip(choices, wins, strict=True):
+            groups.setdefault(action_kind(c.expert, common), []).append(float(w))
+        by = {
+            k: {"pairs": len(v), "accuracy": round(float(np.mean(v)), 4)}
+            for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        }
+        return (float(np.mean(wins)) if len(wins) else float("nan")), by
+
+    held_out, by_action = ranked(te)
+    train_rank, _ = ranked(tr[: max(1, len(te))])
+    return {
+        "variant": variant,
+        "labels": labels,
+        "held_out_ranking": round(held_out, 4),
+        "pairs": sum(g["pairs"] for g in by_action.values()),
+        "by_expert_action": by_action,
+        "train_ranking": round(train_rank, 4),
+        "epochs": result.epochs_run,
+        "final_loss": round(float(result.final_loss), 5),
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run every variant, print a line each and the JSON summary."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--train", required=True, help="training trajectory JSONL")
+    p.add_argument("--test", required=True, help="held-out trajectory JSONL (expert recorded)")
+    p.add_argument(
+        "--variants", default="gae,pvm,expert", help="comma-separated label kinds and/or expert"
+    )
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--encoder", default="minilm", help="minilm, tiny (tests) or a model dir")
+    p.add_argument("--cache", default=None, help="token-state cache file (default: none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    from agentprm_gym.prm.labels import LABEL_KINDS
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    known = (*LABEL_KINDS, EXPERT)
+    bad = [v for v in variants if v.removesuffix(GOAL) not in known]
+    if not variants or bad:
+        p.error(f"--variants: unknown {bad}; use {', '.join(known)}, each optionally +goal")
+    if args.epochs < 1 or args.batch_size < 1:
+        p.error("--epochs and --batch-size must be at least 1")
+    try:
+        train = list(read_trajectories(args.train))
+        test = list(read_trajectories(args.test))
+    except (OSError, ValueError) as e:
+        p.error(str(e))
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    out: dict[str, Any] = {"train": args.train, "test": args.test, "variants": {}}
+    for v in variants:
+        try:
+            got = run_variant(
+                v,
+                train,
+                test,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                encoder=args.encoder,
+                cache=args.cache,
+                seed=args.seed,
+                progress=not args.no_progress,
+            )
+        except ValueError as e:
+            print(f"error: {v}: {e}", file=sys.stderr)
+            return 2
+        out["variants"][v] = got
+        by = ", ".join(f"{k} {g['accuracy']:.3f}" for k, g in got["by_expert_action"].items())
+        print(
+            f"{v}: held-out ranking {got['held_out_ranking']:.3f} ({got['pairs']} pairs), "
+            f"train pairs {got['train_ranking']:.3f}, {got['wall_seconds']:.0f} s | {by}",
+            flush=True,
+        )
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
