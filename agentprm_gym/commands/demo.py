@@ -23,8 +23,8 @@ DESCRIPTION = """Run the main job on built-in defaults, offline, in a few minute
 
   1. collect noisy-expert rollouts (noisy:0.5) on AgentPRM/WebShop-v0 train tasks
   2. train an AgentPRM (TD+GAE labels, loss L_Q + L_A) and a PVM baseline
-  3. compare the policy alone (1 sample per step), Best-of-N and beam search with each PRM
-     on held-out test tasks
+  3. compare the policy alone (1 sample per step), Best-of-N, beam search and beam search
+     with the policy prior (beam+prior) with each PRM on held-out test tasks
 
 Outputs (table, plot, HTML report, CSV) go to --out (default runs/demo).
 Run it again to resume; delete --out to start over.
@@ -42,7 +42,16 @@ DEMO_CONFIG: dict[str, Any] = {
     # trained PRMs (and the table) do not depend on the machine's load
     "train": {"args": ["--epochs", "8", "--batch-size", "32"]},
     "prms": ["agentprm", "pvm"],
-    "methods": ["policy", "bon@2", "bon@4", "bon@8", "beam@2x2", "beam@4x4"],
+    "methods": [
+        "policy",
+        "bon@2",
+        "bon@4",
+        "bon@8",
+        "beam@2x2",
+        "beam@4x4",
+        "beam+prior@2x2",
+        "beam+prior@4x4",
+    ],
     "examples": 2,
     "torch_threads": 1,
 }
@@ -77,14 +86,19 @@ def _table(csv_path: Path) -> tuple[str, dict[str, Any]]:
             prms.append(p)
         by[(p, m)] = float(r["success"])
         samples[m].append(float(r["samples"]))
-    head = f"{'PRM':18s}" + "".join(f"{_SHORT.get(m, m):>10s}" for m in methods)
+    names = [_SHORT.get(m, m) for m in methods]
+    widths = [max(10, len(n) + 2) for n in names]
+    head = f"{'PRM':18s}" + "".join(f"{n:>{w}s}" for n, w in zip(names, widths, strict=True))
     lines = [head, "-" * len(head)]
     for p in prms:
         cells = "".join(
-            f"{100 * by[(p, m)]:9.1f}%" if (p, m) in by else f"{'':>10s}" for m in methods
+            f"{100 * by[(p, m)]:{w - 1}.1f}%" if (p, m) in by else " " * w
+            for m, w in zip(methods, widths, strict=True)
         )
         lines.append(f"{(p if p != '-' else 'policy (1 sample)'):18s}{cells}")
-    mean_samples = "".join(f"{sum(samples[m]) / len(samples[m]):10.1f}" for m in methods)
+    mean_samples = "".join(
+        f"{sum(samples[m]) / len(samples[m]):{w}.1f}" for m, w in zip(methods, widths, strict=True)
+    )
     lines.append(f"{'samples/ep':18s}{mean_samples}")
     summary = {f"{p}/{m}": v for (p, m), v in by.items()}
     return "\n".join(lines), summary

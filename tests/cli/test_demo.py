@@ -28,3 +28,19 @@ def test_table_from_results_csv(tmp_path):
     assert lines[2].startswith("policy (1 sample)") and "30.0%" in lines[2]
     assert "50.0%" in lines[3] and "25.0%" in lines[4]
     assert lines[-1].startswith("samples/ep")
+
+
+def test_long_method_names_keep_the_columns_aligned(tmp_path):
+    path = tmp_path / "results.csv"
+    rows = [
+        {"prm": "-", "method": "policy (1 sample)", "success": "0.3", "samples": "11"},
+        {"prm": "agentprm", "method": "beam+prior@4x4", "success": "0.975", "samples": "90"},
+    ]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    lines = _table(path)[0].splitlines()
+    end = lines[0].index("beam+prior@4x4") + len("beam+prior@4x4")
+    assert lines[3][:end].endswith("97.5%") and lines[-1][:end].endswith("90.0")
+    assert len({len(line) for line in lines}) == 1
