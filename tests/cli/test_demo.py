@@ -4,6 +4,13 @@ from agentprm_gym.benchmarking.config import parse_config
 from agentprm_gym.commands.demo import DEMO_CONFIG, _table
 
 
+def _write(path, rows):
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def test_embedded_config_is_valid():
     cfg = parse_config(dict(DEMO_CONFIG), name="demo")
     assert [e.id for e in cfg.envs] == ["AgentPRM/WebShop-v0"]
@@ -17,10 +24,7 @@ def test_table_from_results_csv(tmp_path):
         {"prm": "agentprm", "method": "bon@4", "success": "0.5", "samples": "44"},
         {"prm": "pvm", "method": "bon@4", "success": "0.25", "samples": "44"},
     ]
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write(path, rows)
     text, success = _table(path)
     assert success == {"-/policy (1 sample)": 0.3, "agentprm/bon@4": 0.5, "pvm/bon@4": 0.25}
     lines = text.splitlines()
@@ -36,10 +40,7 @@ def test_long_method_names_keep_the_columns_aligned(tmp_path):
         {"prm": "-", "method": "policy (1 sample)", "success": "0.3", "samples": "11"},
         {"prm": "agentprm", "method": "beam+prior@4x4", "success": "0.975", "samples": "90"},
     ]
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write(path, rows)
     lines = _table(path)[0].splitlines()
     end = lines[0].index("beam+prior@4x4") + len("beam+prior@4x4")
     assert lines[3][:end].endswith("97.5%") and lines[-1][:end].endswith("90.0")

@@ -10,9 +10,10 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from agentprm_gym.agents import NoisyExpertPolicy
-from agentprm_gym.core.trajectory import Step, Trajectory, write_trajectories
-from agentprm_gym.rollout import run_episode
+from agentprm_gym.core.trajectory import Step, Trajectory
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.webshop_episodes import write_noisy_test_episodes  # noqa: E402
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "prm_label_signal.py"
 _spec = importlib.util.spec_from_file_location("prm_label_signal", _PATH)
@@ -54,17 +55,7 @@ def test_expert_labels_need_recorded_expert_actions():
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    env = gym.make("AgentPRM/WebShop-v0")
-    trajs = [
-        run_episode(
-            env, NoisyExpertPolicy(0.5, seed=k), seed=k, task_id=k, split="test", record_expert=True
-        )
-        for k in range(4)
-    ]
-    env.close()
-    path = tmp_path_factory.mktemp("signal") / "eps.jsonl"
-    write_trajectories(path, trajs)
-    return path
+    return write_noisy_test_episodes(tmp_path_factory.mktemp("signal") / "eps.jsonl")
 
 
 def test_every_variant_trains_and_ranks_the_same_pairs(data, capsys):

@@ -6,11 +6,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import gymnasium as gym
 import pytest
 
-from agentprm_gym.agents import NoisyExpertPolicy
-from agentprm_gym.core.trajectory import read_trajectories, write_trajectories
+from agentprm_gym.core.trajectory import read_trajectories
 from agentprm_gym.prm.loading import load_prm
 from agentprm_gym.prm.metrics import (
     action_kind,
@@ -20,10 +18,10 @@ from agentprm_gym.prm.metrics import (
     ranking_choices,
 )
 from agentprm_gym.prm.steps import episode_steps
-from agentprm_gym.rollout import run_episode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.hash_prm import HashPRM  # noqa: E402
+from helpers.webshop_episodes import write_noisy_test_episodes  # noqa: E402
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "ranking_ceiling.py"
 _spec = importlib.util.spec_from_file_location("ranking_ceiling", _PATH)
@@ -34,17 +32,7 @@ _spec.loader.exec_module(rc)
 
 @pytest.fixture(scope="module")
 def held_out(tmp_path_factory) -> Path:
-    env = gym.make("AgentPRM/WebShop-v0")
-    trajs = [
-        run_episode(
-            env, NoisyExpertPolicy(0.5, seed=k), seed=k, task_id=k, split="test", record_expert=True
-        )
-        for k in range(4)
-    ]
-    env.close()
-    path = tmp_path_factory.mktemp("ceiling") / "test.jsonl"
-    write_trajectories(path, trajs)
-    return path
+    return write_noisy_test_episodes(tmp_path_factory.mktemp("ceiling") / "test.jsonl")
 
 
 def test_action_kind_folds_ids_and_rare_arguments():
