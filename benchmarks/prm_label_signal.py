@@ -23,16 +23,22 @@ the labels, and ranks the same held-out pairs with each:
   the-page steps (is this item, or any listed result, the goal?). If ranking
   does not rise, the labels do not teach the network to use it.
 
-Every variant gets the same network, seed, epochs and batch size, and shares
-one frozen token-state cache. Per variant it prints the held-out ranking, the
+Every variant gets the same network, seed, epochs and batch size; with
+``--cache FILE`` they share one frozen token-state cache on disk (without it,
+each variant encodes the texts again). Per variant it prints the held-out ranking, the
 ranking by expert action (as ``eval-prm --by-action``), the ranking of the same
 kind of pairs on training episodes, and the wall time; the last line is one JSON
 object.
 
-Run (the 100-task WebShop subset of docs/prm.md takes about 5 minutes a variant)::
+``runs/ws-m.jsonl`` and ``runs/ws-m-test.jsonl`` below are the records of tasks
+0–99 of the README's paper-sized WebShop files (``runs/ws.jsonl``,
+``runs/ws-test.jsonl``, from the two ``agentprm-gym collect`` lines there), for
+example ``jq -c 'select(.task_id < 100)' runs/ws.jsonl > runs/ws-m.jsonl``.
+Run (about 5 minutes a variant on that subset, one thread)::
 
     .venv/bin/python benchmarks/prm_label_signal.py --train runs/ws-m.jsonl \\
-        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal --epochs 6
+        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal --epochs 6 \\
+        --threads 1 --cache runs/ws-m.tokens
 """
 
 from __future__ import annotations
@@ -180,7 +186,7 @@ def run_variant(
     def ranked(eps: Sequence[Any]) -> tuple[float, dict[str, dict[str, float]]]:
         choices = ranking_choices(eps, seed=0)
         wins = ranking_wins(prm, eps, choices)
-        common = common_arguments([c.expert for c in choices] + [c.other for c in choices])
+        common = common_arguments([c.expert for c in choices])  # as eval-prm --by-action
         groups: dict[str, list[float]] = {}
         for c, w in zip(choices, wins, strict=True):
             groups.setdefault(action_kind(c.expert, common), []).append(float(w))
@@ -226,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     known = (*LABEL_KINDS, EXPERT)
     bad = [v for v in variants if v.removesuffix(GOAL) not in known]
-    if not variants or bad:
+    if not variants:
+        p.error("--variants is empty")
+    if bad:
         p.error(f"--variants: unknown {bad}; use {', '.join(known)}, each optionally +goal")
     if args.epochs < 1 or args.batch_size < 1:
         p.error("--epochs and --batch-size must be at least 1")

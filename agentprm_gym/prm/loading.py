@@ -50,7 +50,7 @@ def load_prm(spec: str | Path, env: Any = None) -> PRM:
         if sep:
             raise ValueError(
                 f"bad PRM spec {s!r}: 'random' takes no seed; every step ties and the "
-                "search's own seeded tie-breaks choose (set them with the search's --seed)"
+                "caller's seeded tie-breaks choose (e.g. `search --seed`)"
             )
         return RandomPRM()
     path = Path(s).expanduser()

@@ -88,8 +88,9 @@ class RandomPRM(PRM):
     throwing away how often the policy proposed each; that variant is
     measured in ``benchmarks/uninformative_prm_search.py``.)
 
-    Held-out step ranking of this PRM is 0.5 exactly (a tie counts one half);
-    as a reward shaping term it adds a constant.
+    Held-out step ranking of this PRM is 0.5 exactly (a tie counts one half).
+    As reward shaping it is uninformative: potential shaping sums to 0 over an
+    episode, progress pays 0.5 once, promise pays 0.5 at every step.
     """
 
     name = "random"

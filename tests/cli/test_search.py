@@ -142,7 +142,7 @@ def test_search_prior_and_greedy_message(capsys):
         capsys, "--method", "beam", "--prm", "random", "--n", "1", "--expand", "8", "--prior", "1"
     )
     assert prior["prior"] == 1.0
-    # a random PRM picks among the distinct actions; the prior brings back the policy's mode
+    # the random PRM ties every copy (the beam plays like the policy); the prior seeks its mode
     assert prior["success_rate"] > plain["success_rate"]
     assert main(["search", "--env", "AgentPRM/WebShop-v0", "--method", "greedy"]) == 2
     err = capsys.readouterr().err
