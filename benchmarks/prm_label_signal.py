@@ -103,7 +103,9 @@ def with_goal_titles(trajs: Sequence[Trajectory]) -> list[Trajectory]:
     for t in trajs:
         key = (t.env_id, t.split, t.task_id)
         if key not in names:
-            env = envs.get(t.env_id) or envs.setdefault(t.env_id, gym.make(t.env_id))
+            if t.env_id not in envs:
+                envs[t.env_id] = gym.make(t.env_id)
+            env = envs[t.env_id]
             env.reset(seed=0, options={"task_id": t.task_id, "split": t.split})
             goal = getattr(env.unwrapped, "goal", None)
             if getattr(goal, "name", None) is None:
@@ -148,14 +150,8 @@ def run_variant(
         A JSON-ready dict of the variant's figures.
     """
     import gymnasium as gym
-    import numpy as np
 
-    from agentprm_gym.prm.metrics import (
-        action_kind,
-        common_arguments,
-        ranking_choices,
-        ranking_wins,
-    )
+    from agentprm_gym.prm.metrics import ranking_accuracy, ranking_by_action
     from agentprm_gym.prm.state_model import StatePRM
     from agentprm_gym.prm.steps import episode_steps
     from agentprm_gym.prm.training import TrainConfig, train_prm
@@ -183,28 +179,20 @@ def run_variant(
     )
     result = train_prm(prm, tr, (), cfg)
 
-    def ranked(eps: Sequence[Any]) -> tuple[float, dict[str, dict[str, float]]]:
-        choices = ranking_choices(eps, seed=0)
-        wins = ranking_wins(prm, eps, choices)
-        common = common_arguments([c.expert for c in choices])  # as eval-prm --by-action
-        groups: dict[str, list[float]] = {}
-        for c, w in zip(choices, wins, strict=True):
-            groups.setdefault(action_kind(c.expert, common), []).append(float(w))
-        by = {
-            k: {"pairs": len(v), "accuracy": round(float(np.mean(v)), 4)}
-            for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))
-        }
-        return (float(np.mean(wins)) if len(wins) else float("nan")), by
-
-    held_out, by_action = ranked(te)
-    train_rank, _ = ranked(tr[: max(1, len(te))])
+    groups = ranking_by_action(prm, te, seed=0)  # as eval-prm --by-action
+    pairs = sum(g["pairs"] for g in groups.values())
+    held_out = (
+        sum(g["pairs"] * g["accuracy"] for g in groups.values()) / pairs if pairs else float("nan")
+    )
+    by_action = {k: {**g, "accuracy": round(g["accuracy"], 4)} for k, g in groups.items()}
+    train_rank, _ = ranking_accuracy(prm, tr[: max(1, len(te))], seed=0)
     return {
         "variant": variant,
         "labels": labels,
         "held_out_ranking": round(held_out, 4),
-        "pairs": sum(g["pairs"] for g in by_action.values()),
+        "pairs": pairs,
         "by_expert_action": by_action,
-        "train_ranking": round(train_rank, 4),
+        "train_ranking": float("nan") if train_rank is None else round(train_rank, 4),
         "epochs": result.epochs_run,
         "final_loss": round(float(result.final_loss), 5),
         "wall_seconds": round(time.perf_counter() - t0, 1),

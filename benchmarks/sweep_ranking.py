@@ -40,11 +40,15 @@ _HERE = Path(__file__).resolve().parent
 
 
 def _ceiling_module() -> Any:
-    spec = importlib.util.spec_from_file_location("ranking_ceiling", _HERE / "ranking_ceiling.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("ranking_ceiling", mod)
-    spec.loader.exec_module(mod)
+    """``benchmarks/ranking_ceiling.py``, imported once."""
+    mod = sys.modules.get("ranking_ceiling")
+    if mod is None:
+        spec = importlib.util.spec_from_file_location(
+            "ranking_ceiling", _HERE / "ranking_ceiling.py"
+        )
+        assert spec is not None and spec.loader is not None
+        mod = sys.modules["ranking_ceiling"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
     return mod
 
 
@@ -186,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         env.short: {q.name: sweep / "prms" / env.short / q.name for q in cfg.learned_prms}
         for env in envs
     }
-    missing = [str(d) for ds in dirs.values() for d in ds.values()]
-    missing = [d for d in missing if not (Path(d) / "prm_config.json").exists()]
+    missing = [
+        str(d) for ds in dirs.values() for d in ds.values() if not (d / "prm_config.json").exists()
+    ]
     if missing:
         where = ", ".join(missing)
         print(f"error: no trained PRM at {where} (run the sweep first)", file=sys.stderr)

@@ -48,14 +48,21 @@ class PerActionRandomPRM(PRM):
     Every copy of a sampled action gets the same value, so a beam ranked by it
     alone picks among the *distinct* actions uniformly, however often the
     policy proposed each.
+
+    Args:
+        seed: Changes the function (the keyed hash's key).
     """
 
     name = "per-action random"
 
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__()
+        self.seed = int(seed)
+
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
         out = np.empty(len(items))
         for i, it in enumerate(items):
-            h = hashlib.blake2b(digest_size=8, key=b"0")
+            h = hashlib.blake2b(digest_size=8, key=str(self.seed).encode())
             h.update(repr((it.instruction, it.history, it.action)).encode("utf-8", "replace"))
             out[i] = int.from_bytes(h.digest(), "little") / 2**64
         return out

@@ -305,12 +305,10 @@ class Sweep:
         """Model directory of a learned PRM."""
         return self.out / "prms" / env.short / prm.name
 
-    def prm_spec(self, env: EnvConfig, prm: PRMConfig, seed: int) -> str:
+    def prm_spec(self, env: EnvConfig, prm: PRMConfig) -> str:
         """What :func:`~agentprm_gym.prm.loading.load_prm` gets for a PRM."""
-        if prm.name == "oracle":
-            return "oracle"
-        if prm.name == "random":
-            return "random"
+        if prm.name in ("oracle", "random"):
+            return prm.name
         return str(self.prm_dir(env, prm).resolve())
 
     # ---- stages ---------------------------------------------------------------------------
@@ -532,7 +530,7 @@ class Sweep:
                         env, seed = group[0][0], group[0][3]
                         bar.set_description(f"{env.short} best-of-N (all PRMs)")
                         names = list(dict.fromkeys(r[1] for r in group))
-                        specs = tuple((n, self.prm_spec(env, prms[n], seed)) for n in names)
+                        specs = tuple((n, self.prm_spec(env, prms[n])) for n in names)
                         ns = tuple(sorted({r[2].n for r in group}))
                         jobs = self._jobs(env, resolve_env(env.id), None, None, seed, specs, ns)
                         results = []
@@ -547,7 +545,7 @@ class Sweep:
                         continue
                     env, prm_name, m, seed = unit
                     env_ref = resolve_env(env.id)
-                    spec = None if prm_name == "-" else self.prm_spec(env, prms[prm_name], seed)
+                    spec = None if prm_name == "-" else self.prm_spec(env, prms[prm_name])
                     jobs = self._jobs(env, env_ref, spec, m, seed)
                     bar.set_description(f"{env.short} {prm_name} {m.name}")
                     results = []
@@ -635,7 +633,7 @@ class Sweep:
                 continue
             trajs = json.loads(path.read_text(encoding="utf-8"))
             trajs.sort(key=lambda t: (bool(t["won"]), t["task_id"]))
-            prm = load_prm(self.prm_spec(env, prm_cfg, self.config.seeds[0]))
+            prm = load_prm(self.prm_spec(env, prm_cfg))
             for t in trajs[:k]:
                 out.append(
                     {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,13 +12,10 @@ import pytest
 from agentprm_gym.core.trajectory import Step, Trajectory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
 from helpers.webshop_episodes import write_noisy_test_episodes  # noqa: E402
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "prm_label_signal.py"
-_spec = importlib.util.spec_from_file_location("prm_label_signal", _PATH)
-ls = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("prm_label_signal", ls)
-_spec.loader.exec_module(ls)
+ls = load_benchmark("prm_label_signal")
 
 
 def _traj(actions, experts):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -20,14 +19,11 @@ from agentprm_gym.prm.metrics import (
 from agentprm_gym.prm.steps import episode_steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
 from helpers.hash_prm import HashPRM  # noqa: E402
 from helpers.webshop_episodes import write_noisy_test_episodes  # noqa: E402
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "ranking_ceiling.py"
-_spec = importlib.util.spec_from_file_location("ranking_ceiling", _PATH)
-rc = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("ranking_ceiling", rc)
-_spec.loader.exec_module(rc)
+rc = load_benchmark("ranking_ceiling")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -17,11 +16,10 @@ from agentprm_gym.prm.state_model import StatePRM
 from agentprm_gym.prm.steps import episode_steps
 from agentprm_gym.rollout import run_episode
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "sweep_ranking.py"
-_spec = importlib.util.spec_from_file_location("sweep_ranking", _PATH)
-sr = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("sweep_ranking", sr)
-_spec.loader.exec_module(sr)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
+
+sr = load_benchmark("sweep_ranking")
 
 
 def test_markdown_table_has_a_row_per_prm_and_the_ceiling(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -12,11 +11,10 @@ import pytest
 from agentprm_gym.prm import OraclePRM
 from agentprm_gym.wrappers import PRMReward
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "shaping_identities.py"
-_spec = importlib.util.spec_from_file_location("shaping_identities", _PATH)
-si = importlib.util.module_from_spec(_spec)
-sys.modules["shaping_identities"] = si
-_spec.loader.exec_module(si)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
+
+si = load_benchmark("shaping_identities")
 
 
 def test_the_default_mode_keeps_optimal_policies():

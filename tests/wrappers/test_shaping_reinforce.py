@@ -13,18 +13,16 @@ stays in the fast set (``make test``).
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "shaping_reinforce.py"
-_spec = importlib.util.spec_from_file_location("shaping_reinforce", _PATH)
-sr = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("shaping_reinforce", sr)  # dataclasses look their module up
-_spec.loader.exec_module(sr)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
+
+sr = load_benchmark("shaping_reinforce")
 
 TASK = "pick_and_place_simple"
 

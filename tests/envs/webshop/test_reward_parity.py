@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location(
-    "webshop_reward_parity", _ROOT / "benchmarks" / "webshop_reward_parity.py"
-)
-parity = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(parity)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
+
+parity = load_benchmark("webshop_reward_parity")
 
 
 def test_rule_tagger_agrees_with_webshop_on_99_percent_of_recorded_purchases() -> None:
