@@ -17,6 +17,17 @@ the labels, and ranks the same held-out pairs with each:
   against the data size), not the inputs or the architecture. Part of its edge
   is the metric's: a randomly drawn other action is rarely one the expert
   would take anywhere, and imitation labels say so directly.
+- ``qpi``: the labels any PRM trained on these states could at best hope for.
+  For the first ``--qpi-per-task`` episodes of each training task, *every*
+  admissible action at *every* state gets ``Q^pi(s, a)`` estimated from
+  ``--qpi-rollouts`` Monte-Carlo rollouts of the episodes' policy from the
+  restored state (mean final reward, as ``ranking_ceiling.py`` values it), and
+  the network regresses them (``labels="mc"``, β = 0; one training group per
+  state). Not a method of the paper either: it asks whether the network, given
+  near-perfect labels for every candidate rather than one noisy return for the
+  action taken, fits its own training pairs and ranks held-out ones. Besides
+  the usual figures it reports ``label_train_ranking``: how the labels
+  themselves rank the training pairs, the most the fit can reach.
 - ``KIND+goal`` (WebShop only): labels ``KIND``, but every instruction, in
   training and held out, ends with the goal product's title (privileged: the
   env's ``goal.name``). The network is then *given* what decides most leave-
@@ -34,10 +45,11 @@ object.
 0–99 of the README's paper-sized WebShop files (``runs/ws.jsonl``,
 ``runs/ws-test.jsonl``, from the two ``agentprm-gym collect`` lines there), for
 example ``jq -c 'select(.task_id < 100)' runs/ws.jsonl > runs/ws-m.jsonl``.
-Run (about 5 minutes a variant on that subset, one thread)::
+Run (about 5 minutes a variant on that subset, one thread; ``qpi`` with the
+defaults below about 2.5 minutes of rollouts and 3.5 of training)::
 
     .venv/bin/python benchmarks/prm_label_signal.py --train runs/ws-m.jsonl \\
-        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal --epochs 6 \\
+        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal,qpi --epochs 6 \\
         --threads 1 --cache runs/ws-m.tokens
 """
 
@@ -53,10 +65,12 @@ from typing import Any
 
 from agentprm_gym.core.trajectory import Trajectory, read_trajectories
 
-__all__ = ["expert_labels", "with_expert_labels", "run_variant", "main"]
+__all__ = ["expert_labels", "with_expert_labels", "q_pi_states", "run_variant", "main"]
 
 #: The variant that trains on expert-imitation labels.
 EXPERT = "expert"
+#: The variant that trains on Monte-Carlo Q^pi estimates of every admissible action.
+QPI = "qpi"
 #: Suffix of the variants whose instructions name the goal product.
 GOAL = "+goal"
 
@@ -85,6 +99,99 @@ def with_expert_labels(trajs: Sequence[Trajectory]) -> list[Trajectory]:
         for t in trajs
         if t.steps
     ]
+
+
+def first_per_task(trajs: Sequence[Trajectory], per_task: int) -> list[Trajectory]:
+    """The first ``per_task`` non-empty trajectories of each task, in file order."""
+    seen: dict[tuple[str, str, int], int] = {}
+    out = []
+    for t in trajs:
+        key = (t.env_id, t.split, t.task_id)
+        if t.steps and seen.get(key, 0) < per_task:
+            seen[key] = seen.get(key, 0) + 1
+            out.append(t)
+    return out
+
+
+def q_pi_states(
+    trajs: Sequence[Trajectory], rollouts: int, seed: int = 0, progress: bool = True
+) -> tuple[list[Any], dict[tuple[int, int], dict[str, float]]]:
+    """Every state of ``trajs`` with every admissible action labelled by its MC ``Q^pi``.
+
+    ``Q^pi(s, a)`` is the mean final reward of ``rollouts`` rollouts of the
+    trajectory's recorded policy after taking ``a`` in the restored state
+    (:func:`agentprm_gym.prm.mc.mc_action_values`).
+
+    Returns:
+        ``(states, values)``: one :class:`~agentprm_gym.prm.steps.EpisodeSteps`
+        per state holding all its admissible actions with ``mc_soft`` = their
+        estimates, and ``values[(i, t)]`` = action → estimate for trajectory i, step t.
+
+    Raises:
+        ValueError: If a trajectory cannot be replayed or names no policy.
+    """
+    import gymnasium as gym
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    import agentprm_gym  # noqa: F401  (registers the envs)
+    from agentprm_gym.agents.spec import make_policy
+    from agentprm_gym.prm.mc import derive_seed, mc_action_values
+    from agentprm_gym.prm.steps import EpisodeSteps, step_items
+
+    envs: dict[str, Any] = {}
+    policies: dict[str, Any] = {}
+    states: list[Any] = []
+    values: dict[tuple[int, int], dict[str, float]] = {}
+    for i, tr in enumerate(tqdm(trajs, desc="Q^pi of every action", disable=not progress)):
+        if not tr.policy:
+            raise ValueError(f"task {tr.task_id}: the trajectory names no policy to roll out")
+        if tr.env_id not in envs:
+            envs[tr.env_id] = gym.make(tr.env_id)
+        if tr.policy not in policies:
+            policies[tr.policy] = make_policy(tr.policy)
+        env, pol = envs[tr.env_id], policies[tr.policy]
+        queries = {
+            t: list(s.admissible_actions) for t, s in enumerate(tr.steps) if s.admissible_actions
+        }
+        est, _ = mc_action_values(env, pol, tr, queries, rollouts, seed=derive_seed(seed, i))
+        items = step_items(tr)
+        for t, acts in queries.items():
+            q = est[t].mean(axis=1)
+            values[(i, t)] = dict(zip(acts, q.tolist(), strict=True))
+            states.append(
+                EpisodeSteps(
+                    items=[items[t]._replace(action=a) for a in acts],
+                    rewards=np.zeros(len(acts)),
+                    final_reward=0.0,
+                    won=False,
+                    task_id=tr.task_id,
+                    mc_soft=q,
+                    mc_hard=None,
+                    trajectory=tr,
+                )
+            )
+    for env in envs.values():
+        env.close()
+    return states, values
+
+
+def label_ranking(
+    episodes: Sequence[Any], values: dict[tuple[int, int], dict[str, float]]
+) -> tuple[float | None, int]:
+    """How the ``Q^pi`` labels themselves rank ``eval-prm``'s pairs (seed 0) of ``episodes``.
+
+    Pairs whose expert action is not admissible (so has no estimate) are left
+    out. Returns ``(accuracy, pairs)``; a tie counts half.
+    """
+    from agentprm_gym.prm.metrics import pair_wins, ranking_choices
+
+    wins = []
+    for c in ranking_choices(episodes, 0):
+        v = values.get((c.episode, c.step), {})
+        if c.expert in v and c.other in v:
+            wins.append(float(pair_wins([v[c.expert]], [v[c.other]])[0]))
+    return (sum(wins) / len(wins) if wins else None), len(wins)
 
 
 def with_goal_titles(trajs: Sequence[Trajectory]) -> list[Trajectory]:
@@ -131,11 +238,14 @@ def run_variant(
     seed: int = 0,
     progress: bool = True,
     net_args: dict[str, Any] | None = None,
+    qpi_rollouts: int = 8,
+    qpi_per_task: int = 2,
 ) -> dict[str, Any]:
     """Train one state PRM with ``variant``'s labels and rank the held-out pairs.
 
     Args:
-        variant: A ``train-prm`` label kind or ``"expert"``, optionally with ``"+goal"``.
+        variant: A ``train-prm`` label kind, ``"expert"`` or ``"qpi"``, optionally
+            with ``"+goal"``.
         train: Training trajectories (expert actions recorded for ``expert``).
         test: Held-out trajectories with expert actions recorded.
         epochs: Training epochs.
@@ -145,6 +255,8 @@ def run_variant(
         seed: Seed of the network and the training order.
         progress: Progress bars on stderr.
         net_args: Extra :meth:`StatePRM.create` arguments (``d``, ``heads`` ...).
+        qpi_rollouts: Rollouts per action for ``qpi``.
+        qpi_per_task: Episodes per training task that ``qpi`` labels.
 
     Returns:
         A JSON-ready dict of the variant's figures.
@@ -160,9 +272,25 @@ def run_variant(
     base = variant.removesuffix(GOAL)
     if base != variant:
         train, test = with_goal_titles(train), with_goal_titles(test)
-    labels = "mc" if base == EXPERT else base
-    tr = episode_steps(with_expert_labels(train) if base == EXPERT else train)
+    labels = "mc" if base in (EXPERT, QPI) else base
     te = episode_steps(test)
+    extra: dict[str, Any] = {}
+    if base == QPI:
+        chosen = first_per_task(train, qpi_per_task)
+        tr, values = q_pi_states(chosen, qpi_rollouts, seed=seed, progress=progress)
+        fit = episode_steps(chosen)[: max(1, len(te))]
+        label_rank, label_pairs = label_ranking(fit, values)
+        extra = {
+            "qpi_episodes": len(chosen),
+            "qpi_rollouts": qpi_rollouts,
+            "qpi_states": len(tr),
+            "qpi_items": sum(len(e) for e in tr),
+            "label_train_ranking": None if label_rank is None else round(label_rank, 4),
+            "label_train_pairs": label_pairs,
+        }
+    else:
+        tr = episode_steps(with_expert_labels(train) if base == EXPERT else train)
+        fit = tr[: max(1, len(te))]
     ids = {t.env_id for t in train}
     limit = gym.spec(next(iter(ids))).max_episode_steps if len(ids) == 1 else None
     corpus = sorted({it.instruction for ep in tr for it in ep.items})
@@ -185,7 +313,7 @@ def run_variant(
         sum(g["pairs"] * g["accuracy"] for g in groups.values()) / pairs if pairs else float("nan")
     )
     by_action = {k: {**g, "accuracy": round(g["accuracy"], 4)} for k, g in groups.items()}
-    train_rank, _ = ranking_accuracy(prm, tr[: max(1, len(te))], seed=0)
+    train_rank, _ = ranking_accuracy(prm, fit, seed=0)
     return {
         "variant": variant,
         "labels": labels,
@@ -196,6 +324,7 @@ def run_variant(
         "epochs": result.epochs_run,
         "final_loss": round(float(result.final_loss), 5),
         "wall_seconds": round(time.perf_counter() - t0, 1),
+        **extra,
     }
 
 
@@ -212,20 +341,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--encoder", default="minilm", help="minilm, tiny (tests) or a model dir")
     p.add_argument("--cache", default=None, help="token-state cache file (default: none)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--qpi-rollouts", type=int, default=8, help="qpi: rollouts per action")
+    p.add_argument(
+        "--qpi-per-task", type=int, default=2, help="qpi: episodes labelled per training task"
+    )
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     from agentprm_gym.prm.labels import LABEL_KINDS
+    from agentprm_gym.prm.mc import ReplayMismatchError
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    known = (*LABEL_KINDS, EXPERT)
+    known = (*LABEL_KINDS, EXPERT, QPI)
     bad = [v for v in variants if v.removesuffix(GOAL) not in known]
     if not variants:
         p.error("--variants is empty")
     if bad:
         p.error(f"--variants: unknown {bad}; use {', '.join(known)}, each optionally +goal")
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error("--epochs and --batch-size must be at least 1")
+    if min(args.epochs, args.batch_size, args.qpi_rollouts, args.qpi_per_task) < 1:
+        p.error("--epochs, --batch-size, --qpi-rollouts and --qpi-per-task must be at least 1")
     try:
         train = list(read_trajectories(args.train))
         test = list(read_trajectories(args.test))
@@ -248,15 +382,19 @@ def main(argv: list[str] | None = None) -> int:
                 cache=args.cache,
                 seed=args.seed,
                 progress=not args.no_progress,
+                qpi_rollouts=args.qpi_rollouts,
+                qpi_per_task=args.qpi_per_task,
             )
-        except ValueError as e:
+        except (ValueError, ReplayMismatchError) as e:
             print(f"error: {v}: {e}", file=sys.stderr)
             return 2
         out["variants"][v] = got
         by = ", ".join(f"{k} {g['accuracy']:.3f}" for k, g in got["by_expert_action"].items())
+        lab = got.get("label_train_ranking")
+        fit = "" if lab is None else f" (the labels rank them {lab:.3f})"
         print(
             f"{v}: held-out ranking {got['held_out_ranking']:.3f} ({got['pairs']} pairs), "
-            f"train pairs {got['train_ranking']:.3f}, {got['wall_seconds']:.0f} s | {by}",
+            f"train pairs {got['train_ranking']:.3f}{fit}, {got['wall_seconds']:.0f} s | {by}",
             flush=True,
         )
     print(json.dumps(out))

@@ -11,7 +11,9 @@ candidate actions per second, states per second and the seconds in all.
 The state PRM is timed twice: *cold* (its frozen encoder has never seen these
 texts, so new observation pieces are encoded on the way, as in a search's first
 visit) and *warm* (the token states are cached; only the trainable network
-runs), then warm with every state's candidates in one ``score`` call (many
+runs, and it starts with no matched pieces kept: a piece is matched against
+the instruction the first time a state shows it and reused by later states of
+the run, as in a search), then warm with every state's candidates in one ``score`` call (many
 states per forward pass, as a beam scores its whole pool). Cross-encoders have
 no such cache: every candidate is a full pass.
 

@@ -108,11 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budgets", default="2x2,4x4,8x8", help="beam budgets NxM, comma-separated")
     p.add_argument("--prior", type=float, default=None, help="also run with this prior weight")
     p.add_argument("--oracle", action="store_true", help="also run the oracle PRM")
+    p.add_argument(
+        "--env-kwargs",
+        default="{}",
+        help='gym.make keyword arguments as JSON, e.g. \'{"backend": "static"}\'',
+    )
     args = p.parse_args(argv)
     budgets = [tuple(int(x) for x in b.split("x")) for b in args.budgets.split(",")]
-    env = gym.make(args.env)
+    try:
+        kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as e:
+        p.error(f"--env-kwargs is not JSON: {e}")
+    if not isinstance(kwargs, dict):
+        p.error("--env-kwargs must be a JSON object")
+    env = gym.make(args.env, **kwargs)
     policy = make_policy(args.policy)
     out: dict[str, Any] = {"env": args.env, "policy": args.policy, "tasks": args.tasks}
+    out["env_kwargs"] = kwargs
     out["policy (1 sample)"] = run(env, policy, args.tasks, args.seed)
     print(f"{args.env} {args.policy} | policy (1 sample) | {out['policy (1 sample)']}")
     prms: list[tuple[str, Any, float]] = [

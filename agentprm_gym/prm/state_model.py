@@ -54,6 +54,8 @@ __all__ = ["ARCHITECTURE", "StatePRM", "StateKey"]
 ARCHITECTURE = STATE_ARCHITECTURE
 #: Token states kept in memory when scoring before the store starts afresh (about 1.5 GB).
 MAX_CACHED_TOKENS = 2_000_000
+#: Most matched (text, instruction) vectors kept between scoring calls (``d`` floats each).
+MAX_CACHED_PAIRS = 100_000
 _ENCODER_DIR = "encoder"
 #: ``(instruction, current observation, last past actions)``: what a context is made of.
 StateKey = tuple[str, str, tuple[str, ...]]
@@ -123,6 +125,9 @@ class StatePRM(PRM):
         self.contexts_per_batch = int(contexts_per_batch)
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
+        self._pairs: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+        self._pairs_for: tuple[Any, tuple[tuple[int, int], ...]] | None = None
+        self._params = tuple(self.net.parameters())  # walking the modules per call is slow
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -226,15 +231,44 @@ class StatePRM(PRM):
         instruction, obs, past = key
         return instruction, list(past), observation_pieces(obs, self.max_pieces)
 
+    def _pair_cache(self) -> OrderedDict[tuple[int, int], torch.Tensor]:
+        """Matched (text row, instruction row) vectors from earlier scoring calls.
+
+        A pair's vector depends only on the two texts and the weights, so scoring
+        reuses it across states (a results page's pieces recur in every state that
+        shows the page). The cache empties itself when the token store is replaced
+        or any weight changes (every in-place update bumps a tensor's version).
+        """
+        params = tuple((id(p), p._version) for p in self._params)
+        store = self.encoder.store
+        seen = self._pairs_for
+        if seen is None or seen[0] is not store or seen[1] != params:
+            self._pairs.clear()
+            self._pairs_for = (store, params)
+        return self._pairs
+
     def _forward(self, contexts: list[Context], candidates: list[Candidate]) -> NDArray[np.float64]:
-        x = pack_inputs(self.encoder.store, contexts, candidates, self.device)
+        pairs = self._pair_cache()
+        x = pack_inputs(self.encoder.store, contexts, candidates, self.device, known=pairs)
+        keys = x.pair_keys
+        known_keys = [keys[i] for i in x.known_pos.tolist()]
+        for k in known_keys:
+            pairs.move_to_end(k)
+        known = torch.stack([pairs[k] for k in known_keys]) if known_keys else None
         was = self.net.training
-        self.net.eval()
+        if was:
+            self.net.eval()
         try:
             with torch.inference_mode():
-                q = torch.sigmoid(self.net(x)).double().cpu().numpy()
+                logits, vectors = self.net.forward_with_pairs(x, known)
+                q = torch.sigmoid(logits).double().cpu().numpy()
+                for i in x.new_pos.tolist():
+                    pairs[keys[i]] = vectors[i].clone()
         finally:
-            self.net.train(was)
+            if was:
+                self.net.train(True)
+        while len(pairs) > MAX_CACHED_PAIRS:
+            pairs.popitem(last=False)
         return q
 
     def _score_groups(
@@ -311,8 +345,12 @@ class StatePRM(PRM):
         return q
 
     def clear_cache(self) -> None:
-        """Forget cached scores (needed after the weights change; token states stay)."""
+        """Forget cached scores and matched pairs (needed after the weights change).
+
+        Token states stay. Matched pairs also empty themselves when a weight changes.
+        """
         self._cache.clear()
+        self._pairs.clear()
 
     # ---------------------------------------------------------------- saving
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:

@@ -24,11 +24,14 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
 
 A state's context is computed once for all its candidates, and a candidate's
 score depends only on its own state: scoring one candidate or a hundred gives
-the same number.
+the same number. The matched vector of a (text, instruction) pair depends only
+on the two texts, so a caller may keep it (:meth:`StateNet.forward_with_pairs`
+returns them; :func:`pack_inputs` leaves out the pairs it is told are known).
 """
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +107,9 @@ class NetInputs:
     cand_mention: torch.Tensor  # (n_cand,) position in ctx sequence, -1 = none
     cand_step: torch.Tensor  # (n_cand,)
     cand_left: torch.Tensor  # (n_cand,)
+    pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
+    new_pos: torch.Tensor  # (n_new,) pairs matched in this pass (pair_text etc. list these)
+    known_pos: torch.Tensor  # (n_known,) pairs whose vectors the caller supplies
 
 
 def pack_inputs(
@@ -111,12 +117,16 @@ def pack_inputs(
     contexts: list[Context],
     candidates: list[Candidate],
     device: torch.device,
+    known: Container[tuple[int, int]] = frozenset(),
 ) -> NetInputs:
     """Gather the store rows a batch needs into padded tensors.
 
     Every distinct text row is gathered once, and every distinct (text,
     instruction) pair is matched once, however many states and candidates
-    share it.
+    share it. Pairs in ``known`` (``(text row, instruction row)``) are not
+    matched at all: the caller passes their vectors to
+    :meth:`StateNet.forward_with_pairs`, and their texts' tokens are not
+    gathered unless another part of the batch needs them.
     """
     text_ix: dict[int, int] = {}
 
@@ -124,16 +134,14 @@ def pack_inputs(
         return text_ix.setdefault(row, len(text_ix))
 
     pair_ix: dict[tuple[int, int], int] = {}
-    pair_text: list[int] = []
-    pair_instr: list[int] = []
+    pair_keys: list[tuple[int, int]] = []
 
     def pix(row: int, instr_row: int) -> int:
         key = (row, instr_row)
         i = pair_ix.get(key)
         if i is None:
-            i = pair_ix[key] = len(pair_text)
-            pair_text.append(tix(row))
-            pair_instr.append(tix(instr_row))
+            i = pair_ix[key] = len(pair_keys)
+            pair_keys.append(key)
         return i
 
     s_len = 1 + max((len(c.history) + len(c.pieces) for c in contexts), default=0)
@@ -171,6 +179,10 @@ def pack_inputs(
         # 0 = unknown limit; 1.. = steps left (clamped)
         cand_left[i] = 0 if c.steps_left < 0 else min(c.steps_left, MAX_STEP_EMBED - 2) + 1
 
+    new_pos = [i for i, key in enumerate(pair_keys) if key not in known]
+    known_pos = [i for i, key in enumerate(pair_keys) if key in known]
+    pair_text = [tix(pair_keys[i][0]) for i in new_pos]
+    pair_instr = [tix(pair_keys[i][1]) for i in new_pos]
     rows = sorted(text_ix, key=text_ix.__getitem__)
     lengths = np.asarray([store.length[r] for r in rows], dtype=np.int64)
     starts = np.asarray([store.start[r] for r in rows], dtype=np.int64)
@@ -208,6 +220,9 @@ def pack_inputs(
         cand_mention=t(cand_mention),
         cand_step=t(cand_step),
         cand_left=t(cand_left),
+        pair_keys=pair_keys,
+        new_pos=t(np.asarray(new_pos, dtype=np.int64)),
+        known_pos=t(np.asarray(known_pos, dtype=np.int64)),
     )
 
 
@@ -315,8 +330,33 @@ class StateNet(nn.Module):
 
     def forward(self, x: NetInputs) -> torch.Tensor:
         """Logits of ``Q`` for every candidate of the batch, shape ``(n_cand,)``."""
+        return self.forward_with_pairs(x)[0]
+
+    def forward_with_pairs(
+        self, x: NetInputs, known: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits as :meth:`forward`, and the vector of every (text, instruction) pair.
+
+        Args:
+            x: Inputs from :func:`pack_inputs`.
+            known: Vectors of the pairs at ``x.known_pos``, in that order (from an
+                earlier call in eval mode with the same weights); required when
+                ``pack_inputs`` was given known pairs.
+
+        Returns:
+            ``(logits, pairs)``: ``pairs[i]`` is the vector of ``x.pair_keys[i]``.
+        """
         flat = self.proj(torch.cat([x.tokens, x.numbers], -1))  # (n_tok, d)
-        pair = self._match(flat, x)
+        n_known = len(x.known_pos)
+        if n_known and (known is None or len(known) != n_known):
+            raise ValueError(f"{n_known} pairs are known to pack_inputs but not passed here")
+        if not n_known:
+            pair = self._match(flat, x)
+        else:
+            pair = flat.new_empty(len(x.pair_keys), self.d)
+            pair[x.known_pos] = known.to(flat.dtype)
+            if len(x.new_pos):
+                pair[x.new_pos] = self._match(flat, x)
         # context sequence per state: [instruction, past actions, pieces]
         n_text = len(x.text_len)
         tcount = torch.zeros(n_text, 1, device=flat.device, dtype=flat.dtype)
@@ -353,4 +393,4 @@ class StateNet(nn.Module):
         w = w.masked_fill(~mc.unsqueeze(1), float("-inf")).softmax(-1)
         c = c + self.drop(self.c_o(torch.einsum("nhs,nshd->nhd", w, v).reshape(len(c), self.d)))
         c = c + self.drop(self.c_ff(self.c_norm2(c)))
-        return self.head(c).squeeze(-1)
+        return self.head(c).squeeze(-1), pair

@@ -66,8 +66,63 @@ def test_every_variant_trains_and_ranks_the_same_pairs(data, capsys):
         assert 0.0 <= v["held_out_ranking"] <= 1.0 and v["epochs"] == 1
 
 
+def test_first_per_task_keeps_the_first_episodes_of_each_task_in_file_order():
+    trajs = [
+        Trajectory("E", task, "train", "p", "i", [Step("o", "a")], seed=k)
+        for k, task in enumerate([0, 1, 0, 0, 1])
+    ]
+    trajs.insert(1, Trajectory("E", 0, "train", "p", "i", [], seed=9))  # empty: skipped
+    assert [t.seed for t in ls.first_per_task(trajs, 2)] == [0, 1, 2, 4]
+
+
+def test_q_pi_states_label_every_admissible_action_with_its_rollout_value(data):
+    from agentprm_gym.core.trajectory import read_trajectories
+    from agentprm_gym.prm.steps import episode_steps
+
+    (traj,) = list(read_trajectories(data))[:1]
+    states, values = ls.q_pi_states([traj], rollouts=2, progress=False)
+    assert len(states) == sum(1 for s in traj.steps if s.admissible_actions)
+    for t, st in enumerate(states):
+        assert [it.action for it in st.items] == list(traj.steps[t].admissible_actions)
+        assert list(st.mc_soft) == [values[(0, t)][a] for a in traj.steps[t].admissible_actions]
+    # buying ends the episode: its value is the reward itself, with no rollout
+    last = len(traj.steps) - 1
+    assert values[(0, last)][traj.steps[last].action] == traj.final_reward
+    # the labels rank pairs as their own values say
+    rank, pairs = ls.label_ranking(episode_steps([traj]), values)
+    assert pairs > 0 and 0.0 <= rank <= 1.0
+
+
+def test_label_ranking_counts_wins_ties_and_skips_unvalued_pairs(data):
+    from agentprm_gym.core.trajectory import read_trajectories
+    from agentprm_gym.prm.metrics import ranking_choices
+    from agentprm_gym.prm.steps import episode_steps
+
+    eps = episode_steps(list(read_trajectories(data))[:1])
+    choices = ranking_choices(eps, 0)
+    first, second = choices[0], choices[1]
+    values = {
+        (first.episode, first.step): {first.expert: 1.0, first.other: 0.0},
+        (second.episode, second.step): {second.expert: 0.5, second.other: 0.5},
+    }
+    assert ls.label_ranking(eps, values) == (0.75, 2)
+
+
+def test_the_qpi_variant_reports_how_its_labels_rank_the_training_pairs(data, capsys):
+    argv = ["--train", str(data), "--test", str(data), "--variants", "qpi"]
+    argv += ["--epochs", "1", "--encoder", "tiny", "--no-progress", "--qpi-rollouts", "2"]
+    assert ls.main(argv) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    got = json.loads(out[-1])["variants"]["qpi"]
+    assert got["labels"] == "mc" and got["qpi_rollouts"] == 2 and got["qpi_episodes"] == 4
+    assert got["qpi_items"] > got["qpi_states"] > 0
+    assert 0.0 <= got["label_train_ranking"] <= 1.0 and got["label_train_pairs"] > 0
+    assert "the labels rank them" in out[0]
+
+
 @pytest.mark.parametrize(
-    "bad", [["--variants", "nope"], ["--variants", "gae+x"], ["--epochs", "0"]]
+    "bad",
+    [["--variants", "nope"], ["--variants", "gae+x"], ["--epochs", "0"], ["--qpi-rollouts", "0"]],
 )
 def test_bad_arguments_exit_with_a_message(data, bad, capsys):
     with pytest.raises(SystemExit) as e:

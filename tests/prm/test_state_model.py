@@ -66,15 +66,60 @@ def test_one_state_many_candidates_equals_item_by_item(eps):
 def test_a_state_context_runs_once_for_all_its_candidates(eps, monkeypatch):
     prm = _prm(eps)
     seen = []
-    real = StateNet.forward
+    real = StateNet.forward_with_pairs
 
-    def spy(self, x):
+    def spy(self, x, known=None):
         seen.append((x.ctx_seq.shape[0], x.cand_ctx.shape[0]))
-        return real(self, x)
+        return real(self, x, known)
 
-    monkeypatch.setattr(StateNet, "forward", spy)
+    monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
     prm.score_candidates(STATE, ACTIONS)
     assert seen == [(1, 5)]  # one context, five candidates, one forward pass
+
+
+def _spy_pairs(monkeypatch):
+    seen = []
+    real = StateNet.forward_with_pairs
+
+    def spy(self, x, known=None):
+        seen.append((len(x.new_pos), len(x.known_pos)))
+        return real(self, x, known)
+
+    monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
+    return seen
+
+
+def test_matched_pairs_are_reused_across_states_with_the_same_scores(eps, monkeypatch):
+    prm = _prm(eps)
+    seen = _spy_pairs(monkeypatch)
+    first = prm.score_candidates(STATE, ACTIONS)
+    prm._cache.clear()  # scores forgotten, matched pairs kept
+    again = prm.score_candidates(STATE, ACTIONS)
+    # the same page one step later: its pieces are matched already
+    later = STATE._replace(history=(("o", "look"), *STATE.history))
+    prm.score_candidates(later, ACTIONS)
+    (new1, known1), (new2, known2), (new3, known3) = seen
+    assert known1 == 0 and new1 > 0 and new2 == 0 and known2 == new1
+    assert new3 == 1 and known3 == new1  # only the added past action is new
+    np.testing.assert_allclose(again, first, atol=1e-6)
+    fresh = _prm(eps)  # same seed, no cache: the reference numbers
+    np.testing.assert_allclose(
+        fresh.score_candidates(later, ACTIONS), prm.score_candidates(later, ACTIONS), atol=1e-6
+    )
+
+
+def test_matched_pairs_are_forgotten_when_a_weight_changes(eps, monkeypatch):
+    prm = _prm(eps)
+    before = prm.score_candidates(STATE, ACTIONS)
+    with torch.no_grad():
+        prm.net.match_mlp[0].weight.mul_(1.5)  # an in-place update, as an optimiser step
+    prm._cache.clear()
+    seen = _spy_pairs(monkeypatch)
+    after = prm.score_candidates(STATE, ACTIONS)
+    assert seen[0][1] == 0  # nothing reused
+    assert not np.allclose(after, before)
+    copy = __import__("copy").deepcopy(prm)  # a scored PRM copies, caches and all
+    np.testing.assert_allclose(copy.score_candidates(STATE, ACTIONS), after, atol=1e-6)
 
 
 def test_step_index_and_steps_left_are_visible(eps):
