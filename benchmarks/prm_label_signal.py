@@ -17,17 +17,19 @@ the labels, and ranks the same held-out pairs with each:
   against the data size), not the inputs or the architecture. Part of its edge
   is the metric's: a randomly drawn other action is rarely one the expert
   would take anywhere, and imitation labels say so directly.
-- ``qpi``: the labels any PRM trained on these states could at best hope for.
+- ``qpi``: labels of far lower variance than one return, for every candidate.
   For the first ``--qpi-per-task`` episodes of each training task, *every*
   admissible action at *every* state gets ``Q^pi(s, a)`` estimated from
   ``--qpi-rollouts`` Monte-Carlo rollouts of the episodes' policy from the
   restored state (mean final reward, as ``ranking_ceiling.py`` values it), and
   the network regresses them (``labels="mc"``, β = 0; one training group per
   state). Not a method of the paper either: it asks whether the network, given
-  near-perfect labels for every candidate rather than one noisy return for the
-  action taken, fits its own training pairs and ranks held-out ones. Besides
-  the usual figures it reports ``label_train_ranking``: how the labels
-  themselves rank the training pairs, the most the fit can reach.
+  an N-rollout estimate for every candidate rather than one return for the
+  action taken, fits its own training pairs and ranks held-out ones. The
+  estimates are still noisy (8 rollouts tie often). Besides the usual figures
+  it reports ``label_train_ranking``, how the labels themselves rank the
+  training pairs whose two actions both have an estimate (the most the fit can
+  reach), and ``fit_on_labelled_pairs``, how the trained PRM ranks the same pairs.
 - ``KIND+goal`` (WebShop only): labels ``KIND``, but every instruction, in
   training and held out, ends with the goal product's title (privileged: the
   env's ``goal.name``). The network is then *given* what decides most leave-
@@ -45,12 +47,17 @@ object.
 0–99 of the README's paper-sized WebShop files (``runs/ws.jsonl``,
 ``runs/ws-test.jsonl``, from the two ``agentprm-gym collect`` lines there), for
 example ``jq -c 'select(.task_id < 100)' runs/ws.jsonl > runs/ws-m.jsonl``.
-Run (about 5 minutes a variant on that subset, one thread; ``qpi`` with the
-defaults below about 2.5 minutes of rollouts and 3.5 of training)::
+Run (about 5 minutes a variant on that subset, one thread)::
 
     .venv/bin/python benchmarks/prm_label_signal.py --train runs/ws-m.jsonl \\
-        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal,qpi --epochs 6 \\
+        --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal --epochs 6 \\
         --threads 1 --cache runs/ws-m.tokens
+
+and the README's ``qpi`` row (about 1 minute of rollouts, then 5 of training)::
+
+    .venv/bin/python benchmarks/prm_label_signal.py --train runs/ws-m.jsonl \\
+        --test runs/ws-m-test.jsonl --variants qpi --epochs 10 --threads 1 \\
+        --cache runs/ws-m.tokens
 """
 
 from __future__ import annotations
@@ -176,22 +183,34 @@ def q_pi_states(
     return states, values
 
 
-def label_ranking(
+def labelled_choices(
     episodes: Sequence[Any], values: dict[tuple[int, int], dict[str, float]]
-) -> tuple[float | None, int]:
-    """How the ``Q^pi`` labels themselves rank ``eval-prm``'s pairs (seed 0) of ``episodes``.
+) -> list[Any]:
+    """``eval-prm``'s pairs (seed 0) of ``episodes`` whose two actions both have a value.
 
-    Pairs whose expert action is not admissible (so has no estimate) are left
-    out. Returns ``(accuracy, pairs)``; a tie counts half.
+    A pair whose expert action is not admissible (a WebShop search for the goal's
+    exact title) has no estimate and is left out.
     """
-    from agentprm_gym.prm.metrics import pair_wins, ranking_choices
+    from agentprm_gym.prm.metrics import ranking_choices
 
-    wins = []
-    for c in ranking_choices(episodes, 0):
-        v = values.get((c.episode, c.step), {})
-        if c.expert in v and c.other in v:
-            wins.append(float(pair_wins([v[c.expert]], [v[c.other]])[0]))
-    return (sum(wins) / len(wins) if wins else None), len(wins)
+    return [
+        c
+        for c in ranking_choices(episodes, 0)
+        if {c.expert, c.other} <= values.get((c.episode, c.step), {}).keys()
+    ]
+
+
+def label_ranking(
+    choices: Sequence[Any], values: dict[tuple[int, int], dict[str, float]]
+) -> float | None:
+    """How the ``Q^pi`` labels themselves rank ``choices`` (a tie counts half)."""
+    from agentprm_gym.prm.metrics import pair_wins
+
+    if not choices:
+        return None
+    first = [values[(c.episode, c.step)][c.expert] for c in choices]
+    second = [values[(c.episode, c.step)][c.other] for c in choices]
+    return float(pair_wins(first, second).mean())
 
 
 def with_goal_titles(trajs: Sequence[Trajectory]) -> list[Trajectory]:
@@ -279,14 +298,15 @@ def run_variant(
         chosen = first_per_task(train, qpi_per_task)
         tr, values = q_pi_states(chosen, qpi_rollouts, seed=seed, progress=progress)
         fit = episode_steps(chosen)[: max(1, len(te))]
-        label_rank, label_pairs = label_ranking(fit, values)
+        labelled = labelled_choices(fit, values)
+        label_rank = label_ranking(labelled, values)
         extra = {
             "qpi_episodes": len(chosen),
             "qpi_rollouts": qpi_rollouts,
             "qpi_states": len(tr),
             "qpi_items": sum(len(e) for e in tr),
             "label_train_ranking": None if label_rank is None else round(label_rank, 4),
-            "label_train_pairs": label_pairs,
+            "label_train_pairs": len(labelled),
         }
     else:
         tr = episode_steps(with_expert_labels(train) if base == EXPERT else train)
@@ -314,6 +334,11 @@ def run_variant(
     )
     by_action = {k: {**g, "accuracy": round(g["accuracy"], 4)} for k, g in groups.items()}
     train_rank, _ = ranking_accuracy(prm, fit, seed=0)
+    if base == QPI:
+        from agentprm_gym.prm.metrics import ranking_wins
+
+        wins = ranking_wins(prm, fit, labelled)
+        extra["fit_on_labelled_pairs"] = round(float(wins.mean()), 4) if len(wins) else None
     return {
         "variant": variant,
         "labels": labels,
@@ -391,7 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         out["variants"][v] = got
         by = ", ".join(f"{k} {g['accuracy']:.3f}" for k, g in got["by_expert_action"].items())
         lab = got.get("label_train_ranking")
-        fit = "" if lab is None else f" (the labels rank them {lab:.3f})"
+        fit = (
+            ""
+            if lab is None
+            else f"; of the {got['label_train_pairs']} with labels both: the labels rank "
+            f"{lab:.3f}, the PRM {got['fit_on_labelled_pairs']:.3f}"
+        )
         print(
             f"{v}: held-out ranking {got['held_out_ranking']:.3f} ({got['pairs']} pairs), "
             f"train pairs {got['train_ranking']:.3f}{fit}, {got['wall_seconds']:.0f} s | {by}",

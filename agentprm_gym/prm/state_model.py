@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,7 +127,7 @@ class StatePRM(PRM):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
         self._pairs: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
-        self._pairs_for: tuple[Any, tuple[tuple[int, int], ...]] | None = None
+        self._pairs_for: tuple[weakref.ref[Any], tuple[Any, ...]] | None = None
         self._params = tuple(self.net.parameters())  # walking the modules per call is slow
 
     # ------------------------------------------------------------------ build
@@ -237,21 +238,25 @@ class StatePRM(PRM):
         A pair's vector depends only on the two texts and the weights, so scoring
         reuses it across states (a results page's pieces recur in every state that
         shows the page). The cache empties itself when the token store is replaced
-        or any weight changes (every in-place update bumps a tensor's version).
+        or a weight changes in a way torch records: an in-place update (optimiser
+        steps, ``load_state_dict``) bumps the tensor's version, and a move or cast
+        changes its storage or dtype. Writes that torch does not record (through
+        ``.data``, fused optimisers) and swapped-in modules or parameters
+        (``load_state_dict(assign=True)``) need :meth:`clear_cache`.
         """
-        params = tuple((id(p), p._version) for p in self._params)
-        store = self.encoder.store
+        params = tuple((p.data_ptr(), p.dtype, p._version) for p in self._params)
         seen = self._pairs_for
-        if seen is None or seen[0] is not store or seen[1] != params:
+        if seen is None or seen[0]() is not self.encoder.store or seen[1] != params:
             self._pairs.clear()
-            self._pairs_for = (store, params)
+            # a weak reference: a replaced store is freed, not kept alive by this check
+            self._pairs_for = (weakref.ref(self.encoder.store), params)
         return self._pairs
 
     def _forward(self, contexts: list[Context], candidates: list[Candidate]) -> NDArray[np.float64]:
         pairs = self._pair_cache()
         x = pack_inputs(self.encoder.store, contexts, candidates, self.device, known=pairs)
         keys = x.pair_keys
-        known_keys = [keys[i] for i in x.known_pos.tolist()]
+        known_keys = [keys[i] for i in x.known_list]
         for k in known_keys:
             pairs.move_to_end(k)
         known = torch.stack([pairs[k] for k in known_keys]) if known_keys else None
@@ -262,7 +267,7 @@ class StatePRM(PRM):
             with torch.inference_mode():
                 logits, vectors = self.net.forward_with_pairs(x, known)
                 q = torch.sigmoid(logits).double().cpu().numpy()
-                for i in x.new_pos.tolist():
+                for i in x.new_list:
                     pairs[keys[i]] = vectors[i].clone()
         finally:
             if was:
@@ -347,10 +352,23 @@ class StatePRM(PRM):
     def clear_cache(self) -> None:
         """Forget cached scores and matched pairs (needed after the weights change).
 
-        Token states stay. Matched pairs also empty themselves when a weight changes.
+        Token states stay. Matched pairs also empty themselves when a weight changes
+        in a way torch records (see :meth:`_pair_cache`); after any other change of
+        the weights, call this. It also picks up parameters swapped into ``net``.
         """
         self._cache.clear()
         self._pairs.clear()
+        self._pairs_for = None
+        self._params = tuple(self.net.parameters())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> StatePRM:
+        """A copy as :meth:`PRM.__deepcopy__`, without the matched pairs (they are per copy)."""
+        pairs, seen = self._pairs, self._pairs_for
+        self._pairs, self._pairs_for = OrderedDict(), None
+        try:
+            return super().__deepcopy__(memo)  # type: ignore[return-value]
+        finally:
+            self._pairs, self._pairs_for = pairs, seen
 
     # ---------------------------------------------------------------- saving
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:

@@ -110,6 +110,8 @@ class NetInputs:
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
     new_pos: torch.Tensor  # (n_new,) pairs matched in this pass (pair_text etc. list these)
     known_pos: torch.Tensor  # (n_known,) pairs whose vectors the caller supplies
+    new_list: list[int]  # new_pos as a list (no device sync to read it)
+    known_list: list[int]  # known_pos as a list
 
 
 def pack_inputs(
@@ -223,6 +225,8 @@ def pack_inputs(
         pair_keys=pair_keys,
         new_pos=t(np.asarray(new_pos, dtype=np.int64)),
         known_pos=t(np.asarray(known_pos, dtype=np.int64)),
+        new_list=new_pos,
+        known_list=known_pos,
     )
 
 

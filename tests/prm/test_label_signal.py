@@ -89,8 +89,8 @@ def test_q_pi_states_label_every_admissible_action_with_its_rollout_value(data):
     last = len(traj.steps) - 1
     assert values[(0, last)][traj.steps[last].action] == traj.final_reward
     # the labels rank pairs as their own values say
-    rank, pairs = ls.label_ranking(episode_steps([traj]), values)
-    assert pairs > 0 and 0.0 <= rank <= 1.0
+    choices = ls.labelled_choices(episode_steps([traj]), values)
+    assert choices and 0.0 <= ls.label_ranking(choices, values) <= 1.0
 
 
 def test_label_ranking_counts_wins_ties_and_skips_unvalued_pairs(data):
@@ -105,7 +105,9 @@ def test_label_ranking_counts_wins_ties_and_skips_unvalued_pairs(data):
         (first.episode, first.step): {first.expert: 1.0, first.other: 0.0},
         (second.episode, second.step): {second.expert: 0.5, second.other: 0.5},
     }
-    assert ls.label_ranking(eps, values) == (0.75, 2)
+    kept = ls.labelled_choices(eps, values)
+    assert kept == [first, second]  # every other pair has no values
+    assert ls.label_ranking(kept, values) == 0.75
 
 
 def test_the_qpi_variant_reports_how_its_labels_rank_the_training_pairs(data, capsys):
@@ -117,7 +119,8 @@ def test_the_qpi_variant_reports_how_its_labels_rank_the_training_pairs(data, ca
     assert got["labels"] == "mc" and got["qpi_rollouts"] == 2 and got["qpi_episodes"] == 4
     assert got["qpi_items"] > got["qpi_states"] > 0
     assert 0.0 <= got["label_train_ranking"] <= 1.0 and got["label_train_pairs"] > 0
-    assert "the labels rank them" in out[0]
+    assert 0.0 <= got["fit_on_labelled_pairs"] <= 1.0
+    assert f"of the {got['label_train_pairs']} with labels both" in out[0]
 
 
 @pytest.mark.parametrize(

@@ -118,8 +118,46 @@ def test_matched_pairs_are_forgotten_when_a_weight_changes(eps, monkeypatch):
     after = prm.score_candidates(STATE, ACTIONS)
     assert seen[0][1] == 0  # nothing reused
     assert not np.allclose(after, before)
-    copy = __import__("copy").deepcopy(prm)  # a scored PRM copies, caches and all
+    copy = __import__("copy").deepcopy(prm)
+    assert not copy._pairs  # matched pairs are not copied
+    copy._cache.clear()  # make the copy run its network
     np.testing.assert_allclose(copy.score_candidates(STATE, ACTIONS), after, atol=1e-6)
+    assert seen[-1][1] == 0
+
+
+def test_matched_pairs_are_forgotten_with_the_token_store_or_by_clear_cache(eps, monkeypatch):
+    prm = _prm(eps)
+    prm.score_candidates(STATE, ACTIONS)
+    seen = _spy_pairs(monkeypatch)
+    prm._cache.clear()
+    prm.encoder.reset()  # a new token store: rows mean other texts now
+    prm.score_candidates(STATE, ACTIONS)
+    prm.clear_cache()
+    prm.score_candidates(STATE, ACTIONS)
+    assert [known for _, known in seen] == [0, 0]
+
+
+def test_clear_cache_picks_up_parameters_swapped_into_the_net(eps):
+    prm = _prm(eps)
+    other = __import__("copy").deepcopy(prm)
+    with torch.no_grad():
+        for p in other.net.parameters():
+            p.mul_(1.3)
+    prm.score_candidates(STATE, ACTIONS)
+    new = {k: v.clone() for k, v in other.net.state_dict().items()}
+    prm.net.load_state_dict(new, assign=True)  # new Parameter objects
+    prm.clear_cache()
+    np.testing.assert_allclose(
+        prm.score_candidates(STATE, ACTIONS), other.score_candidates(STATE, ACTIONS), atol=1e-6
+    )
+    with torch.no_grad():  # later in-place updates of the new parameters are seen
+        prm.net.match_mlp[0].weight.mul_(1.5)  # matching weights: pair vectors change
+        other.net.match_mlp[0].weight.mul_(1.5)
+    prm._cache.clear()
+    other.clear_cache()
+    np.testing.assert_allclose(
+        prm.score_candidates(STATE, ACTIONS), other.score_candidates(STATE, ACTIONS), atol=1e-6
+    )
 
 
 def test_step_index_and_steps_left_are_visible(eps):
