@@ -256,7 +256,7 @@ class StatePRM(PRM):
         pairs = self._pair_cache()
         x = pack_inputs(self.encoder.store, contexts, candidates, self.device, known=pairs)
         keys = x.pair_keys
-        known_keys = [keys[i] for i in x.known_list]
+        known_keys = [keys[i] for i in x.known_pos]
         for k in known_keys:
             pairs.move_to_end(k)
         known = torch.stack([pairs[k] for k in known_keys]) if known_keys else None
@@ -267,7 +267,7 @@ class StatePRM(PRM):
             with torch.inference_mode():
                 logits, vectors = self.net.forward_with_pairs(x, known)
                 q = torch.sigmoid(logits).double().cpu().numpy()
-                for i in x.new_list:
+                for i in x.new_pos:
                     pairs[keys[i]] = vectors[i].clone()
         finally:
             if was:

@@ -108,10 +108,8 @@ class NetInputs:
     cand_step: torch.Tensor  # (n_cand,)
     cand_left: torch.Tensor  # (n_cand,)
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
-    new_pos: torch.Tensor  # (n_new,) pairs matched in this pass (pair_text etc. list these)
-    known_pos: torch.Tensor  # (n_known,) pairs whose vectors the caller supplies
-    new_list: list[int]  # new_pos as a list (no device sync to read it)
-    known_list: list[int]  # known_pos as a list
+    new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
+    known_pos: list[int]  # pairs whose vectors the caller supplies
 
 
 def pack_inputs(
@@ -181,8 +179,10 @@ def pack_inputs(
         # 0 = unknown limit; 1.. = steps left (clamped)
         cand_left[i] = 0 if c.steps_left < 0 else min(c.steps_left, MAX_STEP_EMBED - 2) + 1
 
-    new_pos = [i for i, key in enumerate(pair_keys) if key not in known]
-    known_pos = [i for i, key in enumerate(pair_keys) if key in known]
+    new_pos: list[int] = []
+    known_pos: list[int] = []
+    for i, key in enumerate(pair_keys):
+        (known_pos if key in known else new_pos).append(i)
     pair_text = [tix(pair_keys[i][0]) for i in new_pos]
     pair_instr = [tix(pair_keys[i][1]) for i in new_pos]
     rows = sorted(text_ix, key=text_ix.__getitem__)
@@ -223,10 +223,8 @@ def pack_inputs(
         cand_step=t(cand_step),
         cand_left=t(cand_left),
         pair_keys=pair_keys,
-        new_pos=t(np.asarray(new_pos, dtype=np.int64)),
-        known_pos=t(np.asarray(known_pos, dtype=np.int64)),
-        new_list=new_pos,
-        known_list=known_pos,
+        new_pos=new_pos,
+        known_pos=known_pos,
     )
 
 
