@@ -3,7 +3,7 @@
 A config names the envs (id, policy spec, env kwargs), the PRMs (learned ones
 with their label kind, and the non-learned ``oracle`` and ``random``), the
 data collection sizes, the PRM training arguments, the search methods, the
-number of test tasks and the seeds.
+number of test tasks, the seeds and the repeats.
 
 Methods: ``policy`` (one policy sample per step, no PRM; its rows are named
 ``policy (1 sample)``), ``greedy`` (temperature-0 decoding, LM policies only;
@@ -204,6 +204,12 @@ class SweepConfig:
         prms: PRMs.
         methods: Search methods.
         seeds: Seeds (each method × PRM × budget runs once per seed).
+        repeats: How many times a row plays each test task, by ``policy`` (the
+            one-sample policy row) or a PRM name (that PRM's ``beam`` and
+            ``beam+prior`` rows); 1 when absent. Each repeat uses its own env and
+            policy seeds (repeat 0 the ones a single run uses) and the row averages
+            all ``test_tasks × repeats`` episodes. Best-of-N rows share one set of
+            samples across PRMs and are not repeated.
         train_args: ``train-prm`` arguments shared by all learned PRMs.
         workers: Local worker processes.
         examples: Example trajectories per env in the report.
@@ -218,6 +224,7 @@ class SweepConfig:
     prms: tuple[PRMConfig, ...]
     methods: tuple[MethodSpec, ...]
     seeds: tuple[int, ...] = (0,)
+    repeats: dict[str, int] = field(default_factory=dict)
     train_args: tuple[str, ...] = ()
     workers: int = 1
     examples: int = 3
@@ -230,6 +237,14 @@ class SweepConfig:
         """The PRMs to train."""
         return tuple(p for p in self.prms if p.learned)
 
+    def repeats_for(self, prm: str, method: MethodSpec) -> int:
+        """How many times the (PRM, method) row plays each test task (see ``repeats``)."""
+        if method.family == "policy":
+            return self.repeats.get("policy", 1)
+        if method.family in ("beam", "beam+prior"):
+            return self.repeats.get(prm, 1)
+        return 1
+
 
 _TOP_KEYS = {
     "name",
@@ -239,6 +254,7 @@ _TOP_KEYS = {
     "methods",
     "seeds",
     "seed",
+    "repeats",
     "collection",
     "train",
     "test_tasks",
@@ -296,6 +312,25 @@ def _parse_prm(p: Any, where: str) -> PRMConfig:
     if labels not in _LABELS:
         raise SweepConfigError(f"{where}.labels: {labels!r} is not one of {list(_LABELS)}")
     return PRMConfig(name, labels, _str_list(p.get("train_args"), f"{where}.train_args"))
+
+
+def _parse_repeats(v: Any, prm_names: list[str]) -> dict[str, int]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise SweepConfigError(
+            "repeats: expected a mapping from 'policy' or a PRM name to a count, "
+            "e.g. {policy: 5, random: 5}"
+        )
+    allowed = ["policy", *prm_names]
+    out = {}
+    for k, n in v.items():
+        if k not in allowed:
+            raise SweepConfigError(
+                f"repeats: {k!r} is neither 'policy' nor a PRM of 'prms' {allowed}"
+            )
+        out[str(k)] = _int(n, f"repeats.{k}", 1)
+    return out
 
 
 def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfig:
@@ -389,6 +424,7 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         seeds = tuple(_int(s, f"seeds[{i}]") for i, s in enumerate(sr))
     else:
         seeds = (_int(data.get("seed", 0), "seed"),)
+    repeats = _parse_repeats(data.get("repeats"), names)
     train = data.get("train") or {}
     if not isinstance(train, dict):
         raise SweepConfigError("train: expected a mapping with 'args'")
@@ -401,6 +437,7 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         prms=prms,
         methods=methods,
         seeds=seeds,
+        repeats=repeats,
         train_args=_str_list(train.get("args"), "train.args"),
         workers=_int(data.get("workers", 1), "workers", 1),
         examples=_int(data.get("examples", 3), "examples"),

@@ -7,9 +7,10 @@ For each env of the config it:
    when an MC-trained PRM is asked for (``data/<env>/train_mc.jsonl``);
 2. trains each learned PRM with ``agentprm-gym train-prm`` (``prms/<env>/<name>/``;
    skipped when a finished model with the same arguments is there);
-3. runs every method × PRM × budget × seed on the env's test tasks and appends
-   one row per run to ``results.csv`` (:mod:`.results`; a rerun skips rows
-   already there).
+3. runs every method × PRM × budget × seed on the env's test tasks (each task
+   ``repeats`` times for the rows the config repeats, e.g. the one-sample policy
+   and the random PRM's beams) and appends one row per run to ``results.csv``
+   (:mod:`.results`; a rerun skips rows already there).
 
 It then writes ``tables.md`` (:mod:`.tables`), one PNG per env
 (:mod:`.plots`: success against policy samples and against total compute),
@@ -86,6 +87,7 @@ class RunJob:
         n: BoN's N or the beam width.
         expand: Beam expansion.
         task_id: Test task.
+        repeat: Which repeat of the task this is (0 for a row played once).
         seed: Env reset seed.
         policy_seed: Policy seed.
         max_steps: Step limit (None: the registration's).
@@ -106,6 +108,7 @@ class RunJob:
     task_id: int
     seed: int
     policy_seed: int
+    repeat: int = 0
     max_steps: int | None = None
     keep_trajectory: bool = False
     prms: tuple[tuple[str, str], ...] = ()
@@ -173,6 +176,7 @@ def run_job(job: RunJob) -> dict[str, Any]:
             res = beam_search(env, policy, prm, job.n, job.expand, prior=prior, **common)
     out: dict[str, Any] = {
         "task_id": job.task_id,
+        "repeat": job.repeat,
         "won": bool(res.won),
         "reward": float(res.reward),
         "ledger": res.ledger.to_dict(),
@@ -456,33 +460,48 @@ class Sweep:
         seed: int,
         shared_prms: tuple[tuple[str, str], ...] = (),
         ns: tuple[int, ...] = (),
+        repeats: int = 1,
     ) -> list[RunJob]:
-        """One job per test task (``m=None``: a shared Best-of-N job over ``shared_prms``)."""
+        """One job per test task and repeat (``m=None``: one shared Best-of-N job per task).
+
+        Repeat 0 plays a task with the seeds a single run uses; repeat ``r > 0``
+        with seeds derived from ``(seed, task, r)``.
+        """
         from agentprm_gym.prm.mc import derive_seed
 
         family = m.family if m is not None else "bon-shared"
         keep = family == "policy"
-        return [
-            RunJob(
-                env=env_ref,
-                env_kwargs=dict(env.kwargs),
-                policy=env.policy,
-                prm=prm,
-                method=m.name if m is not None else "bon@*",
-                family=family,
-                n=m.n if m is not None else max(ns),
-                expand=m.expand if m is not None else 1,
-                task_id=t,
-                seed=derive_seed(seed, t, 11),
-                policy_seed=derive_seed(seed, t, 12),
-                max_steps=env.max_steps,
-                keep_trajectory=keep and t < max(self.config.examples, 0) * 3,
-                prms=shared_prms,
-                ns=ns,
-                prior=m.prior if m is not None else 0.0,
-            )
-            for t in range(env.test_tasks)
-        ]
+
+        def seeds(t: int, r: int) -> tuple[int, int]:
+            base = seed if r == 0 else derive_seed(seed, t, r, 13)
+            return derive_seed(base, t, 11), derive_seed(base, t, 12)
+
+        jobs = []
+        for r in range(repeats):
+            for t in range(env.test_tasks):
+                env_seed, policy_seed = seeds(t, r)
+                jobs.append(
+                    RunJob(
+                        env=env_ref,
+                        env_kwargs=dict(env.kwargs),
+                        policy=env.policy,
+                        prm=prm,
+                        method=m.name if m is not None else "bon@*",
+                        family=family,
+                        n=m.n if m is not None else max(ns),
+                        expand=m.expand if m is not None else 1,
+                        task_id=t,
+                        seed=env_seed,
+                        policy_seed=policy_seed,
+                        repeat=r,
+                        max_steps=env.max_steps,
+                        keep_trajectory=keep and r == 0 and t < max(self.config.examples, 0) * 3,
+                        prms=shared_prms,
+                        ns=ns,
+                        prior=m.prior if m is not None else 0.0,
+                    )
+                )
+        return jobs
 
     def run_all(self) -> int:
         """Run every missing (env, PRM, method, seed) and append its row; returns rows written."""
@@ -510,7 +529,12 @@ class Sweep:
         commit, host = git_commit(), machine_summary(machine())
         prms = {p.name: p for p in self.config.prms}
         written = 0
-        eps_total = sum((u[0] if k == "one" else bon_groups[u][0][0]).test_tasks for k, u in units)
+        eps_total = sum(
+            u[0].test_tasks * self.config.repeats_for(u[1], u[2])
+            if k == "one"
+            else bon_groups[u][0][0].test_tasks
+            for k, u in units
+        )
         bar = progress(
             total=eps_total, desc="sweep runs", disable=None if self.show_progress else True
         )
@@ -546,13 +570,14 @@ class Sweep:
                     env, prm_name, m, seed = unit
                     env_ref = resolve_env(env.id)
                     spec = None if prm_name == "-" else self.prm_spec(env, prms[prm_name])
-                    jobs = self._jobs(env, env_ref, spec, m, seed)
+                    reps = self.config.repeats_for(prm_name, m)
+                    jobs = self._jobs(env, env_ref, spec, m, seed, repeats=reps)
                     bar.set_description(f"{env.short} {prm_name} {m.name}")
                     results = []
                     for r in ex.imap_unordered(run_job, jobs):
                         results.append(r)
                         bar.update(1)
-                    results.sort(key=lambda r: r["task_id"])
+                    results.sort(key=lambda r: (r["repeat"], r["task_id"]))
                     row = self._row(env, prm_name, m, seed, results, commit, host)
                     writer.write(row)
                     written += 1

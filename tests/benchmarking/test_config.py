@@ -99,6 +99,9 @@ def test_defaults_and_learned_prms():
         ({"collection": {"tasks": 3}}, "collection"),
         ({"surprise": True}, "config"),
         ({"train": {"args": 3}}, "train.args"),
+        ({"repeats": 5}, "repeats"),
+        ({"repeats": {"orm": 3}}, "repeats"),
+        ({"repeats": {"random": 0}}, "repeats.random"),
     ],
 )
 def test_bad_fields_are_named(patch, field):
@@ -113,6 +116,16 @@ def test_per_env_methods():
     assert [m.name for m in c.envs[0].methods] == ["policy (1 sample)", "bon@2"]
     with pytest.raises(SweepConfigError, match=r"envs\[0\]\.methods\[0\]"):
         parse_config(_base(envs=[{**env, "methods": ["nope"]}]))
+
+
+def test_repeats_apply_to_the_policy_row_and_a_prms_beams():
+    c = parse_config(_base(repeats={"policy": 5, "random": 3}))
+    by_name = {m.name: m for m in c.methods}
+    assert c.repeats_for("-", by_name["policy (1 sample)"]) == 5
+    assert c.repeats_for("random", by_name["beam@2x2"]) == 3
+    assert c.repeats_for("random", by_name["bon@4"]) == 1  # BoN samples are shared
+    assert c.repeats_for("agentprm", by_name["beam@2x2"]) == 1
+    assert parse_config(_base()).repeats == {}
 
 
 def test_custom_learned_prm():

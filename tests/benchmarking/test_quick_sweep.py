@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from agentprm_gym.benchmarking.config import load_config
 from agentprm_gym.benchmarking.results import read_rows
+from agentprm_gym.benchmarking.sweep import Sweep
 from agentprm_gym.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -138,6 +140,40 @@ def test_fixed_prm_sweep_writes_everything_and_resumes(tmp_path, capsys):
         )
         == 2
     )
+
+
+def test_repeated_rows_play_every_task_again_with_new_seeds(tmp_path, capsys):
+    once = FIXED.replace("seeds: [0, 1]", "seeds: [0]").replace(
+        "methods: [policy, bon@1, bon@2, bon@4, beam@2x2, beam+prior@2x2]",
+        "methods: [policy, bon@2, beam@2x2]",
+    )
+    rc, out1 = _sweep(tmp_path, once, "once")
+    assert rc == 0
+    rc, out3 = _sweep(tmp_path, once + "repeats: {policy: 3, random: 3}\n", "thrice")
+    assert rc == 0
+    capsys.readouterr()
+    one = {(r["prm"], r["method"]): r for r in read_rows(out1 / "results.csv")}
+    three = {(r["prm"], r["method"]): r for r in read_rows(out3 / "results.csv")}
+    repeated = {("-", "policy (1 sample)"), ("random", "beam@2x2")}
+    for key, row in three.items():
+        assert row["episodes"] == (24 if key in repeated else 8), key
+        if key not in repeated:
+            assert row["success"] == one[key]["success"] and row["samples"] == one[key]["samples"]
+    # repeat 0 is the single run's episodes, the other two are new ones
+    policy = ("-", "policy (1 sample)")
+    assert three[policy]["sampled_actions"] != 3 * one[policy]["sampled_actions"]
+    cfg = load_config(tmp_path / "thrice.yaml")
+    sweep, env = Sweep(cfg, out3, show_progress=False), cfg.envs[0]
+    beam = next(m for m in cfg.methods if m.name == "beam@2x2")
+    single = sweep._jobs(env, env.id, "random", beam, 0)
+    jobs = sweep._jobs(env, env.id, "random", beam, 0, repeats=3)
+    assert [(j.seed, j.policy_seed) for j in jobs[:8]] == [(j.seed, j.policy_seed) for j in single]
+    assert len({(j.seed, j.policy_seed) for j in jobs}) == 24
+    assert [j.repeat for j in jobs] == [0] * 8 + [1] * 8 + [2] * 8
+    # the examples come from repeat 0 only: the same episodes as the single run's
+    ex1 = json.loads((out1 / "examples.json").read_text())
+    ex3 = json.loads((out3 / "examples.json").read_text())
+    assert [e["task_id"] for e in ex3] == [e["task_id"] for e in ex1]
 
 
 def test_bad_config_is_one_line_error(tmp_path, capsys):
