@@ -299,6 +299,10 @@ def _parse_prm(p: Any, where: str) -> PRMConfig:
         raise SweepConfigError(f"{where}: a PRM is a name or a mapping with 'name'")
     _unknown(p, {"name", "labels", "train_args"}, where)
     name = str(p["name"])
+    if name == "policy":
+        raise SweepConfigError(
+            f"{where}: 'policy' names the policy's own rows; call the PRM otherwise"
+        )
     labels = p.get("labels", LEARNED_LABELS.get(name))
     if name in _FIXED:
         if p.get("labels") is not None:
@@ -314,20 +318,32 @@ def _parse_prm(p: Any, where: str) -> PRMConfig:
     return PRMConfig(name, labels, _str_list(p.get("train_args"), f"{where}.train_args"))
 
 
-def _parse_repeats(v: Any, prm_names: list[str]) -> dict[str, int]:
+def _parse_repeats(
+    v: Any, prms: tuple[PRMConfig, ...], methods: list[MethodSpec]
+) -> dict[str, int]:
     if v is None:
         return {}
     if not isinstance(v, dict):
         raise SweepConfigError(
             "repeats: expected a mapping from 'policy' or a PRM name to a count, "
-            "e.g. {policy: 5, random: 5}"
+            "e.g. {policy: 10, random: 5}"
         )
-    allowed = ["policy", *prm_names]
+    allowed = ["policy", *(p.name for p in prms)]
+    families = {m.family for m in methods}
     out = {}
     for k, n in v.items():
         if k not in allowed:
             raise SweepConfigError(
-                f"repeats: {k!r} is neither 'policy' nor a PRM of 'prms' {allowed}"
+                f"repeats: {k!r} is not 'policy' or a PRM name; allowed: {allowed}"
+            )
+        if k == "policy" and "policy" not in families:
+            raise SweepConfigError(
+                "repeats: 'policy' is repeated but no env runs the policy method"
+            )
+        if k != "policy" and not families & {"beam", "beam+prior"}:
+            raise SweepConfigError(
+                f"repeats: {k!r} is repeated but no env runs a beam or beam+prior method "
+                "(only those rows of a PRM are repeated)"
             )
         out[str(k)] = _int(n, f"repeats.{k}", 1)
     return out
@@ -424,7 +440,8 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         seeds = tuple(_int(s, f"seeds[{i}]") for i, s in enumerate(sr))
     else:
         seeds = (_int(data.get("seed", 0), "seed"),)
-    repeats = _parse_repeats(data.get("repeats"), names)
+    all_methods = [m for env in envs for m in (env.methods or methods)]
+    repeats = _parse_repeats(data.get("repeats"), prms, all_methods)
     train = data.get("train") or {}
     if not isinstance(train, dict):
         raise SweepConfigError("train: expected a mapping with 'args'")

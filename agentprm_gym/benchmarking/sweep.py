@@ -87,9 +87,9 @@ class RunJob:
         n: BoN's N or the beam width.
         expand: Beam expansion.
         task_id: Test task.
-        repeat: Which repeat of the task this is (0 for a row played once).
         seed: Env reset seed.
         policy_seed: Policy seed.
+        repeat: Which repeat of the task this is (0 for a row played once).
         max_steps: Step limit (None: the registration's).
         keep_trajectory: Return the chosen trajectory too.
         prms: For the ``bon-shared`` family: ``(name, spec)`` of every PRM to pick with.
@@ -472,14 +472,14 @@ class Sweep:
         family = m.family if m is not None else "bon-shared"
         keep = family == "policy"
 
-        def seeds(t: int, r: int) -> tuple[int, int]:
+        def seeds_for(t: int, r: int) -> tuple[int, int]:
             base = seed if r == 0 else derive_seed(seed, t, r, 13)
             return derive_seed(base, t, 11), derive_seed(base, t, 12)
 
         jobs = []
         for r in range(repeats):
             for t in range(env.test_tasks):
-                env_seed, policy_seed = seeds(t, r)
+                env_seed, policy_seed = seeds_for(t, r)
                 jobs.append(
                     RunJob(
                         env=env_ref,
@@ -502,6 +502,35 @@ class Sweep:
                     )
                 )
         return jobs
+
+    def expected_episodes(self) -> dict[tuple[str, ...], int]:
+        """Episodes each planned run's row holds: its env's test tasks × the row's repeats."""
+        return {
+            _run_key(r): r[0].test_tasks * self.config.repeats_for(r[1], r[2])
+            for r in self.plan_runs()
+        }
+
+    def check_resumable(self) -> None:
+        """Refuse to resume onto rows of another size than the config asks for.
+
+        A resumed sweep skips the rows already in ``results.csv``; one written with
+        other ``test_tasks`` or ``repeats`` would be kept silently.
+
+        Raises:
+            SweepError: Naming the first such row.
+        """
+        if not self.csv_path.exists():
+            return
+        want = self.expected_episodes()
+        for row in read_rows(self.csv_path):
+            n = want.get(row_key(row))
+            if n is not None and int(row["episodes"]) != n:
+                raise SweepError(
+                    f"{self.csv_path}: the {row['prm']} {row['method']} row of {row['env']} "
+                    f"(seed {row['seed']}) has {row['episodes']} episodes and the config asks "
+                    f"for {n} (test_tasks x repeats); write to another --out, or delete the "
+                    "row to run it again"
+                )
 
     def run_all(self) -> int:
         """Run every missing (env, PRM, method, seed) and append its row; returns rows written."""
@@ -714,9 +743,10 @@ class Sweep:
             this_invocation_wall_seconds=round(wall_seconds, 3),
             report_only=bool(report_only),
         )
-        plan, have = self.plan_runs(), {row_key(r) for r in rows}
-        planned = len(plan)
-        missing = sum(_run_key(r) not in have for r in plan)
+        want = self.expected_episodes()
+        have = {row_key(r) for r in rows if want.get(row_key(r)) == int(r["episodes"])}
+        planned = len(want)
+        missing = sum(k not in have for k in want)
         costs = self.label_costs()
         (self.out / "label_costs.json").write_text(json.dumps(costs, indent=2), encoding="utf-8")
         ratios = efficiency_ratios(rows, self.config.reference)
@@ -751,10 +781,14 @@ class Sweep:
                     f"{e.id} ({e.policy}, {e.test_tasks} test tasks)" for e in self.config.envs
                 ),
                 *(
-                    [f"Incomplete: {missing} of the {planned} runs of the config are missing."]
+                    [
+                        f"Incomplete: {missing} of the {planned} runs of the config are "
+                        "missing (or hold another number of episodes)."
+                    ]
                     if missing
                     else []
                 ),
+                *_repeats_note(self.config),
             ],
         )
         return {
@@ -767,6 +801,7 @@ class Sweep:
 
     def run(self) -> dict[str, Any]:
         """All stages; returns a summary (output files, rows, wall seconds)."""
+        self.check_resumable()
         self.out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         if self.config.torch_threads is not None:
@@ -783,6 +818,21 @@ class Sweep:
         summary["rows_written"] = written
         summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
         return summary
+
+
+def _repeats_note(config: SweepConfig) -> list[str]:
+    """A report line on the rows that play their test tasks more than once."""
+    parts = [
+        ("the one-sample policy" if k == "policy" else f"the {k} PRM's beam rows") + f" × {n}"
+        for k, n in config.repeats.items()
+        if n > 1
+    ]
+    if not parts:
+        return []
+    return [
+        "Repeated rows (every test task played again with new seeds; see the episodes "
+        "column): " + ", ".join(parts) + "."
+    ]
 
 
 def _prov_footer(prov: dict[str, Any]) -> str:

@@ -101,6 +101,9 @@ def test_defaults_and_learned_prms():
         ({"train": {"args": 3}}, "train.args"),
         ({"repeats": 5}, "repeats"),
         ({"repeats": {"orm": 3}}, "repeats"),
+        ({"repeats": {"policy": 2}, "methods": ["bon@4", "beam@2x2"]}, "repeats"),
+        ({"repeats": {"random": 2}, "methods": ["policy", "bon@4"]}, "repeats"),
+        ({"prms": [{"name": "policy", "labels": "gae"}]}, "prms[0]"),
         ({"repeats": {"random": 0}}, "repeats.random"),
     ],
 )
@@ -123,6 +126,8 @@ def test_repeats_apply_to_the_policy_row_and_a_prms_beams():
     by_name = {m.name: m for m in c.methods}
     assert c.repeats_for("-", by_name["policy (1 sample)"]) == 5
     assert c.repeats_for("random", by_name["beam@2x2"]) == 3
+    prior = parse_config(_base(methods=["beam+prior@2x2"], repeats={"random": 4}))
+    assert prior.repeats_for("random", prior.methods[0]) == 4
     assert c.repeats_for("random", by_name["bon@4"]) == 1  # BoN samples are shared
     assert c.repeats_for("agentprm", by_name["beam@2x2"]) == 1
     assert parse_config(_base()).repeats == {}

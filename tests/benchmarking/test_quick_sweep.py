@@ -160,8 +160,6 @@ def test_repeated_rows_play_every_task_again_with_new_seeds(tmp_path, capsys):
         if key not in repeated:
             assert row["success"] == one[key]["success"] and row["samples"] == one[key]["samples"]
     # repeat 0 is the single run's episodes, the other two are new ones
-    policy = ("-", "policy (1 sample)")
-    assert three[policy]["sampled_actions"] != 3 * one[policy]["sampled_actions"]
     cfg = load_config(tmp_path / "thrice.yaml")
     sweep, env = Sweep(cfg, out3, show_progress=False), cfg.envs[0]
     beam = next(m for m in cfg.methods if m.name == "beam@2x2")
@@ -172,8 +170,15 @@ def test_repeated_rows_play_every_task_again_with_new_seeds(tmp_path, capsys):
     assert [j.repeat for j in jobs] == [0] * 8 + [1] * 8 + [2] * 8
     # the examples come from repeat 0 only: the same episodes as the single run's
     ex1 = json.loads((out1 / "examples.json").read_text())
-    ex3 = json.loads((out3 / "examples.json").read_text())
-    assert [e["task_id"] for e in ex3] == [e["task_id"] for e in ex1]
+    assert json.loads((out3 / "examples.json").read_text()) == ex1
+    assert "Repeated rows" in (out3 / "report.html").read_text()
+    # resuming onto rows of another size is refused before anything runs
+    cfg_file = tmp_path / "thrice.yaml"
+    with registered_corridor(max_episode_steps=12):
+        rc = main(["bench", "sweep", "--config", str(cfg_file), "--out", str(out1)])
+    err = capsys.readouterr().err
+    assert rc != 0 and "has 8 episodes and the config asks for 24" in err
+    assert len(read_rows(out1 / "results.csv")) == len(one)
 
 
 def test_bad_config_is_one_line_error(tmp_path, capsys):
