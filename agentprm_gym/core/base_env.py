@@ -118,11 +118,26 @@ class TextAgentEnv(gym.Env[str, str]):
         raise NotImplementedError
 
     def _get_payload(self) -> Any:
-        """Return a private copy of the family's mutable state."""
+        """Return the family's mutable state for a snapshot, never to be mutated afterwards.
+
+        A private copy, or state the env shares with the snapshot and copies
+        before it next changes it (copy on write).
+        """
         raise NotImplementedError
 
+    def _payload_key(self, payload: Any) -> Any:
+        """A smaller stand-in for ``payload`` when snapshots are compared (None: the payload).
+
+        Override when the payload is large but determined by something small:
+        equal keys must mean equal payloads (see :meth:`.EnvSnapshot.identity`).
+        """
+        return None
+
     def _set_payload(self, payload: Any) -> None:
-        """Restore the family's mutable state from ``payload`` (do not alias it)."""
+        """Restore the family's mutable state from ``payload``.
+
+        Alias it only if the env copies it before mutating it (copy on write).
+        """
         raise NotImplementedError
 
     def _data_key(self) -> str:
@@ -255,10 +270,14 @@ class TextAgentEnv(gym.Env[str, str]):
 
     # -------------------------------------------------------------- snapshots
     def get_state(self) -> EnvSnapshot:
-        """Snapshot the episode: mutable state copied, immutable task data shared."""
+        """Snapshot the episode: immutable task data shared, mutable state copied.
+
+        (Or shared, when the env copies it before changing it: copy on write.)
+        """
         if not self._started:
             raise EpisodeEndedError("call reset() before get_state()")
         rng = self._np_random.bit_generator.state if self._np_random is not None else None
+        payload = self._get_payload()
         return EnvSnapshot(
             env_class=type(self).__qualname__,
             data_key=self._data_key(),
@@ -269,7 +288,8 @@ class TextAgentEnv(gym.Env[str, str]):
             observation=self._obs,
             view=self._view_obs,
             rng_state=rng,
-            payload=self._get_payload(),
+            payload=payload,
+            payload_key=self._payload_key(payload),
         )
 
     def set_state(self, snapshot: EnvSnapshot) -> None:

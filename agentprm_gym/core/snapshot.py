@@ -1,13 +1,15 @@
 """Opaque, picklable environment snapshots for ``get_state``/``set_state``.
 
-A snapshot holds the environment's *mutable* state (copied) and refers to its
-immutable task data by identity (shared, never copied), in the manner of
-TextWorld's ``copy``. The base fields every env shares live here; each family
-puts its own state in ``payload``.
+A snapshot holds the environment's *mutable* state (copied, or shared with the
+env, which copies it before changing it) and refers to its immutable task data
+by identity (shared, never copied), in the manner of TextWorld's ``copy``. The
+base fields every env shares live here; each family puts its own state in
+``payload``.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,11 @@ class EnvSnapshot:
         view: The last observation that was not an invalid-action message (None:
             the same as ``observation``).
         rng_state: State of the env's ``np_random`` bit generator.
-        payload: The family-specific mutable state (already a private copy).
+        payload: The family-specific mutable state (the env never mutates it
+            after the snapshot is taken; it copies what it needs before changing it).
+        payload_key: A smaller stand-in for ``payload`` when snapshots are
+            compared (:meth:`identity`): equal keys mean equal payloads. None:
+            the payload itself is compared.
     """
 
     env_class: str
@@ -47,3 +53,28 @@ class EnvSnapshot:
     rng_state: dict[str, Any] | None
     payload: Any
     view: str | None = None
+    payload_key: Any = None
+
+    def identity(self) -> bytes:
+        """Bytes that are equal only for snapshots of the same state.
+
+        The pickled fields, with ``payload_key`` in place of the payload when
+        the env gave one. Without a key, equal states can still give different
+        bytes (pickle records how the payload's objects are shared). Raises
+        what ``pickle`` raises for an unpicklable payload.
+        """
+        keyed = self.payload_key is not None
+        payload = (keyed, self.payload_key if keyed else self.payload)
+        fields = (
+            self.env_class,
+            self.data_key,
+            self.split,
+            self.task_id,
+            self.steps,
+            self.done,
+            self.observation,
+            self.view,
+            self.rng_state,
+            payload,
+        )
+        return pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)

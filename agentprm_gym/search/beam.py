@@ -8,8 +8,9 @@ tell the candidates apart. Copies cost nothing extra: identical (state, action)
 pairs are stepped once and scored once, and entries that sit on the same
 state (copies kept together) are expanded by one policy call for all their
 samples. Children that reach an identical env state (same snapshot, compared
-by its pickled bytes) are merged into the higher-scored one, which takes over
-the other's copies.
+by :meth:`~agentprm_gym.core.snapshot.EnvSnapshot.identity`, or by its pickled
+bytes for other envs' states) are merged into the higher-scored one, which
+takes over the other's copies.
 
 Every new step is scored by the PRM, ``Q(s_t, a_t)`` (per state with the PRM's
 ``score_candidates`` when it has its own, see :mod:`.scoring`). The pool is the
@@ -39,6 +40,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from agentprm_gym.core.snapshot import EnvSnapshot
 from agentprm_gym.search.common import (
     Branch,
     SearchResult,
@@ -73,6 +75,8 @@ class _Entry:
 
 def _state_key(state: Any) -> bytes | None:
     try:
+        if isinstance(state, EnvSnapshot):
+            return state.identity()  # its own key, cheaper than pickling the payload
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # an unpicklable state is simply never merged
         return None

@@ -8,7 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from agentprm_gym.core.base_env import EpisodeEndedError, TextAgentEnv, Transition
-from agentprm_gym.core.snapshot import SnapshotError
+from agentprm_gym.core.snapshot import EnvSnapshot, SnapshotError
 
 
 class CounterEnv(TextAgentEnv):
@@ -153,3 +153,16 @@ def test_bad_render_mode():
     env = CounterEnv(render_mode="ansi")
     env.reset(seed=0)
     assert env.render() == "count=0"
+
+
+def test_snapshot_identity_compares_the_payload_key_in_place_of_the_payload():
+    def snap(payload, key=None, steps=1):
+        return EnvSnapshot("E", "E", "train", 0, steps, False, "obs", None, payload, None, key)
+
+    assert snap([1, 2]).identity() == snap([1, 2]).identity() != snap([1, 3]).identity()
+    # a key stands in for the payload: equal keys, equal identities whatever the payload holds
+    assert snap(object(), key=(1, 2)).identity() == snap(object(), key=(1, 2)).identity()
+    assert snap([1], key=(1, 2)).identity() != snap([1], key=(1, 3)).identity()
+    assert snap([1], key=(1,)).identity() != snap([1], key=(1,), steps=2).identity()
+    # a keyed payload never collides with an unkeyed one
+    assert snap((True, (1,))).identity() != snap([1], key=(1,)).identity()

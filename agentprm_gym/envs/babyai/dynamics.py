@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from agentprm_gym.envs.babyai.levels import observations_skipped
 from agentprm_gym.envs.babyai.render import VisibleObject
 
 __all__ = [
@@ -210,15 +211,18 @@ class ExecResult:
 
 
 def execute(mg_env: Any, actions: list[int]) -> ExecResult:
-    """Step ``mg_env`` through ``actions``, stopping early when the episode ends."""
+    """Step ``mg_env`` through ``actions``, stopping early when the episode ends.
+
+    Only the final state's observation is built (see :func:`.observations_skipped`).
+    """
     total = 0.0
-    obs: dict[str, Any] = {}
     terminated = truncated = False
     n = 0
-    for a in actions:
-        obs, r, terminated, truncated, _ = mg_env.step(a)
-        total += float(r)
-        n += 1
-        if terminated or truncated:
-            break
-    return ExecResult(obs, total, bool(terminated), bool(truncated), n)
+    with observations_skipped(mg_env):
+        for a in actions:
+            _, r, terminated, truncated, _ = mg_env.step(a)
+            total += float(r)
+            n += 1
+            if terminated or truncated:
+                break
+    return ExecResult(mg_env.gen_obs(), total, bool(terminated), bool(truncated), n)

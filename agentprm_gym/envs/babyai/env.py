@@ -120,6 +120,8 @@ class BabyAIEnv(TextAgentEnv):
         super().__init__(split=split, render_mode=render_mode)
         self._level_envs: dict[str, Any] = {}
         self._mg: Any = None
+        # True while a snapshot may hold self._mg too: copy it before stepping (copy on write)
+        self._mg_shared = False
         self._level_id = ""
         self._instance_seed = -1
         self._image: np.ndarray | None = None
@@ -147,7 +149,7 @@ class BabyAIEnv(TextAgentEnv):
             mg = self._level_envs[level_id] = make_level_env(level_id)
         obs = reset_level(mg, seed)
         assign_names(mg)
-        self._mg = mg
+        self._mg, self._mg_shared = mg, False
         self._level_id = level_id
         self._instance_seed = seed
         self._history = []
@@ -162,6 +164,7 @@ class BabyAIEnv(TextAgentEnv):
 
     def _observe(self, obs: dict[str, Any]) -> None:
         self._image = obs["image"]
+        self._image.setflags(write=False)  # snapshots share it
         self._visible = visible_objects(self._mg, self._image)
         ids = {id(v.obj) for v in self._visible}
         flags = self._subgoal_flags
@@ -185,6 +188,8 @@ class BabyAIEnv(TextAgentEnv):
         if err is not None or plan is None:
             msg = err or "cannot do that"
             return Transition(self._error_observation(msg), 0.0, False, msg)
+        if self._mg_shared:
+            self._mg, self._mg_shared = copy_level(self._mg), False
         before = (
             tuple(int(v) for v in self._mg.agent_pos),
             self._mg.carrying,
@@ -265,7 +270,12 @@ class BabyAIEnv(TextAgentEnv):
         return self._mg
 
     def _get_payload(self) -> Any:
-        level, history = copy_level(self._mg), tuple(self._history)
+        history = tuple(self._history)
+        if self._mg is self._level_envs.get(self._level_id):
+            level = copy_level(self._mg)  # the level reset() reuses: the snapshot needs its own
+        else:
+            # The snapshot takes the level, and this env copies it before its next step.
+            level, self._mg_shared = self._mg, True
         return (
             level,
             self._level_id,
@@ -275,6 +285,7 @@ class BabyAIEnv(TextAgentEnv):
             history,
             self._won,
             self._level_truncated,
+            self._image,
             self._carry_expert(history, level),
         )
 
@@ -288,9 +299,20 @@ class BabyAIEnv(TextAgentEnv):
         self._expert_shared = True  # the snapshot holds it now: copy it before it changes
         return CarriedExpert(ex, self._expert_points)
 
+    def _payload_key(self, payload: Any) -> Any:
+        """The payload without the level, its view, its subgoals and the expert.
+
+        Minigrid's steps are deterministic, so the level (and the view it
+        gives) is determined by the level id, the instance seed and the
+        primitive actions taken since reset, which the key holds; the subgoals
+        by the level id and seed. The carried expert is a cache, not state.
+        """
+        _, level_id, seed, _, flags, history, won, trunc, _, _ = payload
+        return (level_id, seed, flags, history, won, trunc)
+
     def _set_payload(self, payload: Any) -> None:
-        mg, level_id, seed, subgoals, flags, history, won, trunc, carried = payload
-        self._mg = copy_level(mg)
+        mg, level_id, seed, subgoals, flags, history, won, trunc, image, carried = payload
+        self._mg, self._mg_shared = mg, True  # copied before its next step
         self._level_id, self._instance_seed = level_id, seed
         self._subgoals, self._subgoal_flags = subgoals, list(flags)
         self._history = list(history)
@@ -303,7 +325,7 @@ class BabyAIEnv(TextAgentEnv):
         elif ex is None or (ex.level_id, ex.seed) != (level_id, seed):
             self._expert, self._expert_shared = BotExpert(level_id, seed), False
             self._expert_points, self._expert_from = (), None
-        self._image = self._mg.gen_obs()["image"]
+        self._image = image  # the view the snapshot's state gave (never mutated)
         self._visible = visible_objects(self._mg, self._image)
 
     def _own_expert(self) -> BotExpert:

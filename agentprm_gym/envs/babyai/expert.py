@@ -44,6 +44,7 @@ from agentprm_gym.envs.babyai.levels import (
     deep_copy,
     level_memo,
     make_level_env,
+    observations_skipped,
     reset_level,
 )
 
@@ -179,10 +180,11 @@ class BotExpert:
                 self._recover(history, current)
                 return
         try:
-            for a in history[len(self._fed) :]:
-                self._shadow.step(a)
-                self._fed.append(a)
-                self._suggestion = _replan(self._bot, a)
+            with observations_skipped(self._shadow):  # the bot builds its own view
+                for a in history[len(self._fed) :]:
+                    self._shadow.step(a)
+                    self._fed.append(a)
+                    self._suggestion = _replan(self._bot, a)
         except Exception:  # noqa: BLE001
             self._recover(history, current)
 
@@ -215,18 +217,19 @@ class BotExpert:
             return None
         shadow, bot = self._copy_bot()
         a = first
-        for n in range(1, limit + 1):
-            _, reward, terminated, truncated, _ = shadow.step(a)
-            if terminated:
-                return n if reward > 0 else None
-            if truncated:
-                return None
-            try:
-                a = _replan(bot, a)
-            except Exception:  # noqa: BLE001
-                return None
-            if a == _DONE:
-                return None
+        with observations_skipped(shadow):
+            for n in range(1, limit + 1):
+                _, reward, terminated, truncated, _ = shadow.step(a)
+                if terminated:
+                    return n if reward > 0 else None
+                if truncated:
+                    return None
+                try:
+                    a = _replan(bot, a)
+                except Exception:  # noqa: BLE001
+                    return None
+                if a == _DONE:
+                    return None
         return None
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import gymnasium as gym
@@ -29,6 +30,7 @@ __all__ = [
     "copy_level",
     "deep_copy",
     "level_memo",
+    "observations_skipped",
 ]
 
 #: The default mix: GoTo, Pickup, Open, Unlock and PutNext families, as in the AgentPRM paper.
@@ -238,3 +240,29 @@ def level_memo(mg_env: Any) -> dict[int, Any]:
         if obj is not None and obj.type == "wall":
             memo[id(obj)] = obj
     return memo
+
+
+def _no_observation() -> None:
+    return None
+
+
+@contextlib.contextmanager
+def observations_skipped(mg_env: Any) -> Iterator[Any]:
+    """While inside, ``mg_env.step`` skips building its observation (it returns None for it).
+
+    Minigrid's ``step`` ends by rendering the agent's egocentric view
+    (``gen_obs``: a grid slice, rotations and the visibility pass), the most
+    expensive part of a step. Steps whose observation is thrown away (all but
+    the last primitive step of a high-level action, the expert's shadow
+    replays) skip it; ``gen_obs`` only reads the level, so the level's state is
+    the same either way. Leaves the level's own ``gen_obs`` in place on exit.
+    """
+    before = vars(mg_env).get("gen_obs", _MISSING)  # set when nested
+    mg_env.gen_obs = _no_observation  # an instance attribute shadows the method
+    try:
+        yield mg_env
+    finally:
+        if before is _MISSING:
+            vars(mg_env).pop("gen_obs", None)
+        else:
+            mg_env.gen_obs = before

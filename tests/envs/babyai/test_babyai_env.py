@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -13,6 +15,9 @@ import agentprm_gym  # noqa: F401
 from agentprm_gym.envs.babyai.env import BabyAIEnv
 from agentprm_gym.envs.babyai.expert import BotExpert
 from agentprm_gym.envs.babyai.levels import DEFAULT_LEVELS, normalize_levels, task_spec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from helpers.minigrid_levels import level_fingerprint  # noqa: E402
 
 
 def _expert_episode(env, task_id, split="test", limit=64):
@@ -231,3 +236,82 @@ def test_high_level_action_runs_several_primitive_steps():
         if info2["primitive_steps"] >= 2:
             return
     pytest.fail("no task needed a multi-step pick up")
+
+
+def test_snapshots_share_the_level_and_the_env_copies_it_before_stepping():
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    env.reset(options={"task_id": 2})
+    first = env.get_state()  # right after reset: the level reset() reuses is copied
+    assert first.payload[0] is not env.minigrid_env
+    env.step("move forward")
+    env.set_state(first)
+    assert env.minigrid_env is first.payload[0]  # restored without a copy
+    kept = level_fingerprint(first.payload[0])
+    env.step("turn left")
+    assert env.minigrid_env is not first.payload[0]  # copied before the step
+    second = env.get_state()
+    assert second.payload[0] is env.minigrid_env  # taken over, not copied
+    kept2 = level_fingerprint(second.payload[0])
+    for action in ("move forward", "toggle", "pick up", "drop"):
+        env.step(action)
+    assert level_fingerprint(first.payload[0]) == kept
+    assert level_fingerprint(second.payload[0]) == kept2
+
+
+def test_restored_branches_play_as_a_fresh_replay_does():
+    env = BabyAIEnv(level="PutNextLocal,UnlockLocal", split="test")
+    replay = BabyAIEnv(level="PutNextLocal,UnlockLocal", split="test")
+    rng = np.random.default_rng(1)
+    for task_id in range(4):
+        env.reset(options={"task_id": task_id})
+        path: list[str] = []
+        for _ in range(8):
+            snap = env.get_state()
+            branches = []
+            for action in env.admissible_actions()[::2]:  # several children of one state
+                env.set_state(snap)
+                obs, r, term, trunc, info = env.step(action)
+                child = env.get_state()
+                branches.append((action, obs, r, term, trunc, child))
+            for action, obs, r, term, trunc, child in branches:
+                replay.reset(options={"task_id": task_id})
+                for a in path:
+                    replay.step(a)
+                assert replay.step(action)[:4] == (obs, r, term, trunc)
+                assert replay.get_state().identity() == child.identity()
+                assert level_fingerprint(replay.minigrid_env) == level_fingerprint(child.payload[0])
+            live = [b for b in branches if not (b[3] or b[4])]
+            if not live:
+                break
+            action, *_, child = live[int(rng.integers(len(live)))]
+            env.set_state(child)
+            path.append(action)
+
+
+def test_state_identity_tells_states_apart_without_the_level():
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    env.reset(options={"task_id": 1})
+    env.step("move forward")
+    snap = env.get_state()
+    assert snap.payload_key is not None and snap.payload[0] not in snap.payload_key
+    ids = []
+    for action in ("turn left", "turn left", "turn right"):
+        env.set_state(snap)
+        env.step(action)
+        ids.append(env.get_state().identity())
+    assert ids[0] == ids[1] != ids[2]
+    env.set_state(snap)
+    env.step("turn left")
+    env.step("turn right")  # back to the same place and heading, one step later
+    assert env.get_state().identity() != snap.identity()
+    # The same view and step count by two routes: the key keeps the primitive history.
+    ends = []
+    for route in (
+        ("turn left", "turn right", "turn left"),
+        ("turn right", "turn left", "turn left"),
+    ):
+        env.set_state(snap)
+        for action in route:
+            obs, *_ = env.step(action)
+        ends.append((obs.splitlines()[1:], env.get_state().identity()))
+    assert ends[0][0] == ends[1][0] and ends[0][1] != ends[1][1]

@@ -5,12 +5,23 @@ from __future__ import annotations
 import copy
 import pickle
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from agentprm_gym.envs.babyai.env import BabyAIEnv
-from agentprm_gym.envs.babyai.levels import DEFAULT_LEVELS, copy_level, deep_copy, level_memo
+from agentprm_gym.envs.babyai.levels import (
+    DEFAULT_LEVELS,
+    copy_level,
+    deep_copy,
+    level_memo,
+    observations_skipped,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from helpers.minigrid_levels import level_fingerprint  # noqa: E402
 
 
 def _levels_along_episodes(level: str, tasks: int, seed: int = 0):
@@ -114,3 +125,19 @@ def test_deep_copy_keeps_sharing_and_cycles_and_defers_to_custom_hooks():
     assert got["kept"] is memo_kept
     same = (1, "a", None)
     assert deep_copy(same, {}) is same
+
+
+def test_steps_without_observations_leave_the_same_level():
+    env = BabyAIEnv(level="PutNextLocal", split="test")
+    env.reset(options={"task_id": 3})
+    mg = env.minigrid_env
+    twin = copy_level(mg)
+    actions = (2, 2, 1, 3, 2, 0, 4, 5, 2)
+    with observations_skipped(twin):
+        assert all(twin.step(a)[0] is None for a in actions)
+    for a in actions:
+        mg.step(a)
+    assert level_fingerprint(twin) == level_fingerprint(mg)
+    with pytest.raises(RuntimeError), observations_skipped(twin):
+        raise RuntimeError("the level's own gen_obs comes back even after an error")
+    assert "gen_obs" not in vars(twin) and twin.gen_obs()["image"] is not None
