@@ -5,7 +5,9 @@ ranks steps on tasks it never saw. For every env of the config it
 
 1. collects held-out episodes on test tasks with the env's policy (expert
    actions recorded; ``agentprm-gym collect --split test``), kept under
-   ``SWEEP/heldout/ENV-testTxK.jsonl`` (T tasks, K per task) and resumed if there;
+   ``SWEEP/heldout/ENV-testTxK.jsonl`` (T tasks, K per task) and resumed if there,
+   in task order (parallel collection writes episodes as they finish, and the
+   pair draws below go through the file in order);
 2. ranks every learned PRM of the sweep (``SWEEP/prms/ENV/PRM``) on them:
    ``eval-prm``'s step ranking, the expert's action against one other
    admissible action, seed 0;
@@ -34,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["rank_env", "write_markdown", "main"]
+__all__ = ["rank_env", "sort_episodes", "write_markdown", "main"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -50,6 +52,29 @@ def _ceiling_module() -> Any:
         mod = sys.modules["ranking_ceiling"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
     return mod
+
+
+def sort_episodes(path: Path) -> bool:
+    """Rewrite a trajectory file in (task, episode) order; True if it was out of order.
+
+    The other action of each ranked pair is drawn with one seeded RNG going
+    through the episodes in file order, so the same episodes in another order
+    give other pairs. Collection workers write episodes as they finish; sorting
+    makes the pairs, and every figure drawn from them, the same on every run.
+    """
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def key(line: str) -> tuple[int, int]:
+        rec = json.loads(line)
+        return int(rec["task_id"]), int(rec.get("meta", {}).get("k", 0))
+
+    ordered = sorted(lines, key=key)
+    if ordered == lines:
+        return False
+    tmp = path.with_name(path.name + ".sorting")
+    tmp.write_text("\n".join(ordered) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return True
 
 
 def rank_env(
@@ -97,6 +122,7 @@ def rank_env(
         env_kwargs=env.kwargs,
         show_progress=progress,
     )
+    sort_episodes(heldout)
     eps = episode_steps(read_trajectories(heldout))
     out: dict[str, Any] = {"env": env.id, "policy": env.policy, "episodes": len(eps), "prms": {}}
     for name, directory in prm_dirs.items():

@@ -76,3 +76,22 @@ def test_missing_prms_are_an_error_not_a_traceback(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         sr.main([*argv, "--envs", "Nowhere"])
     assert e.value.code == 2
+
+
+def test_held_out_episodes_are_put_in_task_order_so_the_pairs_do_not_depend_on_workers(
+    tmp_path,
+):
+    env = gym.make("AgentPRM/WebShop-v0")
+    eps = [
+        run_episode(env, NoisyExpertPolicy(0.5, seed=k), seed=k, task_id=t, split="test")
+        for t, k in ((0, 0), (0, 1), (1, 0), (2, 0))
+    ]
+    env.close()
+    for ep, k in zip(eps, (0, 1, 0, 0), strict=True):
+        ep.meta["k"] = k
+    path = tmp_path / "held.jsonl"
+    path.write_text("".join(eps[i].to_json() + "\n" for i in (3, 1, 2, 0)), encoding="utf-8")
+    assert sr.sort_episodes(path) is True
+    got = [(t.task_id, t.meta["k"]) for t in read_trajectories(path)]
+    assert got == [(0, 0), (0, 1), (1, 0), (2, 0)]
+    assert sr.sort_episodes(path) is False  # already in order: left as it is
