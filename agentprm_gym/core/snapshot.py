@@ -10,10 +10,14 @@ base fields every env shares live here; each family puts its own state in
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["EnvSnapshot", "SnapshotError"]
+
+
+#: Fields :meth:`EnvSnapshot.identity` replaces by one (keyed, payload or key) pair.
+_PAYLOAD_FIELDS = frozenset({"payload", "payload_key"})
 
 
 class SnapshotError(ValueError):
@@ -65,16 +69,5 @@ class EnvSnapshot:
         """
         keyed = self.payload_key is not None
         payload = (keyed, self.payload_key if keyed else self.payload)
-        fields = (
-            self.env_class,
-            self.data_key,
-            self.split,
-            self.task_id,
-            self.steps,
-            self.done,
-            self.observation,
-            self.view,
-            self.rng_state,
-            payload,
-        )
-        return pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        rest = [getattr(self, f.name) for f in fields(self) if f.name not in _PAYLOAD_FIELDS]
+        return pickle.dumps((*rest, payload), protocol=pickle.HIGHEST_PROTOCOL)
