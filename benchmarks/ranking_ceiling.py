@@ -15,6 +15,12 @@ reward and by success.
 With finite N the estimates are noisy, so the figure is a slight underestimate
 of the exact-``Q^pi`` ceiling; raise ``--rollouts`` to tighten it.
 
+How precise must a PRM's values be to rank like this? ``--noise 0.02,0.05``
+also reports, per group, the median gap ``|Q^pi(s, expert) − Q^pi(s, other)|``
+(reward-valued) and the accuracy left when independent Gaussian errors of each
+standard deviation are added to every estimate (mean of 20 seeded draws): a
+PRM whose values are off by that much cannot rank better, whatever it reads.
+
 Run:
 ``.venv/bin/python benchmarks/ranking_ceiling.py --data runs/ws-test.jsonl --rollouts 64``
 """
@@ -42,6 +48,7 @@ def ceiling(
     progress: bool = True,
     prm: str | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    noise: tuple[float, ...] = (),
 ) -> dict[str, Any]:
     """Estimate the ranking ceiling of ``Q^pi`` on a held-out trajectory file.
 
@@ -56,6 +63,8 @@ def ceiling(
             :func:`agentprm_gym.prm.loading.load_prm`), overall and per group.
         env_kwargs: ``gym.make`` keyword arguments of the env the data came from
             (e.g. ``{"backend": "static"}``), for the rollouts.
+        noise: Standard deviations of the Gaussian errors whose effect on the
+            ranking is reported (``noisy`` and the groups' ``median_gap``; empty: none).
 
     Returns:
         A JSON-ready dict: ceilings for reward- and success-valued Q with
@@ -103,6 +112,7 @@ def ceiling(
         wins = ranking_wins(load_prm(prm), eps, choices)
         prm_wins = {(c.episode, c.step): float(w) for c, w in zip(choices, wins, strict=True)}
     groups: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    q_pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
     total = LabelCost()
     t0 = time.perf_counter()
     for e in tqdm(sorted(by_ep), desc="ranking ceiling", disable=not progress, unit="ep"):
@@ -117,6 +127,7 @@ def ceiling(
             )
             row = (float(win_r), float(win_s)) + ((prm_wins[(e, t)],) if prm_wins else ())
             groups[action_kind(exp, common)].append(row)
+            q_pairs[action_kind(exp, common)].append((float(v[0].mean()), float(v[1].mean())))
     env.close()
     all_w = np.array([w for g in groups.values() for w in g])
 
@@ -147,11 +158,37 @@ def ceiling(
         "policy_samples": total.policy_samples,
         "wall_seconds": round(time.perf_counter() - t0, 1),
     }
+    if noise:
+        res["noisy"] = {f"{sd:g}": _noisy_accuracy(q_pairs, sd) for sd in noise}
+        for k, v in q_pairs.items():
+            g = res["by_expert_action"][k]
+            g["median_gap"] = round(float(np.median([abs(a - b) for a, b in v])), 4)
+            for sd in noise:
+                g[f"noisy_{sd:g}"] = round(_noisy_accuracy({k: v}, sd), 4)
     if prm_wins:
         res["prm"] = {"spec": prm, **_stat(all_w[:, 2])}
         for k, v in groups.items():
             res["by_expert_action"][k]["prm"] = round(float(np.mean([w[2] for w in v])), 4)
     return res
+
+
+def _noisy_accuracy(
+    q_pairs: dict[str, list[tuple[float, float]]], sd: float, draws: int = 20
+) -> float:
+    """Ranking accuracy of ``(expert, other)`` values with N(0, sd²) errors added to each."""
+    from agentprm_gym.prm.metrics import pair_wins
+
+    q = np.array([p for v in q_pairs.values() for p in v], dtype=np.float64)
+    rng = np.random.default_rng(0)
+    acc = [
+        float(
+            pair_wins(
+                q[:, 0] + rng.normal(0, sd, len(q)), q[:, 1] + rng.normal(0, sd, len(q))
+            ).mean()
+        )
+        for _ in range(draws)
+    ]
+    return round(float(np.mean(acc)), 4)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,13 +200,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--episodes", type=int, default=None, help="use the first N episodes")
     p.add_argument("--seed", type=int, default=0, help="pair-draw seed, as eval-prm --seed")
     p.add_argument("--prm", default=None, help="also rank the same pairs with this PRM")
+    p.add_argument(
+        "--noise",
+        default="",
+        help="comma-separated error sizes (e.g. 0.02,0.05): ranking left when each Q "
+        "estimate is off by Gaussian noise of that standard deviation",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
     if a.rollouts < 1 or (a.episodes is not None and a.episodes < 1):
         p.error("--rollouts and --episodes must be >= 1")
+    try:
+        noise = tuple(float(x) for x in a.noise.split(",") if x.strip())
+    except ValueError:
+        p.error(f"--noise must be comma-separated numbers, got {a.noise!r}")
+    if any(sd < 0 for sd in noise):
+        p.error("--noise values must be >= 0")
     res = ceiling(
-        a.data, a.rollouts, a.policy, a.episodes, a.seed, progress=not a.no_progress, prm=a.prm
+        a.data,
+        a.rollouts,
+        a.policy,
+        a.episodes,
+        a.seed,
+        progress=not a.no_progress,
+        prm=a.prm,
+        noise=noise,
     )
     if a.json:
         print(json.dumps(res))
@@ -184,10 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     if "prm" in res:
         s = res["prm"]
         print(f"  the PRM {s['spec']}: {s['accuracy']:.3f} ± {s['stderr']:.3f}")
+    for sd, acc in res.get("noisy", {}).items():
+        print(f"  with Gaussian errors of sd {sd} on every reward-valued Q: {acc:.3f}")
     extra = "  PRM" if "prm" in res else ""
+    extra += "".join(f"  sd {sd}" for sd in res.get("noisy", {})) + (
+        "  median gap" if "noisy" in res else ""
+    )
     print(f"  by expert action:            pairs  reward-Q  success-Q{extra}")
     for k, v in res["by_expert_action"].items():
         tail = f"  {v['prm']:.3f}" if "prm" in v else ""
+        tail += "".join(f"  {v[f'noisy_{sd}']:.3f}" for sd in res.get("noisy", {}))
+        tail += f"  {v['median_gap']:.3f}" if "median_gap" in v else ""
         print(
             f"    {k[:26]:26s} {v['pairs']:6d}  {v['reward_q']:8.3f}  {v['success_q']:9.3f}{tail}"
         )

@@ -143,6 +143,7 @@ class StatePRM(PRM):
         max_history: int = 4,
         max_tokens: int = 64,
         step_limit: int | None = None,
+        coverage: bool = True,
         tiny_corpus: Sequence[str] = (),
         seed: int = 0,
         device: str | torch.device | None = "cpu",
@@ -161,6 +162,9 @@ class StatePRM(PRM):
             max_tokens: Tokens kept per text by the frozen encoder.
             step_limit: The env's step limit (``max_episode_steps``), for the
                 steps-left input; None if unknown.
+            coverage: Match the instruction against each text both ways (how much
+                of the instruction a title covers); False gives the network of
+                checkpoints saved before this channel existed.
             tiny_corpus: Texts the ``tiny`` tokenizer takes its words from.
             seed: Seeds the initialisation.
             device: ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
@@ -188,6 +192,7 @@ class StatePRM(PRM):
             dropout=dropout,
             max_pieces=MAX_PIECES,
             max_history=max_history,
+            coverage=coverage,
         )
         config = {
             "format": _FORMAT,
@@ -202,6 +207,7 @@ class StatePRM(PRM):
             "max_history": int(max_history),
             "max_pieces": MAX_PIECES,
             "step_limit": None if step_limit is None else int(step_limit),
+            "coverage": bool(coverage),
         }
         return cls(enc, net, config, device=dev, **kwargs)
 
@@ -444,6 +450,7 @@ class StatePRM(PRM):
                 dropout=float(config.get("dropout", 0.1)),
                 max_pieces=int(config.get("max_pieces", MAX_PIECES)),
                 max_history=int(config.get("max_history", 4)),
+                coverage=bool(config.get("coverage", False)),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{d}: bad state-PRM config ({e})") from None

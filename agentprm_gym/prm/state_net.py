@@ -11,6 +11,10 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
    state's instruction; an MLP over ``[x, attended, x·attended]`` and mean and
    max pooling give one vector per (text, instruction) pair. This is where
    "spf 30" or "under 60 dollars" in the instruction meets a title or a price.
+   With ``coverage`` (the default for new networks) the match also runs the
+   other way: each instruction token's best cosine match among the text's
+   tokens, weighted by a learned importance of the instruction's tokens, says
+   how much of what is asked for the text covers and what it leaves out.
 3. **Context.** A transformer encoder runs over the sequence ``[instruction,
    last past actions, observation pieces]`` of each state, with learned type
    and position embeddings, so a piece sees its neighbours (a result's id,
@@ -239,6 +243,8 @@ class StateNet(nn.Module):
         dropout: Dropout in the transformer layers.
         max_pieces: Largest piece position with its own embedding.
         max_history: Past actions a context holds.
+        coverage: Also match the other way round: how well each instruction
+            token is covered by the text (False: checkpoints from before it).
     """
 
     def __init__(
@@ -250,9 +256,11 @@ class StateNet(nn.Module):
         dropout: float = 0.1,
         max_pieces: int = 96,
         max_history: int = 4,
+        coverage: bool = True,
     ) -> None:
         super().__init__()
         self.d = d
+        self.coverage = coverage
         self.proj = nn.Sequential(nn.Linear(enc_dim + NUMBER_FEATURES, d), nn.LayerNorm(d))
         if d % heads:
             raise ValueError(f"d ({d}) must be a multiple of heads ({heads})")
@@ -262,7 +270,12 @@ class StateNet(nn.Module):
         self.match_mlp = nn.Sequential(
             nn.Linear(3 * d + _NUMERIC, 2 * d), nn.GELU(), nn.Linear(2 * d, d)
         )
-        self.pair_out = nn.Sequential(nn.Linear(3 * d, d), nn.LayerNorm(d))
+        pair_in = 3 * d
+        if coverage:
+            self.cov_t, self.cov_i, self.cov_v = (nn.Linear(d, d) for _ in range(3))
+            self.cov_w = nn.Linear(d, heads)
+            pair_in += 2 * d + heads
+        self.pair_out = nn.Sequential(nn.Linear(pair_in, d), nn.LayerNorm(d))
         self.instr_out = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d))
         self.type_emb = nn.Embedding(3, d)
         self.pos_emb = nn.Embedding(max_pieces + max_history + 2, d)
@@ -299,6 +312,11 @@ class StateNet(nn.Module):
         # keys/values of each distinct instruction are projected once, its queries batched
         nums = x.numbers
         parts, nparts, where = [], [], []
+        n_pair = len(x.pair_text)
+        cov_parts: list[torch.Tensor] = []
+        cov_where: list[torch.Tensor] = []
+        if self.coverage:
+            ct = torch.nn.functional.normalize(self._heads(self.cov_t(qf)), dim=-1)
         for j in torch.unique(x.pair_instr).tolist():
             sel = (instr_of_pt == j).nonzero().squeeze(-1)
             a, n = x.text_first[j], x.text_len[j]
@@ -308,6 +326,10 @@ class StateNet(nn.Module):
             # the instruction's number features where each token looks (heads averaged)
             nparts.append(w.mean(1) @ nums[a : a + n])
             where.append(sel)
+            if self.coverage:
+                pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
+                cov_parts.append(self._cover(ct[sel], local, len(pairs_j), flat[a : a + n]))
+                cov_where.append(pairs_j)
         order = torch.cat(where)
         att = torch.empty_like(q)
         att[order] = torch.cat(parts)
@@ -328,7 +350,37 @@ class StateNet(nn.Module):
             0, x.pt_pair.unsqueeze(-1).expand_as(f), f, "amax", include_self=True
         )
         mean_q = qf.new_zeros(n_pair, self.d).index_add_(0, x.pt_pair, qf) / count
-        return self.pair_out(torch.cat([mean_f, max_f, mean_q], -1))
+        feats = [mean_f, max_f, mean_q]
+        if self.coverage:
+            cov = f.new_empty(n_pair, cov_parts[0].shape[1])
+            cov[torch.cat(cov_where)] = torch.cat(cov_parts)
+            feats.append(cov)
+        return self.pair_out(torch.cat(feats, -1))
+
+    def _cover(
+        self, ct: torch.Tensor, local: torch.Tensor, n_pairs: int, instr: torch.Tensor
+    ) -> torch.Tensor:
+        """How well each pair's text covers one instruction's tokens.
+
+        For every instruction token and head, the best cosine similarity with
+        any token of the text; the instruction's tokens are weighted by a
+        learned importance (softmax per head). Returns, per pair, the weighted
+        coverage per head and the weighted sums of the instruction's value
+        vectors covered and not covered: ``(n_pairs, heads + 2·d)``.
+        """
+        ci = torch.nn.functional.normalize(self._heads(self.cov_i(instr)), dim=-1)  # (L,H,dh)
+        sim = torch.einsum("mhd,lhd->mhl", ct, ci)  # (m, H, L)
+        best = sim.new_full((n_pairs, *sim.shape[1:]), -1.0)
+        best = best.scatter_reduce(
+            0, local.view(-1, 1, 1).expand_as(sim), sim, "amax", include_self=True
+        )  # (P, H, L)
+        imp = self.cov_w(instr).softmax(0).t()  # (H, L)
+        covered = best.clamp_min(0.0) * imp  # (P, H, L)
+        missing = (1.0 - best.clamp_min(0.0)) * imp
+        vi = self._heads(self.cov_v(instr))  # (L, H, dh)
+        got = torch.einsum("phl,lhd->phd", covered, vi).reshape(n_pairs, self.d)
+        lack = torch.einsum("phl,lhd->phd", missing, vi).reshape(n_pairs, self.d)
+        return torch.cat([covered.sum(-1), got, lack], -1)
 
     def forward(self, x: NetInputs) -> torch.Tensor:
         """Logits of ``Q`` for every candidate of the batch, shape ``(n_cand,)``."""

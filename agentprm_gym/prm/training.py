@@ -45,7 +45,10 @@ Training is deterministic for a seed on CPU: ``torch.manual_seed(seed)`` and a
 numpy RNG for the episode order, applied to the episodes in
 :func:`~agentprm_gym.prm.steps.canonical_order`, so the order a data file lists
 them in (parallel collection writes them as workers finish) does not matter.
-AdamW, linear warm-up (5 %) then linear decay, gradient clipping at 1.0, bf16
+AdamW, linear warm-up (the first 5 %) then linear decay to 0, where the fraction
+done is the fraction of steps, or under ``max_minutes`` the fraction of the time
+budget if that is further along (so a budget that cuts the epochs short still
+anneals fully), gradient clipping at 1.0, bf16
 autocast for the cross-encoder and the frozen encoder where the device supports
 it natively.
 """
@@ -108,14 +111,17 @@ class TrainConfig:
         batch_size: Steps per optimiser batch (whole episodes are packed).
         lr: AdamW learning rate (None: :func:`default_lr` of the backbone).
         weight_decay: AdamW weight decay.
-        warmup_fraction: Fraction of the steps spent warming the LR up.
+        warmup_fraction: Fraction of training (steps, or time under a budget)
+            spent warming the LR up.
         lam: GAE λ.
         gamma: Discount γ.
         beta: Weight of L_A (None: :func:`default_beta`).
         mc_mode: ``soft`` or ``hard`` MC labels.
         max_minutes: Stop after this much training time: checked after every batch,
-            and a new epoch starts only if refreshing its targets (timed on the
-            previous refresh) still fits.
+            and a new epoch starts only if half an epoch (timed on the previous
+            one) still fits. Warm-up and decay then follow steps or time,
+            whichever is further along, so the learning rate reaches 0 at the
+            deadline even when fewer than ``epochs`` fit.
         seed: Seed of the initialisation-independent randomness (order, dropout).
         score_batch_size: Batch size of the no-grad target and evaluation passes.
         eval_max_steps: Held-out steps ranked per epoch (seeded subsample).
@@ -485,12 +491,17 @@ def train_prm(
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
     per_epoch = len(_batches(lengths, range(len(train)), cfg.batch_size))
     total = max(1, per_epoch * cfg.epochs)
-    warm = max(1, int(cfg.warmup_fraction * total))
+    warm = min(max(float(cfg.warmup_fraction), 1e-9), 0.5)
+    t_train = time.perf_counter()
 
     def lr_factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        return max(0.0, (total - step) / max(1, total - warm))
+        # how far training is: by steps, or under a budget by time if that is further
+        done = (step + 1) / total
+        if deadline is not None:
+            done = max(done, (time.perf_counter() - t_train) / max(1e-9, deadline - t_train))
+        if done < warm:
+            return done / warm
+        return max(0.0, (1.0 - done) / (1.0 - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     # each step's last TD/GAE target, to measure how far targets move as the model learns
@@ -550,6 +561,7 @@ def train_prm(
             "train_loss": final_loss,
             "train_lq": float(sums[1] / max(nb, 1)),
             "train_la": float(sums[2] / max(nb, 1)),
+            "lr": float(opt.param_groups[0]["lr"]),
         }
         if fixed is None:
             # mean |Q̂ now − Q̂ the previous time these steps were in a batch| (0 the first time)

@@ -73,3 +73,32 @@ def test_ceiling_ranks_eval_prm_pairs(held_out):
         **res,
         "wall_seconds": pytest.approx(res["wall_seconds"], abs=1e9),
     }
+
+
+def test_noisy_accuracy_by_hand():
+    # gaps of 1.0 survive a tiny error; equal values tie at 0.5 without one
+    pairs = {"a": [(1.0, 0.0), (0.0, 1.0)], "b": [(0.5, 0.5)]}
+    assert rc._noisy_accuracy(pairs, 0.0) == pytest.approx((1 + 0 + 0.5) / 3)
+    assert rc._noisy_accuracy(pairs, 1e-6) == pytest.approx(0.5, abs=0.1)  # the tie: a coin
+    assert rc._noisy_accuracy({"a": [(1.0, 0.0)]}, 1e-6) == 1.0
+    # a large error leaves a coin flip
+    many = {"a": [(0.51, 0.5)] * 2000}
+    assert rc._noisy_accuracy(many, 10.0) == pytest.approx(0.5, abs=0.02)
+
+
+def test_ceiling_reports_gaps_and_noisy_rankings(held_out):
+    res = rc.ceiling(str(held_out), rollouts=3, progress=False, noise=(0.0, 0.05))
+    # no error: the reward-valued ceiling itself
+    assert res["noisy"]["0"] == pytest.approx(res["reward_q"]["accuracy"], abs=1e-4)
+    for g in res["by_expert_action"].values():
+        assert g["median_gap"] >= 0.0
+        assert g["noisy_0"] == pytest.approx(g["reward_q"], abs=1e-4)
+        assert 0.0 <= g["noisy_0.05"] <= 1.0
+
+
+def test_ceiling_cli_rejects_bad_noise(held_out, capsys):
+    with pytest.raises(SystemExit):
+        rc.main(["--data", str(held_out), "--rollouts", "1", "--noise", "x"])
+    assert "--noise must be comma-separated numbers" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        rc.main(["--data", str(held_out), "--rollouts", "1", "--noise", "-0.1"])

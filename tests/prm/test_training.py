@@ -118,6 +118,19 @@ def test_deterministic_given_seed_and_time_budget():
     assert r3.stopped_early and r3.optimizer_steps == 1 and r3.epochs_run == 1
 
 
+def test_learning_rate_reaches_zero_by_the_deadline():
+    """Under a time budget the schedule decays by time as well as by steps."""
+    train = episode_steps(corridor_trajectories(range(2), 2, seed=1))
+    # far more epochs than fit: the step schedule alone would barely have decayed
+    cut = T.TrainConfig(labels="pvm", epochs=10_000, batch_size=2, max_minutes=1e-9, progress=False)
+    r = T.train_prm(_tiny(train), train, config=cut)
+    assert r.stopped_early and r.history[-1]["lr"] == 0.0
+    # without a budget: linear decay by steps, to 0 after the last step
+    full = T.TrainConfig(labels="pvm", epochs=2, batch_size=2, lr=1e-3, progress=False)
+    h = T.train_prm(_tiny(train), train, config=full).history
+    assert 0.0 < h[0]["lr"] < 1e-3 and h[-1]["lr"] == 0.0
+
+
 def test_the_same_episodes_in_another_order_train_the_same_model():
     train = episode_steps(corridor_trajectories(range(4), 3, eps=0.5, seed=2))
     cfg = T.TrainConfig(labels="gae", epochs=2, batch_size=4, seed=3, progress=False)
