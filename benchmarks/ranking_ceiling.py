@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections import defaultdict
@@ -69,7 +70,9 @@ def ceiling(
     Returns:
         A JSON-ready dict: ceilings for reward- and success-valued Q with
         standard errors, per-group figures, pair count and cost (and the PRM's
-        accuracy when ``prm`` is given).
+        accuracy when ``prm`` is given; with ``noise``, ``noisy`` maps each sd to
+        the accuracy left overall, and each group has ``median_gap`` and
+        ``noisy_<sd>``; each figure is its own set of seeded draws).
     """
     import gymnasium as gym
     from tqdm.auto import tqdm
@@ -215,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         noise = tuple(float(x) for x in a.noise.split(",") if x.strip())
     except ValueError:
         p.error(f"--noise must be comma-separated numbers, got {a.noise!r}")
-    if any(sd < 0 for sd in noise):
-        p.error("--noise values must be >= 0")
+    if any(not math.isfinite(sd) or sd < 0 for sd in noise):
+        p.error("--noise values must be finite and >= 0")
+    noise = tuple(dict.fromkeys(noise))
     res = ceiling(
         a.data,
         a.rollouts,
@@ -243,14 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     for sd, acc in res.get("noisy", {}).items():
         print(f"  with Gaussian errors of sd {sd} on every reward-valued Q: {acc:.3f}")
     extra = "  PRM" if "prm" in res else ""
-    extra += "".join(f"  sd {sd}" for sd in res.get("noisy", {})) + (
+    extra += "".join(f"  {'sd ' + sd:>7s}" for sd in res.get("noisy", {})) + (
         "  median gap" if "noisy" in res else ""
     )
     print(f"  by expert action:            pairs  reward-Q  success-Q{extra}")
     for k, v in res["by_expert_action"].items():
         tail = f"  {v['prm']:.3f}" if "prm" in v else ""
         tail += "".join(f"  {v[f'noisy_{sd}']:.3f}" for sd in res.get("noisy", {}))
-        tail += f"  {v['median_gap']:.3f}" if "median_gap" in v else ""
+        tail += f"  {v['median_gap']:10.3f}" if "median_gap" in v else ""
         print(
             f"    {k[:26]:26s} {v['pairs']:6d}  {v['reward_q']:8.3f}  {v['success_q']:9.3f}{tail}"
         )

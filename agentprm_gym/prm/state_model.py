@@ -450,7 +450,7 @@ class StatePRM(PRM):
                 dropout=float(config.get("dropout", 0.1)),
                 max_pieces=int(config.get("max_pieces", MAX_PIECES)),
                 max_history=int(config.get("max_history", 4)),
-                coverage=bool(config.get("coverage", False)),
+                coverage=config.get("coverage", False) is True,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{d}: bad state-PRM config ({e})") from None

@@ -315,8 +315,11 @@ class StateNet(nn.Module):
         n_pair = len(x.pair_text)
         cov_parts: list[torch.Tensor] = []
         cov_where: list[torch.Tensor] = []
-        if self.coverage:
-            ct = torch.nn.functional.normalize(self._heads(self.cov_t(qf)), dim=-1)
+        ct = (
+            torch.nn.functional.normalize(self._heads(self.cov_t(qf)), dim=-1)
+            if self.coverage
+            else None
+        )
         for j in torch.unique(x.pair_instr).tolist():
             sel = (instr_of_pt == j).nonzero().squeeze(-1)
             a, n = x.text_first[j], x.text_len[j]
@@ -326,7 +329,7 @@ class StateNet(nn.Module):
             # the instruction's number features where each token looks (heads averaged)
             nparts.append(w.mean(1) @ nums[a : a + n])
             where.append(sel)
-            if self.coverage:
+            if ct is not None:
                 pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
                 cov_parts.append(self._cover(ct[sel], local, len(pairs_j), flat[a : a + n]))
                 cov_where.append(pairs_j)
@@ -352,8 +355,9 @@ class StateNet(nn.Module):
         mean_q = qf.new_zeros(n_pair, self.d).index_add_(0, x.pt_pair, qf) / count
         feats = [mean_f, max_f, mean_q]
         if self.coverage:
-            cov = f.new_empty(n_pair, cov_parts[0].shape[1])
-            cov[torch.cat(cov_where)] = torch.cat(cov_parts)
+            cov = f.new_zeros(n_pair, self.heads + 2 * self.d)
+            if cov_parts:
+                cov[torch.cat(cov_where)] = torch.cat(cov_parts)
             feats.append(cov)
         return self.pair_out(torch.cat(feats, -1))
 

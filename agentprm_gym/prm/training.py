@@ -41,7 +41,9 @@ of one task share steps and states) are run through the network once, which
 gives the same loss and gradient as running every copy (dropout aside: the
 copies share one mask), at a fraction of the compute.
 
-Training is deterministic for a seed on CPU: ``torch.manual_seed(seed)`` and a
+Training is deterministic for a seed on CPU (except under ``max_minutes``, where
+the clock decides where training stops and, when it runs ahead of the steps, the
+learning rate): ``torch.manual_seed(seed)`` and a
 numpy RNG for the episode order, applied to the episodes in
 :func:`~agentprm_gym.prm.steps.canonical_order`, so the order a data file lists
 them in (parallel collection writes them as workers finish) does not matter.
@@ -79,6 +81,7 @@ __all__ = [
     "dataset_loss",
     "default_lr",
     "episode_targets",
+    "lr_factor",
     "prm_loss",
     "train_prm",
 ]
@@ -112,7 +115,7 @@ class TrainConfig:
         lr: AdamW learning rate (None: :func:`default_lr` of the backbone).
         weight_decay: AdamW weight decay.
         warmup_fraction: Fraction of training (steps, or time under a budget)
-            spent warming the LR up.
+            spent warming the LR up, in [0, 0.5].
         lam: GAE λ.
         gamma: Discount γ.
         beta: Weight of L_A (None: :func:`default_beta`).
@@ -120,8 +123,10 @@ class TrainConfig:
         max_minutes: Stop after this much training time: checked after every batch,
             and a new epoch starts only if half an epoch (timed on the previous
             one) still fits. Warm-up and decay then follow steps or time,
-            whichever is further along, so the learning rate reaches 0 at the
-            deadline even when fewer than ``epochs`` fit.
+            whichever is further along, so the learning rate has decayed (to 0
+            at the deadline, or, when the last epoch that fits ends before it,
+            to under 36 % of its peak) even
+            when fewer than ``epochs`` fit (:func:`lr_factor`).
         seed: Seed of the initialisation-independent randomness (order, dropout).
         score_batch_size: Batch size of the no-grad target and evaluation passes.
         eval_max_steps: Held-out steps ranked per epoch (seeded subsample).
@@ -256,6 +261,26 @@ def prm_loss(
     else:
         la = zero
     return lq + beta * la, lq, la
+
+
+def lr_factor(step: int, total: int, warmup: float, time_spent: float | None = None) -> float:
+    """The learning-rate multiplier of optimiser step ``step`` (0-based) of ``total``.
+
+    The fraction done before the step is ``step / total``, or, under a time budget,
+    ``time_spent`` (the fraction of the budget used) if that is further along; the
+    first step ignores the clock, so it always runs. Linear warm-up over the first
+    ``warmup`` of training (at least ``(step + 1) / (warmup · total)``), then linear
+    decay to 0 at the end::
+
+        done < warmup:  min(1, max((step + 1) / (warmup · total), done / warmup))
+        otherwise:      max(0, (1 − done) / (1 − warmup))
+    """
+    done = step / total
+    if time_spent is not None and step > 0:
+        done = max(done, time_spent)
+    if done < warmup:
+        return min(1.0, max((step + 1) / (warmup * total), done / warmup))
+    return max(0.0, (1.0 - done) / (1.0 - warmup))
 
 
 def _fixed_targets(
@@ -465,6 +490,8 @@ def train_prm(
         raise ValueError(f"labels must be one of {L.LABEL_KINDS}, got {cfg.labels!r}")
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise ValueError("epochs and batch_size must be >= 1")
+    if not 0.0 <= cfg.warmup_fraction <= 0.5:
+        raise ValueError(f"warmup_fraction must lie in [0, 0.5], got {cfg.warmup_fraction}")
     # Sorted: the same episodes give the same model whatever order a file lists them in.
     train = canonical_order(e for e in train if len(e))
     val = canonical_order(val)
@@ -491,19 +518,15 @@ def train_prm(
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
     per_epoch = len(_batches(lengths, range(len(train)), cfg.batch_size))
     total = max(1, per_epoch * cfg.epochs)
-    warm = min(max(float(cfg.warmup_fraction), 1e-9), 0.5)
     t_train = time.perf_counter()
 
-    def lr_factor(step: int) -> float:
-        # how far training is: by steps, or under a budget by time if that is further
-        done = (step + 1) / total
+    def factor(step: int) -> float:
+        spent = None
         if deadline is not None:
-            done = max(done, (time.perf_counter() - t_train) / max(1e-9, deadline - t_train))
-        if done < warm:
-            return done / warm
-        return max(0.0, (1.0 - done) / (1.0 - warm))
+            spent = (time.perf_counter() - t_train) / max(1e-9, deadline - t_train)
+        return lr_factor(step, total, cfg.warmup_fraction, spent)
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     # each step's last TD/GAE target, to measure how far targets move as the model learns
     seen = np.full(int(sum(lengths)), np.nan)
 

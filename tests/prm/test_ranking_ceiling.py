@@ -97,8 +97,17 @@ def test_ceiling_reports_gaps_and_noisy_rankings(held_out):
 
 
 def test_ceiling_cli_rejects_bad_noise(held_out, capsys):
-    with pytest.raises(SystemExit):
-        rc.main(["--data", str(held_out), "--rollouts", "1", "--noise", "x"])
-    assert "--noise must be comma-separated numbers" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        rc.main(["--data", str(held_out), "--rollouts", "1", "--noise", "-0.1"])
+    for bad, says in (("x", "comma-separated numbers"), ("-0.1", "finite"), ("nan", "finite")):
+        with pytest.raises(SystemExit):
+            rc.main(["--data", str(held_out), "--rollouts", "1", "--noise", bad])
+        assert says in capsys.readouterr().err
+
+
+def test_ceiling_cli_prints_the_noisy_rankings(held_out, capsys):
+    assert (
+        rc.main(["--data", str(held_out), "--rollouts", "2", "--noise", "0.05", "--no-progress"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "with Gaussian errors of sd 0.05 on every reward-valued Q:" in out
+    assert "sd 0.05  median gap" in out

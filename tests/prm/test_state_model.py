@@ -310,7 +310,7 @@ def test_a_tiny_checkpoint_without_its_encoder_is_refused(eps, tmp_path):
 
 
 def test_coverage_by_hand():
-    """A text holding every instruction token covers it fully; a text of opposites not at all."""
+    """A text holding every instruction token covers it fully; a text of opposites only partly."""
     torch.manual_seed(0)
     net = StateNet(8, d=8, heads=2, coverage=True)
     with torch.no_grad():

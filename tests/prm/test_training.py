@@ -118,6 +118,29 @@ def test_deterministic_given_seed_and_time_budget():
     assert r3.stopped_early and r3.optimizer_steps == 1 and r3.epochs_run == 1
 
 
+def test_lr_factor_hand_worked():
+    f = T.lr_factor
+    assert f(0, 100, 0.05) == pytest.approx(0.2)  # warm-up: (0 + 1) / (0.05 · 100)
+    assert f(4, 100, 0.05) == 1.0
+    assert f(50, 100, 0.05) == pytest.approx(0.5 / 0.95)
+    assert f(99, 100, 0.05) == pytest.approx(0.01 / 0.95)  # the last step still learns
+    assert f(100, 100, 0.05) == 0.0
+    assert f(0, 1, 0.05) == 1.0  # a single step gets the full rate
+    assert f(0, 10, 0.0) == 1.0 and f(5, 10, 0.0) == pytest.approx(0.5)
+    # under a budget the clock can be further along than the steps
+    assert f(10, 100, 0.05, time_spent=0.9) == pytest.approx(0.1 / 0.95)
+    assert f(10, 100, 0.05, time_spent=0.01) == pytest.approx(0.9 / 0.95)  # steps ahead
+    assert f(10, 100, 0.05, time_spent=1.5) == 0.0
+    assert f(0, 100, 0.05, time_spent=5.0) == pytest.approx(0.2)  # the first step runs
+    assert f(1, 100, 0.05, time_spent=0.03) == pytest.approx(0.6)  # warm-up by time
+
+
+def test_bad_warmup_fraction_is_refused():
+    train = episode_steps(corridor_trajectories(range(2), 2, seed=1))
+    with pytest.raises(ValueError, match="warmup_fraction"):
+        T.train_prm(_tiny(train), train, config=T.TrainConfig(warmup_fraction=0.7))
+
+
 def test_learning_rate_reaches_zero_by_the_deadline():
     """Under a time budget the schedule decays by time as well as by steps."""
     train = episode_steps(corridor_trajectories(range(2), 2, seed=1))
