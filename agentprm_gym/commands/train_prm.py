@@ -93,7 +93,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--beta", type=float, default=None, help="weight of L_A (default 1 for gae/td0, 0 else)"
     )
     p.add_argument("--mc-mode", default="soft", choices=("soft", "hard"), help="MC label kind")
-    p.add_argument("--max-minutes", type=float, default=None, help="training time budget")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="training time budget; the learning rate then decays by time as well as by "
+        "steps, so it anneals even if fewer epochs fit",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument(
         "--val-fraction", type=float, default=0.1, help="share of tasks held out (default 0.1)"
