@@ -124,6 +124,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-cache", action="store_true", help="--arch state: keep no cache on disk")
     p.add_argument("--width", type=int, default=128, help="--arch state: network width (128)")
+    p.add_argument(
+        "--no-coverage",
+        action="store_true",
+        help="--arch state: leave out the coverage channel (how much of the instruction each "
+        "text covers), as in networks saved before it existed",
+    )
     p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="cross: pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
@@ -181,7 +187,12 @@ _CROSS_ONLY = {
     "candidate_context": "--candidate-context",
     "pooling": "--pooling",
 }
-_STATE_ONLY = {"cache": "--cache", "no_cache": "--no-cache", "width": "--width"}
+_STATE_ONLY = {
+    "cache": "--cache",
+    "no_cache": "--no-cache",
+    "width": "--width",
+    "no_coverage": "--no-coverage",
+}
 
 
 def _check_arch_options(args: argparse.Namespace) -> None:
@@ -239,6 +250,7 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
             prm = StatePRM.create(
                 args.backbone,
                 d=args.width,
+                coverage=not args.no_coverage,
                 step_limit=_step_limit(train),
                 tiny_corpus=corpus,
                 seed=args.seed,

@@ -256,6 +256,7 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
     for argv, flag in (
         (["--max-length", "64"], "--max-length"),
         (["--arch", "cross", "--width", "64"], "--width"),
+        (["--arch", "cross", "--no-coverage"], "--no-coverage"),
     ):
         r = subprocess.run(
             [
@@ -274,3 +275,16 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
         )
         assert r.returncode == 2 and f"{flag}: only for --arch" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_train_prm_no_coverage_trains_the_network_without_the_channel(ws_file, tmp_path):
+    import json as _json
+
+    from agentprm_gym.prm.state_model import StatePRM
+
+    base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
+    for flag, expect in (([], True), (["--no-coverage"], False)):
+        out = tmp_path / f"prm{len(flag)}"
+        assert main([*base, *flag, "--out", str(out), "--no-progress", "--no-cache"]) == 0
+        assert _json.loads((out / "prm_config.json").read_text())["coverage"] is expect
+        assert StatePRM.from_pretrained(out).net.coverage is expect
