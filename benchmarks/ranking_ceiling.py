@@ -129,8 +129,9 @@ def ceiling(
                 [v[1].mean(), (v[1] >= DEFAULT_SUCCESS_THRESHOLD).mean()],
             )
             row = (float(win_r), float(win_s)) + ((prm_wins[(e, t)],) if prm_wins else ())
-            groups[action_kind(exp, common)].append(row)
-            q_pairs[action_kind(exp, common)].append((float(v[0].mean()), float(v[1].mean())))
+            kind = action_kind(exp, common)
+            groups[kind].append(row)
+            q_pairs[kind].append((float(v[0].mean()), float(v[1].mean())))
     env.close()
     all_w = np.array([w for g in groups.values() for w in g])
 

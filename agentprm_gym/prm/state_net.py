@@ -308,11 +308,9 @@ class StateNet(nn.Module):
         k_all = self._heads(self.m_k(flat))
         v_all = self._heads(self.m_v(flat))
         instr_of_pt = x.pair_instr[x.pt_pair]
-        parts, where = [], []
         # keys/values of each distinct instruction are projected once, its queries batched
         nums = x.numbers
         parts, nparts, where = [], [], []
-        n_pair = len(x.pair_text)
         cov_parts: list[torch.Tensor] = []
         cov_where: list[torch.Tensor] = []
         ct = (

@@ -50,7 +50,7 @@ them in (parallel collection writes them as workers finish) does not matter.
 AdamW, linear warm-up (the first 5 %) then linear decay to 0, where the fraction
 done is the fraction of steps, or under ``max_minutes`` the fraction of the time
 budget if that is further along (so a budget that cuts the epochs short still
-anneals fully), gradient clipping at 1.0, bf16
+anneals), gradient clipping at 1.0, bf16
 autocast for the cross-encoder and the frozen encoder where the device supports
 it natively.
 """
@@ -125,8 +125,8 @@ class TrainConfig:
             one) still fits. Warm-up and decay then follow steps or time,
             whichever is further along, so the learning rate has decayed (to 0
             at the deadline, or, when the last epoch that fits ends before it,
-            to under 36 % of its peak) even
-            when fewer than ``epochs`` fit (:func:`lr_factor`).
+            to under 36 % of its peak) even when fewer than ``epochs`` fit
+            (:func:`lr_factor`).
         seed: Seed of the initialisation-independent randomness (order, dropout).
         score_batch_size: Batch size of the no-grad target and evaluation passes.
         eval_max_steps: Held-out steps ranked per epoch (seeded subsample).
