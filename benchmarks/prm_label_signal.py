@@ -371,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         "--qpi-per-task", type=int, default=2, help="qpi: episodes labelled per training task"
     )
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument(
+        "--no-coverage", action="store_true", help="network without the coverage channel"
+    )
+    p.add_argument("--exact", action="store_true", help="network with the exact-match channel")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     from agentprm_gym.prm.labels import LABEL_KINDS
@@ -394,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    out: dict[str, Any] = {"train": args.train, "test": args.test, "variants": {}}
+    net = {"coverage": not args.no_coverage, "exact": args.exact}
+    out: dict[str, Any] = {"train": args.train, "test": args.test, "net": net, "variants": {}}
     for v in variants:
         try:
             got = run_variant(
@@ -409,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=not args.no_progress,
                 qpi_rollouts=args.qpi_rollouts,
                 qpi_per_task=args.qpi_per_task,
+                net_args=net,
             )
         except (ValueError, ReplayMismatchError) as e:
             print(f"error: {v}: {e}", file=sys.stderr)

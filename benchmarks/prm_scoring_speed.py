@@ -14,8 +14,16 @@ visit) and *warm* (the token states are cached; only the trainable network
 runs, and it starts with no matched pieces kept: a piece is matched against
 the instruction the first time a state shows it and reused by later states of
 the run, as in a search), then warm with every state's candidates in one ``score`` call (many
-states per forward pass, as a beam scores its whole pool). Cross-encoders have
-no such cache: every candidate is a full pass.
+states per forward pass). Cross-encoders have no such cache: every candidate is
+a full pass.
+
+*Beam* rows time the calls a real beam search makes. ``beam_search`` (beam
+``--beam`` × expand ``--beam-expand``, the ``noisy:0.5`` policy) runs with the
+state PRM on ``--beam-tasks`` test tasks; each PRM call it makes (one ``score``
+call per depth, holding the distinct children of every kept entry) is
+recorded, and every PRM then replays exactly those calls, grouped the same way,
+from an empty score cache: the state PRM cold and warm as above. So every PRM
+scores the same items in the same calls.
 
 PRMs: a trained state PRM (``--prm DIR``; an untrained one of the default size
 when omitted: the speed does not depend on the weights), the MiniLM
@@ -40,7 +48,59 @@ import torch
 
 import agentprm_gym  # noqa: F401  (registers the env ids)
 from agentprm_gym.agents import NoisyExpertPolicy
-from agentprm_gym.prm.base import ScoreItem
+from agentprm_gym.prm.base import PRM, ScoreItem
+
+
+class _Recorder(PRM):
+    """A PRM that records every call it gets and answers with another PRM's scores.
+
+    It forwards ``score`` only: search sees a plain learned PRM (no ``requires_state``,
+    no ``score_candidates`` of its own, no ``bind``), as it sees :class:`StatePRM`.
+    """
+
+    name = "recorder"
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__()
+        self.inner = inner
+        self.calls: list[list[ScoreItem]] = []
+
+    def _score(self, items: list[ScoreItem]) -> Any:
+        self.calls.append(list(items))
+        return self.inner.score(items)
+
+
+def beam_calls(prm: Any, tasks: int, beam: int, expand: int, seed: int) -> list[list[ScoreItem]]:
+    """The PRM calls of ``beam_search`` with ``prm`` on ``tasks`` WebShop test tasks."""
+    from agentprm_gym.search import beam_search
+
+    env = gym.make("AgentPRM/WebShop-v0")
+    rec = _Recorder(prm)
+    for t in range(tasks):
+        policy = NoisyExpertPolicy(0.5, env, seed=seed + t)
+        beam_search(env, policy, rec, beam, expand, seed=seed + t, task_id=t, split="test")
+    env.close()
+    return rec.calls
+
+
+def time_calls(prm: Any, calls: list[list[ScoreItem]]) -> dict[str, float]:
+    """Replay recorded ``score`` calls; candidates/s, states/s, seconds."""
+    if hasattr(prm, "clear_cache"):
+        prm.clear_cache()
+    n = sum(len(c) for c in calls)
+    states = sum(len({(i.instruction, tuple(i.history)) for i in c}) for c in calls)
+    t0 = time.perf_counter()
+    for items in calls:
+        prm.score(items)
+    dt = time.perf_counter() - t0
+    return {
+        "candidates": n,
+        "states": states,
+        "calls": len(calls),
+        "seconds": round(dt, 3),
+        "candidates_per_s": round(n / dt, 1),
+        "states_per_s": round(states / dt, 1),
+    }
 
 
 def beam_states(tasks: int, expand: int, seed: int) -> list[tuple[ScoreItem, list[str]]]:
@@ -83,7 +143,7 @@ def time_prm(prm: Any, states: list[tuple[ScoreItem, list[str]]]) -> dict[str, f
 
 
 def time_prm_batched(prm: Any, states: list[tuple[ScoreItem, list[str]]]) -> dict[str, float]:
-    """All states' candidates in one ``score`` call (as a beam scores its whole pool)."""
+    """All states' candidates in one ``score`` call (many states per forward pass)."""
     prm.clear_cache()
     items = [item._replace(action=a) for item, cands in states for a in cands]
     t0 = time.perf_counter()
@@ -105,7 +165,12 @@ def main() -> None:
     ap.add_argument("--prm", default=None, help="a trained state PRM directory (optional)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    ap.add_argument("--beam-tasks", type=int, default=10, help="beam rows: test tasks (10)")
+    ap.add_argument("--beam", type=int, default=4, help="beam rows: beam width (4)")
+    ap.add_argument("--beam-expand", type=int, default=4, help="beam rows: expand (4)")
     args = ap.parse_args()
+    if min(args.tasks, args.expand, args.threads, args.beam_tasks, args.beam, args.beam_expand) < 1:
+        ap.error("every count must be at least 1")
     torch.set_num_threads(args.threads)
     from agentprm_gym.prm.model import AgentPRM
     from agentprm_gym.prm.state_model import StatePRM
@@ -116,9 +181,17 @@ def main() -> None:
     res["state (cold encoder cache)"] = time_prm(state, states)
     res["state (warm encoder cache)"] = time_prm(state, states)
     res["state (warm, one call for all)"] = time_prm_batched(state, states)
-    res["cross-encoder minilm"] = time_prm(AgentPRM.create("minilm"), states)
+    minilm = AgentPRM.create("minilm")
+    res["cross-encoder minilm"] = time_prm(minilm, states)
     corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
-    res["cross-encoder tiny"] = time_prm(AgentPRM.create("tiny", tiny_corpus=corpus), states)
+    tiny = AgentPRM.create("tiny", tiny_corpus=corpus)
+    res["cross-encoder tiny"] = time_prm(tiny, states)
+    calls = beam_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
+    state.encoder.reset()  # the replay's first pass encodes the beam's pages anew
+    res["beam: state (cold)"] = time_calls(state, calls)
+    res["beam: state (warm)"] = time_calls(state, calls)
+    res["beam: cross-encoder minilm"] = time_calls(minilm, calls)
+    res["beam: cross-encoder tiny"] = time_calls(tiny, calls)
     for name, r in res.items():
         if isinstance(r, dict):
             print(
@@ -126,6 +199,7 @@ def main() -> None:
                 f"{r['states_per_s']:8.1f} states/s  ({r['candidates']} candidates, "
                 f"{r['states']} states, {r['seconds']:.1f} s)"
             )
+    res["beam"] = {"tasks": args.beam_tasks, "beam": args.beam, "expand": args.beam_expand}
     print(json.dumps(res))
 
 

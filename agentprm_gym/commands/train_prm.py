@@ -130,6 +130,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="--arch state: leave out the coverage channel (how much of the instruction each "
         "text covers), as in networks saved before it existed",
     )
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="--arch state: add the exact-match channel (a flag on each token that is a word "
+        "piece of the instruction and, with coverage, which of the instruction's word pieces "
+        "each text holds verbatim); off by default, see docs/prm.md",
+    )
     p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="cross: pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
@@ -192,6 +199,7 @@ _STATE_ONLY = {
     "no_cache": "--no-cache",
     "width": "--width",
     "no_coverage": "--no-coverage",
+    "exact": "--exact",
 }
 
 
@@ -251,6 +259,7 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
                 args.backbone,
                 d=args.width,
                 coverage=not args.no_coverage,
+                exact=args.exact,
                 step_limit=_step_limit(train),
                 tiny_corpus=corpus,
                 seed=args.seed,

@@ -144,6 +144,7 @@ class StatePRM(PRM):
         max_tokens: int = 64,
         step_limit: int | None = None,
         coverage: bool = True,
+        exact: bool = False,
         tiny_corpus: Sequence[str] = (),
         seed: int = 0,
         device: str | torch.device | None = "cpu",
@@ -165,6 +166,11 @@ class StatePRM(PRM):
             coverage: Match the instruction against each text both ways (how much
                 of the instruction a title covers); False gives the network of
                 checkpoints saved before this channel existed.
+            exact: Also compare vocabulary ids (an exact-match flag per token
+                and, with ``coverage``, which of the instruction's word pieces a
+                text holds verbatim). Off by default: on WebShop it sharpens
+                result, option and search choices but ranks leaving a wrong
+                page lower still (docs/prm.md has the figures).
             tiny_corpus: Texts the ``tiny`` tokenizer takes its words from.
             seed: Seeds the initialisation.
             device: ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
@@ -193,6 +199,7 @@ class StatePRM(PRM):
             max_pieces=MAX_PIECES,
             max_history=max_history,
             coverage=coverage,
+            exact=exact,
         )
         config = {
             "format": _FORMAT,
@@ -208,6 +215,7 @@ class StatePRM(PRM):
             "max_pieces": MAX_PIECES,
             "step_limit": None if step_limit is None else int(step_limit),
             "coverage": bool(coverage),
+            "exact": bool(exact),
         }
         return cls(enc, net, config, device=dev, **kwargs)
 
@@ -334,7 +342,7 @@ class StatePRM(PRM):
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
         q = np.empty(len(items), dtype=np.float64)
         groups: dict[StateKey, list[tuple[int, str, int]]] = {}
-        todo: list[tuple[int, tuple[StateKey, str, int]]] = []
+        todo: dict[tuple[StateKey, str, int], list[int]] = {}  # distinct new items -> positions
         for i, it in enumerate(items):
             key = self.state_key(it)
             ck = (key, str(it.action), self.step_of(it))
@@ -343,12 +351,14 @@ class StatePRM(PRM):
                 q[i] = self._cache[ck]
                 self.stats.cache_hits += 1
                 continue
-            groups.setdefault(key, []).append((len(todo), ck[1], ck[2]))
-            todo.append((i, ck))
+            if ck not in todo:  # a repeat within the call is scored once
+                groups.setdefault(key, []).append((len(todo), ck[1], ck[2]))
+                todo[ck] = []
+            todo[ck].append(i)
         if todo:
             vals = self._score_groups(groups, len(todo))
-            for (i, ck), v in zip(todo, vals, strict=True):
-                q[i] = v
+            for (ck, where), v in zip(todo.items(), vals, strict=True):
+                q[where] = v
                 if self.cache_size:
                     self._cache[ck] = float(v)
             while len(self._cache) > self.cache_size:
@@ -451,6 +461,7 @@ class StatePRM(PRM):
                 max_pieces=int(config.get("max_pieces", MAX_PIECES)),
                 max_history=int(config.get("max_history", 4)),
                 coverage=config.get("coverage", False) is True,
+                exact=config.get("exact", False) is True,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{d}: bad state-PRM config ({e})") from None

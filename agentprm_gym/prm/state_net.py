@@ -15,6 +15,10 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
    other way: each instruction token's best cosine match among the text's
    tokens, weighted by a learned importance of the instruction's tokens, says
    how much of what is asked for the text covers and what it leaves out.
+   With ``exact`` (off by default) both directions also see exact matches of
+   vocabulary ids: whether a text token is a word piece of the instruction,
+   and which of the instruction's word pieces the text holds verbatim ("30"
+   in "spf 30" is 30, not a number near it).
 3. **Context.** A transformer encoder runs over the sequence ``[instruction,
    last past actions, observation pieces]`` of each state, with learned type
    and position embeddings, so a piece sees its neighbours (a result's id,
@@ -95,6 +99,7 @@ class NetInputs:
 
     tokens: torch.Tensor  # (n_tok, enc_dim) float32: every text's real tokens, flat
     numbers: torch.Tensor  # (n_tok, 2)
+    ids: torch.Tensor  # (n_tok,) vocabulary id of each flat token, -1 = special token
     tok_text: torch.Tensor  # (n_tok,) text of each flat token
     text_first: list[int]  # first flat token of each text
     text_len: list[int]  # tokens of each text
@@ -210,6 +215,7 @@ def pack_inputs(
     return NetInputs(
         tokens=t(store.states[flat].astype(np.float32)),
         numbers=t(store.numbers[flat]),
+        ids=t(store.ids[flat].astype(np.int64)),
         tok_text=t(tok_text),
         text_first=text_first.tolist(),
         text_len=lengths.tolist(),
@@ -245,6 +251,10 @@ class StateNet(nn.Module):
         max_history: Past actions a context holds.
         coverage: Also match the other way round: how well each instruction
             token is covered by the text (False: checkpoints from before it).
+        exact: Also compare vocabulary ids: an exact-match flag per text token,
+            and (with ``coverage``) the weighted share of the instruction's word
+            pieces the text holds verbatim and the weighted sum of the vectors of
+            those it lacks. Special tokens (id -1) never match.
     """
 
     def __init__(
@@ -257,10 +267,12 @@ class StateNet(nn.Module):
         max_pieces: int = 96,
         max_history: int = 4,
         coverage: bool = True,
+        exact: bool = False,
     ) -> None:
         super().__init__()
         self.d = d
         self.coverage = coverage
+        self.exact = exact
         self.proj = nn.Sequential(nn.Linear(enc_dim + NUMBER_FEATURES, d), nn.LayerNorm(d))
         if d % heads:
             raise ValueError(f"d ({d}) must be a multiple of heads ({heads})")
@@ -268,13 +280,15 @@ class StateNet(nn.Module):
         self.scale = (d // heads) ** -0.5
         self.m_q, self.m_k, self.m_v, self.m_o = (nn.Linear(d, d) for _ in range(4))
         self.match_mlp = nn.Sequential(
-            nn.Linear(3 * d + _NUMERIC, 2 * d), nn.GELU(), nn.Linear(2 * d, d)
+            nn.Linear(3 * d + _NUMERIC + int(exact), 2 * d), nn.GELU(), nn.Linear(2 * d, d)
         )
         pair_in = 3 * d
+        self.n_cov = 0
         if coverage:
             self.cov_t, self.cov_i, self.cov_v = (nn.Linear(d, d) for _ in range(3))
             self.cov_w = nn.Linear(d, heads)
-            pair_in += 2 * d + heads
+            self.n_cov = 2 * d + heads + (d + heads if exact else 0)
+            pair_in += self.n_cov
         self.pair_out = nn.Sequential(nn.Linear(pair_in, d), nn.LayerNorm(d))
         self.instr_out = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d))
         self.type_emb = nn.Embedding(3, d)
@@ -305,10 +319,18 @@ class StateNet(nn.Module):
         """One vector per (text, instruction) pair: token-level cross-attention + pooling."""
         qf = flat[x.pt_tok]  # (n_pt, d): the pair text's tokens
         q = self._heads(self.m_q(qf))
-        k_all = self._heads(self.m_k(flat))
-        v_all = self._heads(self.m_v(flat))
         instr_of_pt = x.pair_instr[x.pt_pair]
-        # keys/values of each distinct instruction are projected once, its queries batched
+        # keys and values only for the instructions' tokens (the other texts only query)
+        instrs = torch.unique(x.pair_instr).tolist()
+        kv_first: dict[int, int] = {}
+        kv_rows: list[int] = []
+        for j in instrs:
+            kv_first[j] = len(kv_rows)
+            kv_rows.extend(range(x.text_first[j], x.text_first[j] + x.text_len[j]))
+        kv_in = flat[torch.tensor(kv_rows, dtype=torch.long, device=flat.device)]
+        k_all = self._heads(self.m_k(kv_in))
+        v_all = self._heads(self.m_v(kv_in))
+        # each distinct instruction's keys/values are projected once, its queries batched
         nums = x.numbers
         parts, nparts, where = [], [], []
         cov_parts: list[torch.Tensor] = []
@@ -318,29 +340,44 @@ class StateNet(nn.Module):
             if self.coverage
             else None
         )
-        for j in torch.unique(x.pair_instr).tolist():
+        pt_ids = x.ids[x.pt_tok] if self.exact else None
+        for j in instrs:
             sel = (instr_of_pt == j).nonzero().squeeze(-1)
             a, n = x.text_first[j], x.text_len[j]
-            k, v = k_all[a : a + n], v_all[a : a + n]
+            b = kv_first[j]
+            k, v = k_all[b : b + n], v_all[b : b + n]
             w = (torch.einsum("nhd,lhd->nhl", q[sel], k) * self.scale).softmax(-1)
             parts.append(torch.einsum("nhl,lhd->nhd", w, v))
             # the instruction's number features where each token looks (heads averaged)
-            nparts.append(w.mean(1) @ nums[a : a + n])
+            nf = w.mean(1) @ nums[a : a + n]
+            eq = None
+            if pt_ids is not None:
+                # (m, L): a text token is the very word piece of an instruction token
+                mine = pt_ids[sel]
+                eq = ((mine.unsqueeze(1) == x.ids[a : a + n]) & (mine >= 0).unsqueeze(1)).to(
+                    nf.dtype
+                )
+                nf = torch.cat(
+                    [nf, eq.amax(-1, keepdim=True) if n else nf.new_zeros(len(nf), 1)], -1
+                )
+            nparts.append(nf)
             where.append(sel)
             if ct is not None:
                 pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
-                cov_parts.append(self._cover(ct[sel], local, len(pairs_j), flat[a : a + n]))
+                cov_parts.append(self._cover(ct[sel], local, len(pairs_j), flat[a : a + n], eq))
                 cov_where.append(pairs_j)
         order = torch.cat(where)
         att = torch.empty_like(q)
         att[order] = torch.cat(parts)
-        att_num = torch.empty(len(qf), nums.shape[1], device=qf.device, dtype=qf.dtype)
+        n_att = nums.shape[1] + int(self.exact)
+        att_num = torch.empty(len(qf), n_att, device=qf.device, dtype=qf.dtype)
         att_num[order] = torch.cat(nparts)
         af = self.m_o(att.reshape(len(qf), self.d))
         own = nums[x.pt_tok]
         # a direct numeric channel: compare a number with the instruction's (price caps, sizes)
+        # (with exact, att_num's last column is the token's exact-match flag)
         numeric = torch.cat(
-            [own, att_num, own[:, 1:] - att_num[:, 1:], own[:, :1] * att_num[:, :1]], -1
+            [own, att_num, own[:, 1:2] - att_num[:, 1:2], own[:, :1] * att_num[:, :1]], -1
         )
         f = self.match_mlp(torch.cat([qf, af, qf * af, numeric], -1))
         n_pair = len(x.pair_text)
@@ -353,14 +390,19 @@ class StateNet(nn.Module):
         mean_q = qf.new_zeros(n_pair, self.d).index_add_(0, x.pt_pair, qf) / count
         feats = [mean_f, max_f, mean_q]
         if self.coverage:
-            cov = f.new_zeros(n_pair, self.heads + 2 * self.d)
+            cov = f.new_zeros(n_pair, self.n_cov)
             if cov_parts:
                 cov[torch.cat(cov_where)] = torch.cat(cov_parts)
             feats.append(cov)
         return self.pair_out(torch.cat(feats, -1))
 
     def _cover(
-        self, ct: torch.Tensor, local: torch.Tensor, n_pairs: int, instr: torch.Tensor
+        self,
+        ct: torch.Tensor,
+        local: torch.Tensor,
+        n_pairs: int,
+        instr: torch.Tensor,
+        eq: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """How well each pair's text covers one instruction's tokens.
 
@@ -368,7 +410,13 @@ class StateNet(nn.Module):
         any token of the text; the instruction's tokens are weighted by a
         learned importance (softmax per head). Returns, per pair, the weighted
         coverage per head and the weighted sums of the instruction's value
-        vectors covered and not covered: ``(n_pairs, heads + 2·d)``.
+        vectors covered and not covered: ``(n_pairs, heads + 2·d)``. With
+        ``eq`` (``(m, L)``: text token ``i`` has the id of instruction token
+        ``l``), also the weighted share of instruction tokens the text holds
+        verbatim per head and the weighted sum of the value vectors of those it
+        does not: ``heads + d`` more. The instruction's special tokens (id -1)
+        are never held, so they add the same amount to every text of one
+        instruction and do not change how its texts compare.
         """
         ci = torch.nn.functional.normalize(self._heads(self.cov_i(instr)), dim=-1)  # (L,H,dh)
         sim = torch.einsum("mhd,lhd->mhl", ct, ci)  # (m, H, L)
@@ -382,7 +430,15 @@ class StateNet(nn.Module):
         vi = self._heads(self.cov_v(instr))  # (L, H, dh)
         got = torch.einsum("phl,lhd->phd", covered, vi).reshape(n_pairs, self.d)
         lack = torch.einsum("phl,lhd->phd", missing, vi).reshape(n_pairs, self.d)
-        return torch.cat([covered.sum(-1), got, lack], -1)
+        out = [covered.sum(-1), got, lack]
+        if eq is not None:
+            held = eq.new_zeros(n_pairs, eq.shape[1]).scatter_reduce(
+                0, local.view(-1, 1).expand_as(eq), eq, "amax", include_self=True
+            )  # (P, L): the text holds instruction token l verbatim
+            out.append((held.unsqueeze(1) * imp).sum(-1))
+            absent = (1.0 - held).unsqueeze(1) * imp  # (P, H, L)
+            out.append(torch.einsum("phl,lhd->phd", absent, vi).reshape(n_pairs, self.d))
+        return torch.cat(out, -1)
 
     def forward(self, x: NetInputs) -> torch.Tensor:
         """Logits of ``Q`` for every candidate of the batch, shape ``(n_cand,)``."""

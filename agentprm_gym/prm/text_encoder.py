@@ -11,7 +11,9 @@ encodes each new page once, however many candidates and steps look at it.
 
 Each token also carries two number features, so that prices and quantities
 compare as numbers rather than as word pieces: whether the token is part of a
-number in the text, and ``log10(1 + value) / 4`` of that number.
+number in the text, and ``log10(1 + value) / 4`` of that number. And each token
+keeps its vocabulary id (-1 for special tokens such as ``[CLS]``), so that the
+PRM can tell when a title holds the very word piece an instruction asks for.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ NUMBER_FEATURES = 2
 # numbers), and one decimal part
 _NUMBER = re.compile(r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?")
 _STORE_FORMAT = "agentprm-gym/token-store"
-_STORE_VERSION = 1
+#: 2: token ids are stored (version-1 files are rebuilt).
+_STORE_VERSION = 2
 
 
 def text_key(text: str) -> str:
@@ -77,6 +80,9 @@ def number_features(text: str, offsets: Sequence[tuple[int, int]]) -> np.ndarray
 class TokenStore:
     """Token states of distinct texts: one growing float16 array plus offsets.
 
+    Beside each token's state it keeps the token's number features and its
+    vocabulary id (-1 for special tokens).
+
     ``store.index[key]`` is the row of a text; its states are
     ``store.states[store.start[row] : store.start[row] + store.length[row]]``.
     Rows are appended by :meth:`add` (the arrays grow by doubling, so appending
@@ -97,6 +103,7 @@ class TokenStore:
         self._total = 0
         self._states = np.zeros((1024, self.dim), dtype=np.float16)
         self._numbers = np.zeros((1024, NUMBER_FEATURES), dtype=np.float32)
+        self._ids = np.full(1024, -1, dtype=np.int32)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -109,18 +116,34 @@ class TokenStore:
         """Token states held."""
         return self._total
 
-    def add(self, key: str, states: np.ndarray, numbers: np.ndarray) -> int:
-        """Append one text's ``(L, dim)`` states and ``(L, 2)`` number features."""
+    def add(
+        self, key: str, states: np.ndarray, numbers: np.ndarray, ids: np.ndarray | None = None
+    ) -> int:
+        """Append one text's ``(L, dim)`` states, ``(L, 2)`` number features and ``(L,)`` ids.
+
+        Without ``ids`` every token gets -1 (matches nothing).
+
+        Raises:
+            ValueError: If ``numbers`` or ``ids`` do not have one row per token.
+        """
         if key in self.index:
             return self.index[key]
         n = int(states.shape[0])
+        ids = np.full(n, -1, dtype=np.int32) if ids is None else np.asarray(ids)
+        if np.shape(numbers)[:1] != (n,) or ids.shape != (n,):
+            raise ValueError(
+                f"{n} token states need {n} rows of numbers and ids, got "
+                f"{np.shape(numbers)} and {ids.shape}"
+            )
         need = self._total + n
         if need > len(self._states):
             cap = max(need, 2 * len(self._states))
             self._states = np.resize(self._states, (cap, self.dim))
             self._numbers = np.resize(self._numbers, (cap, NUMBER_FEATURES))
+            self._ids = np.resize(self._ids, cap)
         self._states[self._total : need] = states
         self._numbers[self._total : need] = numbers
+        self._ids[self._total : need] = ids
         row = len(self.start)
         self.index[key] = row
         self.start.append(self._total)
@@ -137,6 +160,11 @@ class TokenStore:
     def numbers(self) -> np.ndarray:
         """All number features, ``(tokens, 2)`` float32 (a view)."""
         return self._numbers[: self._total]
+
+    @property
+    def ids(self) -> np.ndarray:
+        """All token ids, ``(tokens,)`` int32, -1 for special tokens (a view)."""
+        return self._ids[: self._total]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the store to one safetensors file (keys and tag in its metadata).
@@ -162,6 +190,7 @@ class TokenStore:
                 {
                     "states": np.ascontiguousarray(self.states),
                     "numbers": np.ascontiguousarray(self.numbers),
+                    "ids": np.ascontiguousarray(self.ids),
                     "start": np.asarray(self.start, dtype=np.int64),
                     "length": np.asarray(self.length, dtype=np.int64),
                 },
@@ -189,7 +218,9 @@ class TokenStore:
                 if meta.get("version") != str(_STORE_VERSION) or meta.get("tag") != tag:
                     return None
                 keys = json.loads(meta["keys"])
-                arrays = {k: f.get_tensor(k) for k in ("states", "numbers", "start", "length")}
+                arrays = {
+                    k: f.get_tensor(k) for k in ("states", "numbers", "ids", "start", "length")
+                }
         except Exception:  # a corrupt cache is rebuilt, never trusted
             return None
         store = cls(dim, tag)
@@ -198,11 +229,13 @@ class TokenStore:
             arrays["states"].shape[1:] != (store.dim,)
             or len(keys) != len(arrays["start"])
             or len(arrays["numbers"]) != n
+            or len(arrays["ids"]) != n
             or (len(keys) and int(arrays["start"][-1] + arrays["length"][-1]) != n)
         ):
             return None
         store._states = np.array(arrays["states"], dtype=np.float16)
         store._numbers = np.array(arrays["numbers"], dtype=np.float32)
+        store._ids = np.array(arrays["ids"], dtype=np.int32)
         store._total = n
         store.start = arrays["start"].tolist()
         store.length = arrays["length"].tolist()
@@ -251,6 +284,7 @@ class FrozenTextEncoder:
         self.batch_size = int(batch_size)
         self.dim = int(model.config.hidden_size)
         self._fingerprint: str | None = None
+        self._special = frozenset(int(i) for i in getattr(tokenizer, "all_special_ids", ()))
         self.store = TokenStore(self.dim, self.tag)
 
     def reset(self) -> None:
@@ -321,6 +355,12 @@ class FrozenTextEncoder:
                 h = h.float().cpu().numpy()
                 for r, i in enumerate(idx):
                     key, text = pairs[i]
-                    self.store.add(key, h[r], number_features(text, enc["offset_mapping"][i]))
+                    tok_ids = np.asarray(
+                        [-1 if t in self._special else t for t in enc["input_ids"][i]],
+                        dtype=np.int32,
+                    )
+                    self.store.add(
+                        key, h[r], number_features(text, enc["offset_mapping"][i]), tok_ids
+                    )
                 if progress is not None:
                     progress(len(idx))

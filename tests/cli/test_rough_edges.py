@@ -257,6 +257,7 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
         (["--max-length", "64"], "--max-length"),
         (["--arch", "cross", "--width", "64"], "--width"),
         (["--arch", "cross", "--no-coverage"], "--no-coverage"),
+        (["--arch", "cross", "--exact"], "--exact"),
     ):
         r = subprocess.run(
             [
@@ -277,14 +278,18 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
         assert "Traceback" not in r.stderr
 
 
-def test_train_prm_no_coverage_trains_the_network_without_the_channel(ws_file, tmp_path):
+def test_train_prm_coverage_and_exact_flags_choose_the_network(ws_file, tmp_path):
     import json as _json
 
     from agentprm_gym.prm.state_model import StatePRM
 
     base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
-    for flag, expect in (([], True), (["--no-coverage"], False)):
-        out = tmp_path / f"prm{len(flag)}"
+    for k, (flag, coverage, exact) in enumerate(
+        (([], True, False), (["--no-coverage"], False, False), (["--exact"], True, True))
+    ):
+        out = tmp_path / f"prm{k}"
         assert main([*base, *flag, "--out", str(out), "--no-progress", "--no-cache"]) == 0
-        assert _json.loads((out / "prm_config.json").read_text())["coverage"] is expect
-        assert StatePRM.from_pretrained(out).net.coverage is expect
+        cfg = _json.loads((out / "prm_config.json").read_text())
+        assert (cfg["coverage"], cfg["exact"]) == (coverage, exact)
+        net = StatePRM.from_pretrained(out).net
+        assert (net.coverage, net.exact) == (coverage, exact)

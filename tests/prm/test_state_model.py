@@ -16,7 +16,7 @@ from agentprm_gym.prm.loading import load_prm
 from agentprm_gym.prm.metrics import ranking_accuracy
 from agentprm_gym.prm.model import AgentPRM, CheckpointError
 from agentprm_gym.prm.state_model import StatePRM
-from agentprm_gym.prm.state_net import StateNet
+from agentprm_gym.prm.state_net import Candidate, Context, StateNet, pack_inputs
 from agentprm_gym.prm.steps import episode_steps, split_by_task
 from agentprm_gym.prm.train_data import StateSteps
 
@@ -28,7 +28,7 @@ def _corpus(eps):
     return [f"{i.history[-1]} {i.action} {i.instruction}" for e in eps for i in e.items]
 
 
-def _prm(eps, seed=0, step_limit=10, coverage=True):
+def _prm(eps, seed=0, step_limit=10, coverage=True, exact=False):
     return StatePRM.create(
         "tiny",
         tiny_corpus=_corpus(eps),
@@ -37,6 +37,7 @@ def _prm(eps, seed=0, step_limit=10, coverage=True):
         d=32,
         heads=4,
         coverage=coverage,
+        exact=exact,
     )
 
 
@@ -80,7 +81,8 @@ def test_a_state_context_runs_once_for_all_its_candidates(eps, monkeypatch):
 
     monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
     prm.score_candidates(STATE, ACTIONS)
-    assert seen == [(1, 5)]  # one context, five candidates, one forward pass
+    # one context, one forward pass, four candidates: the repeated "wait" is scored once
+    assert seen == [(1, 4)]
 
 
 def _spy_pairs(monkeypatch):
@@ -193,20 +195,27 @@ def test_save_load_round_trip_gives_the_same_scores(eps, tmp_path):
         np.testing.assert_allclose(loaded.score_candidates(STATE, ACTIONS), before, atol=2e-5)
 
 
-def test_checkpoints_from_before_the_coverage_channel_load(eps, tmp_path):
-    """A config without ``coverage`` (saved before it existed) loads the old network."""
-    prm = _prm(eps, coverage=False)
+@pytest.mark.parametrize("missing", [("coverage", "exact"), ("exact",)])
+def test_checkpoints_from_before_the_coverage_and_exact_channels_load(eps, tmp_path, missing):
+    """A config without ``coverage``/``exact`` (saved before they existed) loads the old network."""
+    prm = _prm(eps, coverage="coverage" not in missing, exact=False)
     before = prm.score_candidates(STATE, ACTIONS)
     d = prm.save_pretrained(tmp_path / "old")
     cfg = json.loads((d / "prm_config.json").read_text())
-    del cfg["coverage"]
+    for key in missing:
+        del cfg[key]
     (d / "prm_config.json").write_text(json.dumps(cfg))
     loaded = StatePRM.from_pretrained(d)
-    assert not loaded.net.coverage
+    assert loaded.net.coverage is ("coverage" not in missing)
+    assert not loaded.net.exact
     np.testing.assert_allclose(loaded.score_candidates(STATE, ACTIONS), before, atol=2e-5)
-    new = _prm(eps).save_pretrained(tmp_path / "new")
-    assert json.loads((new / "prm_config.json").read_text())["coverage"] is True
-    assert StatePRM.from_pretrained(new).net.coverage
+    new = _prm(eps, exact=True).save_pretrained(tmp_path / "new")
+    cfg = json.loads((new / "prm_config.json").read_text())
+    assert cfg["coverage"] is True and cfg["exact"] is True
+    net = StatePRM.from_pretrained(new).net
+    assert net.coverage and net.exact
+    default = StatePRM.create("tiny", tiny_corpus=_corpus(eps), d=32, heads=4).net
+    assert default.coverage and not default.exact  # the defaults of new networks
 
 
 def test_bad_checkpoints_give_clear_errors(eps, tmp_path):
@@ -249,8 +258,8 @@ def test_training_step_predictions_equal_scoring(eps):
     np.testing.assert_allclose(m, prm.score(items), atol=1e-5)
 
 
-@pytest.mark.parametrize("coverage", [True, False])
-def test_tiny_state_prm_training_improves_ranking(coverage):
+@pytest.mark.parametrize(("coverage", "exact"), [(True, False), (False, False), (True, True)])
+def test_tiny_state_prm_training_improves_ranking(coverage, exact):
     """Runs in well under a minute on an idle 2-core CPU.
 
     With the coverage channel an untrained network already ranks the corridor
@@ -260,7 +269,7 @@ def test_tiny_state_prm_training_improves_ranking(coverage):
     eps = episode_steps(corridor_trajectories(range(16), 6, eps=0.5, seed=0))
     train, val = split_by_task(eps, 0.25, seed=0)
     test = episode_steps(corridor_trajectories(range(100, 106), 3, eps=0.5, seed=1, split="test"))
-    prm = _prm(train, coverage=coverage)
+    prm = _prm(train, coverage=coverage, exact=exact)
     acc0, n = ranking_accuracy(prm, test, seed=0)
     cfg = T.TrainConfig(labels="gae", epochs=4, batch_size=16, seed=0, progress=False)
     res = T.train_prm(prm, train, val, cfg)
@@ -295,7 +304,18 @@ def test_token_store_round_trips_in_one_file_and_refuses_another_tag(eps, tmp_pa
     assert back is not None and back.index == enc.store.index
     np.testing.assert_array_equal(back.states, enc.store.states)
     np.testing.assert_array_equal(back.numbers, enc.store.numbers)
+    np.testing.assert_array_equal(back.ids, enc.store.ids)
     assert TokenStore.load(path, enc.dim, enc.tag + "x") is None
+    from safetensors.numpy import save_file
+
+    # a version-1 file is rebuilt, not read (even one that holds every array)
+    old = tmp_path / "v1"
+    arrays = {k: getattr(enc.store, k) for k in ("states", "numbers", "ids")}
+    arrays |= {k: np.asarray(getattr(enc.store, k)) for k in ("start", "length")}
+    keys = json.dumps(sorted(enc.store.index, key=enc.store.index.__getitem__))
+    meta = {"format": "agentprm-gym/token-store", "version": "1", "tag": enc.tag, "keys": keys}
+    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(old), metadata=meta)
+    assert TokenStore.load(old, enc.dim, enc.tag) is None
     path.write_bytes(b"garbage")
     assert TokenStore.load(path, enc.dim, enc.tag) is None
 
@@ -334,3 +354,104 @@ def test_coverage_by_hand():
     # each negated token's best match is another negated token: below 1, so partly missing
     assert (cov[1] < 1).all()
     torch.testing.assert_close(got[1] + lack[1], full)
+
+
+def test_token_ids_are_stored_with_special_tokens_as_minus_one(eps):
+    enc = _prm(eps).encoder
+    a, b = enc.rows(["room 3", "go to room 3"])
+    st = enc.store
+
+    def ids(r):
+        return st.ids[st.start[r] : st.start[r] + st.length[r]].tolist()
+
+    special = set(enc.tokenizer.all_special_ids)
+    want = [-1 if t in special else t for t in enc.tokenizer("room 3")["input_ids"]]
+    assert ids(a) == want and want[0] == -1 and want[-1] == -1  # [CLS] ... [SEP]
+    inner = [t for t in want if t >= 0]
+    assert ids(b)[-1 - len(inner) : -1] == inner  # the same word pieces, the same ids
+
+
+def test_exact_coverage_by_hand():
+    """The exact share and the absent vector weigh the instruction tokens a text holds verbatim."""
+    torch.manual_seed(0)
+    net = StateNet(8, d=8, heads=2, coverage=True, exact=True)
+    instr = torch.randn(4, 8)
+    imp = net.cov_w(instr).softmax(0).t()  # (heads, tokens)
+    vi = net._heads(net.cov_v(instr))  # (tokens, heads, d/heads)
+    texts = torch.nn.functional.normalize(net._heads(net.cov_t(torch.randn(3, 8))), dim=-1)
+    local = torch.tensor([0, 0, 1])  # pair 0: two tokens; pair 1: one token
+    eq = torch.zeros(3, 4)
+    eq[0, 2] = 1.0  # pair 0's first token is instruction token 2
+    eq[1, 0] = 1.0  # pair 0's second token is instruction token 0
+    with torch.no_grad():
+        out = net._cover(texts, local, 2, instr, eq)
+    h, d = 2, 8
+    share, absent = out[:, h + 2 * d : 2 * h + 2 * d], out[:, 2 * h + 2 * d :]
+    assert out.shape == (2, 2 * h + 3 * d)
+    torch.testing.assert_close(share[0], imp[:, 0] + imp[:, 2])
+    torch.testing.assert_close(share[1], torch.zeros(h))
+    want0 = torch.einsum("hl,lhd->hd", imp[:, [1, 3]], vi[[1, 3]]).reshape(d)
+    torch.testing.assert_close(absent[0], want0)
+    torch.testing.assert_close(absent[1], torch.einsum("hl,lhd->hd", imp, vi).reshape(d))
+
+
+def test_exact_flag_sees_only_the_instructions_word_pieces(eps):
+    """The exact channel changes a score only through ids the instruction shares with a text."""
+    prm = _prm(eps, exact=True)
+    store = prm.encoder.store
+    instr, same, other = prm.encoder.rows(["walk to room 3", "room 3 is here", "a pit lies"])
+    ctx = [Context(instr, (), (same, other))]
+    cands = [Candidate(0, same, 0, 1, 5), Candidate(0, other, 1, 1, 5)]
+    x = pack_inputs(store, ctx, cands, torch.device("cpu"))
+    with torch.no_grad():
+        prm.net.eval()
+        base = prm.net(x)
+        # ids of the unrelated text that match nothing: changing them changes nothing
+        x.ids[x.tok_text == x.tok_text.max()] = -1
+        torch.testing.assert_close(prm.net(x), base)
+        # hiding the shared word pieces of "room 3 is here" changes the scores
+        x.ids[x.tok_text == 1] = -1
+        assert not torch.allclose(prm.net(x), base)
+
+
+def test_the_network_without_exact_has_the_shapes_of_older_checkpoints(eps):
+    """exact=False is the network checkpoints were saved with before the channel existed."""
+    d, heads = 32, 4
+    net = _prm(eps, exact=False).net
+    shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    assert shapes["match_mlp.0.weight"] == (2 * d, 3 * d + 6)
+    assert shapes["pair_out.0.weight"] == (d, 5 * d + heads)
+    with_exact = {k: tuple(v.shape) for k, v in _prm(eps, exact=True).net.state_dict().items()}
+    assert with_exact.keys() == shapes.keys()  # the same parameters, two of them wider
+    assert {k for k in shapes if shapes[k] != with_exact[k]} == {
+        "match_mlp.0.weight",
+        "pair_out.0.weight",
+    }
+    # and token ids do not reach it
+    prm = _prm(eps)
+    store = prm.encoder.store
+    instr, same = prm.encoder.rows(["walk to room 3", "room 3 is here"])
+    x = pack_inputs(store, [Context(instr, (), (same,))], [Candidate(0, same, 0, 1, 5)], "cpu")
+    with torch.no_grad():
+        prm.net.eval()
+        base = prm.net(x)
+        x.ids[:] = -1
+        torch.testing.assert_close(prm.net(x), base, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_kept_pairs_of_one_instruction_beside_new_pairs_of_another(eps, exact):
+    """Keys and values are projected per instruction whatever pairs the cache already holds."""
+    prm = _prm(eps, exact=exact)
+    a = ScoreItem(
+        "Walk to room 3.", ("You are in room 0 of 3. [SEP] A pit lies here.",), "go[next]"
+    )
+    b = ScoreItem(
+        "Jump over the pit in room 2.", ("You are in room 2 of 3. [SEP] A pit.",), "jump[pit]"
+    )
+    both = [a, a._replace(action="wait"), b, b._replace(action="go[back]")]
+    cold = prm.score(both)
+    prm.clear_cache()
+    prm.score([a, a._replace(action="wait")])  # every pair of a's instruction is now kept
+    prm._cache.clear()  # drop the scores, keep the matched pairs
+    np.testing.assert_allclose(prm.score(both), cold, atol=1e-6)
