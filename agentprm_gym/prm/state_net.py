@@ -103,6 +103,7 @@ class NetInputs:
     tok_text: torch.Tensor  # (n_tok,) text of each flat token
     text_first: list[int]  # first flat token of each text
     text_len: list[int]  # tokens of each text
+    instr_tokens: int  # the instructions are the first texts: their tokens are the first ones
     pt_pair: torch.Tensor  # (n_pair_tok,) pair of each flat pair token
     pt_tok: torch.Tensor  # (n_pair_tok,) flat token of each pair token
     pair_text: torch.Tensor  # (n_pair,) index into texts
@@ -172,6 +173,7 @@ def pack_inputs(
             ctx_type[k, j] = 2
             ctx_pos[k, j] = p + 1
             j += 1
+    n_instr = len(text_ix)  # only instructions have text indices yet
     n_cand = len(candidates)
     cand_ctx = np.zeros(n_cand, dtype=np.int64)
     cand_pair = np.zeros(n_cand, dtype=np.int64)
@@ -219,6 +221,7 @@ def pack_inputs(
         tok_text=t(tok_text),
         text_first=text_first.tolist(),
         text_len=lengths.tolist(),
+        instr_tokens=int(lengths[:n_instr].sum()),
         pt_pair=t(pt_pair),
         pt_tok=t(pt_tok),
         pair_text=t(np.asarray(pair_text, dtype=np.int64)),
@@ -321,15 +324,8 @@ class StateNet(nn.Module):
         q = self._heads(self.m_q(qf))
         instr_of_pt = x.pair_instr[x.pt_pair]
         # keys and values only for the instructions' tokens (the other texts only query)
-        instrs = torch.unique(x.pair_instr).tolist()
-        kv_first: dict[int, int] = {}
-        kv_rows: list[int] = []
-        for j in instrs:
-            kv_first[j] = len(kv_rows)
-            kv_rows.extend(range(x.text_first[j], x.text_first[j] + x.text_len[j]))
-        kv_in = flat[torch.tensor(kv_rows, dtype=torch.long, device=flat.device)]
-        k_all = self._heads(self.m_k(kv_in))
-        v_all = self._heads(self.m_v(kv_in))
+        k_all = self._heads(self.m_k(flat[: x.instr_tokens]))
+        v_all = self._heads(self.m_v(flat[: x.instr_tokens]))
         # each distinct instruction's keys/values are projected once, its queries batched
         nums = x.numbers
         parts, nparts, where = [], [], []
@@ -341,11 +337,10 @@ class StateNet(nn.Module):
             else None
         )
         pt_ids = x.ids[x.pt_tok] if self.exact else None
-        for j in instrs:
+        for j in torch.unique(x.pair_instr).tolist():
             sel = (instr_of_pt == j).nonzero().squeeze(-1)
             a, n = x.text_first[j], x.text_len[j]
-            b = kv_first[j]
-            k, v = k_all[b : b + n], v_all[b : b + n]
+            k, v = k_all[a : a + n], v_all[a : a + n]
             w = (torch.einsum("nhd,lhd->nhl", q[sel], k) * self.scale).softmax(-1)
             parts.append(torch.einsum("nhl,lhd->nhd", w, v))
             # the instruction's number features where each token looks (heads averaged)
