@@ -94,6 +94,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--mc-mode", default="soft", choices=("soft", "hard"), help="MC label kind")
     p.add_argument(
+        "--weighting",
+        default="none",
+        choices=("none", "propensity"),
+        help="propensity: weight each training step by 1/π(a_t|s_t), the probability the "
+        "data policy gave its action (known for noisy:EPS, random and expert rollouts; "
+        "undoes what a privileged data policy knew that the PRM cannot read; other "
+        "policies' steps keep weight 1). Default none: on WebShop it lowered held-out "
+        "ranking (README)",
+    )
+    p.add_argument(
+        "--max-weight",
+        type=float,
+        default=None,
+        help="with --weighting propensity: clip the weights at this value (>= 1; default none)",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -171,6 +187,10 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--beta must be >= 0")
     if args.max_minutes is not None and args.max_minutes <= 0:
         raise CLIError("--max-minutes must be > 0")
+    if args.max_weight is not None and args.weighting != "propensity":
+        raise CLIError("--max-weight: only with --weighting propensity")
+    if args.max_weight is not None and not args.max_weight >= 1.0:
+        raise CLIError("--max-weight must be >= 1")
     if not 0.0 <= args.val_fraction < 1.0:
         raise CLIError("--val-fraction must lie in [0, 1)")
     if args.max_length < 16:
@@ -332,6 +352,8 @@ def run(args: argparse.Namespace) -> int:
         mc_mode=args.mc_mode,
         max_minutes=args.max_minutes,
         seed=args.seed,
+        weighting=args.weighting,
+        max_weight=args.max_weight,
         progress=not args.no_progress,
         cache_path=None
         if args.arch != "state" or args.no_cache

@@ -11,7 +11,8 @@ One episode per line. Schema (version 1), every key always present::
          "action": str, "reward": float,
          "action_error": str | null,
          "admissible_actions": [str],          # valid actions in s_t
-         "expert_action": str | null}          # privileged; for evaluation only
+         "expert_action": str | null}          # privileged: evaluation; a PRM never reads it
+                                               # (train-prm --weighting uses it for 1/π)
       ],
       "final_observation": str,                # observation after the last action
       "final_reward": float, "won": bool, "truncated": bool,

@@ -32,6 +32,13 @@ the baselines, which are trained with L_Q alone as regression on their labels
 (for ``pvm`` L_A would only push values to be flat along an episode; for
 ``outcome`` there are no labelled pairs). Pass ``beta`` to override for any kind.
 
+With ``weighting="propensity"`` every mean above is weighted: step t by
+``w_t = 1 / π(a_t | s_t)``, the probability the data policy gave the action it
+took (:mod:`~agentprm_gym.prm.propensity`), and pair (t−1, t) by ``w_t``. That
+undoes what a privileged data policy (the noisy expert) knew when it chose. The
+targets are unchanged (TD/GAE ones still bootstrap from the one, weighted,
+model). Off by default: on WebShop it lowered held-out ranking (README).
+
 Rewards ``r_t`` are the env rewards of the steps; a truncated episode's last
 step bootstraps with ``M_{T+1} = 0`` like a failure.
 
@@ -70,6 +77,7 @@ from numpy.typing import NDArray
 
 from agentprm_gym.prm import labels as L
 from agentprm_gym.prm.metrics import outcome_auc, ranking_accuracy
+from agentprm_gym.prm.propensity import trajectory_weights
 from agentprm_gym.prm.steps import EpisodeSteps, canonical_order
 from agentprm_gym.prm.train_data import StepSet, make_step_set
 from agentprm_gym.progress import progress as pbar
@@ -134,6 +142,11 @@ class TrainConfig:
         cache_path: File of the frozen token-state cache of a state PRM (loaded
             if it exists and matches the encoder, saved after new texts are
             encoded); None keeps the states in memory only.
+        weighting: ``none``, or ``propensity``: weight every training step by
+            ``1 / π(a_t | s_t)``, the probability the data policy gave its action
+            (:mod:`~agentprm_gym.prm.propensity`; steps of policies whose choice
+            rule is unknown keep weight 1).
+        max_weight: Clip propensity weights at this value (None: no clipping).
     """
 
     labels: str = "gae"
@@ -152,6 +165,12 @@ class TrainConfig:
     eval_max_steps: int | None = 500
     progress: bool = True
     cache_path: str | None = None
+    weighting: str = "none"
+    max_weight: float | None = None
+
+
+#: Values of :attr:`TrainConfig.weighting`.
+WEIGHTINGS = ("none", "propensity")
 
 
 @dataclass
@@ -234,6 +253,7 @@ def prm_loss(
     mask: torch.Tensor,
     pair: torch.Tensor,
     beta: float,
+    weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(L, L_Q, L_A)`` for a flat batch of steps.
 
@@ -244,6 +264,9 @@ def prm_loss(
         pair: True at i where (i−1, i) are consecutive labelled steps of one
             episode, shape (n,) (``pair[0]`` is False).
         beta: Weight of L_A.
+        weight: Per-step weights ``w_t`` (None: all 1). The means become weighted
+            means: L_Q weights step t by ``w_t``, L_A weights pair (t−1, t) by
+            ``w_t`` (the pair's progress is step t's).
 
     Returns:
         Total loss, L_Q (½ mean squared error over labelled steps) and L_A (mean
@@ -252,12 +275,17 @@ def prm_loss(
     target = target.detach()
     zero = pred.sum() * 0.0
     m = mask.bool()
-    lq = 0.5 * ((pred[m] - target[m]) ** 2).mean() if m.any() else zero
+
+    def mean(x: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+        return x.mean() if w is None else (x * w).sum() / w.sum()
+
+    wq = None if weight is None else weight[m]
+    lq = 0.5 * mean((pred[m] - target[m]) ** 2, wq) if m.any() else zero
     p = pair.bool()[1:]
     if p.any():
         dm = (pred[1:] - pred[:-1])[p]
         dq = (target[1:] - target[:-1])[p]
-        la = ((dm - dq) ** 2).mean()
+        la = mean((dm - dq) ** 2, None if weight is None else weight[1:][p])
     else:
         la = zero
     return lq + beta * la, lq, la
@@ -340,12 +368,14 @@ def _batch_loss(
     fixed: tuple[NDArray[np.float64], NDArray[np.bool_]] | None,
     cfg: TrainConfig,
     beta: float,
+    weights: NDArray[np.float64] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[int], NDArray[np.float64]]:
     """Loss of a batch of whole episodes: ``(L, L_Q, L_A, step indices, targets used)``.
 
     For ``gae``/``td0`` the targets come from this very forward pass: the
     batch's own predictions, detached, over each whole episode (Algorithm 1
     with targets refreshed at every update; no gradient flows through them).
+    ``weights`` (per step of the data, or None) weight the loss's means.
     """
     idx: list[int] = []
     bounds: list[tuple[int, int]] = []
@@ -374,8 +404,16 @@ def _batch_loss(
         torch.as_tensor(mask, device=dev),
         torch.as_tensor(pair, device=dev),
         beta,
+        None if weights is None else torch.as_tensor(weights[idx], dtype=pred.dtype, device=dev),
     )
     return loss, lq, la, idx, targets
+
+
+def _weights(episodes: Sequence[EpisodeSteps], cfg: TrainConfig) -> NDArray[np.float64] | None:
+    """Per-step weights of ``episodes`` in order (None without weighting)."""
+    if cfg.weighting != "propensity":
+        return None
+    return np.concatenate([trajectory_weights(e.trajectory, cfg.max_weight) for e in episodes])
 
 
 def dataset_loss(
@@ -397,12 +435,13 @@ def dataset_loss(
         raise ValueError("no steps to compute a loss on")
     data = data or make_step_set(prm, eps)
     fixed = _fixed_targets(eps, cfg)
+    weights = _weights(eps, cfg)
     was = prm.net.training
     prm.net.eval()
     tot, n = 0.0, 0
     with torch.no_grad():
         for b in _batches([len(e) for e in eps], range(len(eps)), cfg.score_batch_size):
-            loss, *_ = _batch_loss(data, eps, b, fixed, cfg, beta)
+            loss, *_ = _batch_loss(data, eps, b, fixed, cfg, beta, weights)
             tot += loss.item() * len(b)
             n += len(b)
     prm.net.train(was)
@@ -492,6 +531,10 @@ def train_prm(
         raise ValueError("epochs and batch_size must be >= 1")
     if not 0.0 <= cfg.warmup_fraction <= 0.5:
         raise ValueError(f"warmup_fraction must lie in [0, 0.5], got {cfg.warmup_fraction}")
+    if cfg.weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {cfg.weighting!r}")
+    if cfg.max_weight is not None and not cfg.max_weight >= 1.0:
+        raise ValueError(f"max_weight must be >= 1, got {cfg.max_weight}")
     # Sorted: the same episodes give the same model whatever order a file lists them in.
     train = canonical_order(e for e in train if len(e))
     val = canonical_order(val)
@@ -512,6 +555,7 @@ def train_prm(
     val_data = _prepare(prm, val, cfg, "held-out steps") if val else None
     fixed = _fixed_targets(train, cfg)
     lengths = [len(e) for e in train]
+    weights = _weights(train, cfg)
     prep_seconds = time.perf_counter() - t0
 
     params = [p for p in prm.net.parameters() if p.requires_grad]
@@ -553,7 +597,7 @@ def train_prm(
             disable=not cfg.progress,
         )
         for b in bar:
-            loss, lq, la, idx, tg = _batch_loss(data, train, b, fixed, cfg, beta)
+            loss, lq, la, idx, tg = _batch_loss(data, train, b, fixed, cfg, beta, weights)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -609,6 +653,8 @@ def train_prm(
         "gamma": cfg.gamma,
         "seed": cfg.seed,
         "batch_size": cfg.batch_size,
+        "weighting": cfg.weighting,
+        "max_weight": cfg.max_weight,
         "train_episodes": len(train),
         "train_steps": int(sum(lengths)),
         "targets": "per batch, from the batch's own detached predictions"

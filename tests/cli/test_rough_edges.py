@@ -293,3 +293,20 @@ def test_train_prm_coverage_and_exact_flags_choose_the_network(ws_file, tmp_path
         assert (cfg["coverage"], cfg["exact"]) == (coverage, exact)
         net = StatePRM.from_pretrained(out).net
         assert (net.coverage, net.exact) == (coverage, exact)
+
+
+def test_train_prm_propensity_weighting_is_recorded_and_checked(ws_file, tmp_path, capsys):
+    import json as _json
+
+    base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
+    out = tmp_path / "w"
+    argv = [*base, "--weighting", "propensity", "--max-weight", "8", "--out", str(out)]
+    assert main([*argv, "--no-progress", "--no-cache"]) == 0
+    training = _json.loads((out / "prm_config.json").read_text())["training"]
+    assert (training["weighting"], training["max_weight"]) == ("propensity", 8.0)
+    for extra, message in (
+        (["--max-weight", "4"], "--max-weight: only with --weighting propensity"),
+        (["--weighting", "propensity", "--max-weight", "0.5"], "--max-weight must be >= 1"),
+    ):
+        assert main([*base, *extra, "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+        assert message in capsys.readouterr().err

@@ -47,6 +47,26 @@ def test_loss_formulas_hand_worked():
     )
 
 
+def test_weighted_loss_hand_worked():
+    pred = torch.tensor([0.2, 0.5, 0.9])
+    tgt = torch.tensor([0.0, 1.0, 1.0])
+    full = torch.tensor([True, True, True])
+    pair = torch.tensor([False, True, True])
+    w = torch.tensor([1.0, 2.0, 5.0])
+    total, lq, la = T.prm_loss(pred, tgt, full, pair, beta=1.0, weight=w)
+    # squared errors 0.04, 0.25, 0.01 weighted 1, 2, 5 over a weight of 8
+    assert lq.item() == pytest.approx(0.5 * (0.04 + 0.5 + 0.05) / 8)
+    # progress errors 0.49 (pair 0-1, step 1's weight 2) and 0.16 (pair 1-2, weight 5)
+    assert la.item() == pytest.approx((2 * 0.49 + 5 * 0.16) / 7)
+    # equal weights give the unweighted loss; the mask drops a step's weight too
+    same = T.prm_loss(pred, tgt, full, pair, 1.0, weight=torch.full((3,), 3.0))
+    plain = T.prm_loss(pred, tgt, full, pair, 1.0)
+    assert [x.item() for x in same] == pytest.approx([x.item() for x in plain])
+    mask = torch.tensor([True, False, True])
+    _, lq, _ = T.prm_loss(pred, tgt, mask, torch.zeros(3, dtype=torch.bool), 1.0, weight=w)
+    assert lq.item() == pytest.approx(0.5 * (0.04 + 0.05) / 6)
+
+
 def test_loss_gradient_does_not_flow_into_targets():
     pred = torch.tensor([0.2, 0.6], requires_grad=True)
     tgt = torch.tensor([0.5, 1.0], requires_grad=True)

@@ -1,0 +1,50 @@
+"""benchmarks/webshop_page_ambiguity.py: what the products listed where the expert leaves are worth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from agentprm_gym.core.trajectory import Step, Trajectory, write_trajectories
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from helpers.benchmark_scripts import load_benchmark  # noqa: E402
+from helpers.webshop_episodes import write_noisy_test_episodes  # noqa: E402
+
+pa = load_benchmark("webshop_page_ambiguity")
+
+
+def test_the_goal_bought_with_its_options_is_worth_the_full_reward():
+    env = gym.make("AgentPRM/WebShop-v0")
+    env.reset(seed=0, options={"task_id": 2, "split": "test"})
+    shop, goal = env.unwrapped.shop, env.unwrapped.goal
+    assert pa.best_reward(shop.catalog.by_asin(goal.asin), goal) == pytest.approx(1.0)
+    # a product of another task's goal is worth less for this one
+    other = shop.goals.get("test", 3)
+    assert pa.best_reward(shop.catalog.by_asin(other.asin), goal) < 1.0
+    env.close()
+
+
+def test_pages_where_the_expert_opens_a_result_list_the_goal(tmp_path, capsys):
+    data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=6)
+    res = pa.page_ambiguity(str(data))
+    assert res["result"]["pages"] >= 1
+    # the expert opens a result only where the goal is listed, and the goal is worth 1.0
+    assert res["result"]["with_full_reward"] == 1.0
+    assert res["result"]["full_reward_products"] >= 1.0
+    for r in res.values():
+        assert 0.0 <= r["with_full_reward"] <= 1.0 and 0.0 <= r["best_reward"] <= 1.0
+    assert pa.main(["--data", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["kinds"] == res
+
+
+def test_a_file_of_another_env_is_refused(tmp_path, capsys):
+    data = tmp_path / "a.jsonl"
+    step = Step("o", "go[x]", expert_action="go[x]", admissible_actions=["click[b0abcdefgh]"])
+    write_trajectories(data, [Trajectory("AgentPRM/ALFWorld-v0", 0, "test", "expert", "i", [step])])
+    assert pa.main(["--data", str(data)]) == 2
+    assert "not AgentPRM/WebShop-v0" in capsys.readouterr().err
