@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     from agentprm_gym.prm.loading import load_prm
 
     torch.set_num_threads(args.threads)
+    if args.prm.strip().lower() == "oracle":
+        print("prm_value_fit: the oracle PRM needs a live env; give a trained PRM", file=sys.stderr)
+        return 2
     try:
         prm = load_prm(args.prm)
         rows = value_fit(prm, args.data, args.episodes, args.min_steps)

@@ -46,6 +46,14 @@ def best_reward(product: Any, goal: Any, max_combos: int = 2000) -> float:
     Every combination of one value per option is tried (at most ``max_combos``;
     a product with more is searched only that far, so the figure is then a
     lower bound).
+
+    Args:
+        product: A catalog product.
+        goal: The task's goal.
+        max_combos: Option combinations tried.
+
+    Returns:
+        The highest ``get_reward`` found, in [0, 1].
     """
     from agentprm_gym.envs.webshop.reward import get_reward
 
@@ -71,11 +79,13 @@ def page_ambiguity(data: str, max_combos: int = 2000) -> dict[str, dict[str, flo
         ``{kind: {"pages", "with_full_reward", "full_reward_products", "best_reward"}}``
         where ``kind`` is the leave action or ``result`` (the expert opens a listed
         product), ``with_full_reward`` the share of pages listing a product worth
-        1.0, ``full_reward_products`` their mean number and ``best_reward`` the mean
+        1.0, ``full_reward_products`` the mean number of such products over all
+        the kind's pages (those listing none count 0) and ``best_reward`` the mean
         of the page's best. Pages whose admissible actions list no product are skipped.
 
     Raises:
-        ValueError: For a file of another env.
+        ValueError: For a file of another env, or an episode whose split, task id
+            or instruction is not one of this shop's tasks.
     """
     import gymnasium as gym
 
@@ -83,12 +93,22 @@ def page_ambiguity(data: str, max_combos: int = 2000) -> dict[str, dict[str, flo
     from agentprm_gym.core.trajectory import read_trajectories
 
     shop = gym.make("AgentPRM/WebShop-v0").unwrapped.shop
-    worth: dict[tuple[int, str], float] = {}
+    worth: dict[tuple[str, int, str], float] = {}
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for tr in read_trajectories(data):
         if tr.env_id != "AgentPRM/WebShop-v0":
             raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
-        goal = shop.goals.get(tr.split, tr.task_id)
+        if tr.split not in ("train", "test"):
+            raise ValueError(f"{data}: an episode of split {tr.split!r}, not train or test")
+        try:
+            goal = shop.goals.get(tr.split, tr.task_id)
+        except IndexError:
+            raise ValueError(f"{data}: no {tr.split} task {tr.task_id} in this shop") from None
+        if goal.instruction != tr.instruction:
+            raise ValueError(
+                f"{data}: {tr.split} task {tr.task_id} of this shop has another instruction "
+                "(the file was collected with another shop?)"
+            )
         for s in tr.steps:
             if s.expert_action is None or s.expert_action.startswith("search["):
                 continue
@@ -99,7 +119,7 @@ def page_ambiguity(data: str, max_combos: int = 2000) -> dict[str, dict[str, flo
             kind = s.expert_action if s.expert_action in _LEAVE else "result"
             values = []
             for asin in asins:
-                key = (tr.task_id, asin)
+                key = (tr.split, tr.task_id, asin)
                 if key not in worth:
                     product = shop.catalog.by_asin(asin)
                     worth[key] = 0.0 if product is None else best_reward(product, goal, max_combos)

@@ -189,8 +189,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--max-minutes must be > 0")
     if args.max_weight is not None and args.weighting != "propensity":
         raise CLIError("--max-weight: only with --weighting propensity")
-    if args.max_weight is not None and not args.max_weight >= 1.0:
-        raise CLIError("--max-weight must be >= 1")
+    if args.max_weight is not None and not 1.0 <= args.max_weight < float("inf"):
+        raise CLIError("--max-weight must be a finite number >= 1")
     if not 0.0 <= args.val_fraction < 1.0:
         raise CLIError("--val-fraction must lie in [0, 1)")
     if args.max_length < 16:
@@ -330,6 +330,18 @@ def run(args: argparse.Namespace) -> int:
                 f"--labels mc needs MC labels (meta {key}) but {lacking} of {len(episodes)} "
                 f"episodes in {args.data} have none; collect with --mc N (or --mc-from)"
             )
+    if args.weighting == "propensity":
+        from agentprm_gym.prm.propensity import known_share
+
+        share = known_share(e.trajectory for e in episodes)
+        if share == 0.0:
+            policies = sorted({e.trajectory.policy for e in episodes})
+            raise CLIError(
+                f"--weighting propensity: no step of {args.data} has a known propensity "
+                f"(policies {', '.join(policies)}; known for noisy:EPS, random and expert "
+                "rollouts with recorded expert actions)"
+            )
+        note(f"propensity weights: {share:.1%} of the steps have a known propensity")
     train, val = split_by_task(episodes, args.val_fraction, args.seed)
     n_steps = sum(len(e) for e in train)
     note(

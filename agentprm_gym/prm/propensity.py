@@ -16,26 +16,30 @@ tell apart, every action is then fitted as if it had been chosen without
 looking (the weighted fit of ``(o, a)`` averages the return over the hidden
 states of ``o`` as they occur, not as they occur given that ``a`` was picked).
 For a policy that reads only the text the weights are constant for a given
-text and action and change nothing in expectation.
+text and action, so an exact per-(text, action) fit would not move; a shared
+network still leans towards the rarely taken, heavily weighted actions.
 
 The propensity is known for the policies whose choice rule is: ``expert`` (1 for
 its action), ``random`` (``1/|A|`` per copy of the action in the admissible
 list) and ``noisy:EPS`` (``(1 − EPS)·[a = expert] + EPS·copies/|A|``). It needs the
 step's recorded ``admissible_actions`` and, for the last two, ``expert_action``;
-for any other policy (an LM, a server) it is unknown and the steps keep weight 1.
+for any other policy (an LM, a server), and for the records of a PRM-guided
+search (``meta["search"]`` other than ``policy``: the PRM chose the action, not
+the policy), it is unknown and the steps keep weight 1.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from agentprm_gym.core.trajectory import Trajectory
 
-__all__ = ["action_propensity", "trajectory_weights"]
+__all__ = ["action_propensity", "known_share", "trajectory_weights"]
 
 
 def _norm(action: str) -> str:
@@ -66,6 +70,8 @@ def action_propensity(
             eps = float(arg)
         except ValueError:
             return None
+        if not (math.isfinite(eps) and 0.0 <= eps <= 1.0):
+            return None
     elif kind == "random" and not arg:
         eps = 1.0
     elif kind == "expert" and not arg:
@@ -85,22 +91,44 @@ def action_propensity(
     return p
 
 
+def _propensities(traj: Trajectory) -> list[float | None]:
+    if traj.meta.get("search", "policy") != "policy":  # a PRM chose these actions
+        return [None] * len(traj.steps)
+    return [
+        action_propensity(traj.policy, s.action, s.admissible_actions or (), s.expert_action)
+        for s in traj.steps
+    ]
+
+
 def trajectory_weights(traj: Trajectory, max_weight: float | None = None) -> NDArray[np.float64]:
     """Inverse-propensity weights ``1 / π(a_t | s_t)`` of every step of ``traj``.
 
     Steps whose propensity is unknown, or 0 (the recorded action is neither the
     expert's nor admissible: the record contradicts the policy), get weight 1;
-    so does every step of a policy whose choice rule is unknown.
+    so does every step of a policy whose choice rule is unknown, and of a
+    PRM-guided search's record.
 
     Args:
         traj: The trajectory (its ``policy`` names the data policy).
         max_weight: Clip the weights at this value (None: no clipping).
+
+    Returns:
+        One weight per step, in order.
     """
     w = np.ones(len(traj.steps), dtype=np.float64)
-    for t, s in enumerate(traj.steps):
-        p = action_propensity(traj.policy, s.action, s.admissible_actions or (), s.expert_action)
+    for t, p in enumerate(_propensities(traj)):
         if p is not None and p > 0.0:
             w[t] = 1.0 / p
     if max_weight is not None:
         np.minimum(w, float(max_weight), out=w)
     return w
+
+
+def known_share(trajectories: Iterable[Trajectory]) -> float:
+    """The share of all steps whose propensity is known and positive (0 for no steps)."""
+    known = total = 0
+    for tr in trajectories:
+        ps = _propensities(tr)
+        known += sum(p is not None and p > 0.0 for p in ps)
+        total += len(ps)
+    return known / total if total else 0.0

@@ -147,6 +147,8 @@ class TrainConfig:
             (:mod:`~agentprm_gym.prm.propensity`; steps of policies whose choice
             rule is unknown keep weight 1).
         max_weight: Clip propensity weights at this value (None: no clipping).
+            The held-out loss is weighted the same way, so it does not compare
+            with an unweighted run's.
     """
 
     labels: str = "gae"
@@ -413,7 +415,15 @@ def _weights(episodes: Sequence[EpisodeSteps], cfg: TrainConfig) -> NDArray[np.f
     """Per-step weights of ``episodes`` in order (None without weighting)."""
     if cfg.weighting != "propensity":
         return None
-    return np.concatenate([trajectory_weights(e.trajectory, cfg.max_weight) for e in episodes])
+    out = []
+    for e in episodes:
+        if len(e.trajectory.steps) != len(e):
+            raise ValueError(
+                f"task {e.task_id}: {len(e)} steps but a trajectory of {len(e.trajectory.steps)}; "
+                "propensity weights need the steps of the recorded trajectory"
+            )
+        out.append(trajectory_weights(e.trajectory, cfg.max_weight))
+    return np.concatenate(out)
 
 
 def dataset_loss(
@@ -521,8 +531,8 @@ def train_prm(
         A :class:`TrainResult`.
 
     Raises:
-        ValueError: For an unknown label kind, no training steps, or ``mc``
-            without MC labels.
+        ValueError: For an unknown label kind or weighting, a ``max_weight``
+            below 1, no training steps, or ``mc`` without MC labels.
     """
     cfg = config or TrainConfig()
     if cfg.labels not in L.LABEL_KINDS:
@@ -533,11 +543,11 @@ def train_prm(
         raise ValueError(f"warmup_fraction must lie in [0, 0.5], got {cfg.warmup_fraction}")
     if cfg.weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {cfg.weighting!r}")
-    if cfg.max_weight is not None and not cfg.max_weight >= 1.0:
-        raise ValueError(f"max_weight must be >= 1, got {cfg.max_weight}")
+    if cfg.max_weight is not None and not (1.0 <= cfg.max_weight < math.inf):
+        raise ValueError(f"max_weight must be a finite number >= 1, got {cfg.max_weight}")
     # Sorted: the same episodes give the same model whatever order a file lists them in.
     train = canonical_order(e for e in train if len(e))
-    val = canonical_order(val)
+    val = canonical_order(e for e in val if len(e))
     if not train:
         raise ValueError("no training steps")
     if cfg.labels == "mc":

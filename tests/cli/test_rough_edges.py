@@ -301,12 +301,22 @@ def test_train_prm_propensity_weighting_is_recorded_and_checked(ws_file, tmp_pat
     base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
     out = tmp_path / "w"
     argv = [*base, "--weighting", "propensity", "--max-weight", "8", "--out", str(out)]
-    assert main([*argv, "--no-progress", "--no-cache"]) == 0
+    assert main([*argv, "--no-cache"]) == 0  # with progress, so the notes are printed
     training = _json.loads((out / "prm_config.json").read_text())["training"]
     assert (training["weighting"], training["max_weight"]) == ("propensity", 8.0)
+    assert "propensity weights: 100.0% of the steps" in capsys.readouterr().err
+    finite = "--max-weight must be a finite number >= 1"
     for extra, message in (
         (["--max-weight", "4"], "--max-weight: only with --weighting propensity"),
-        (["--weighting", "propensity", "--max-weight", "0.5"], "--max-weight must be >= 1"),
+        (["--weighting", "propensity", "--max-weight", "0.5"], finite),
+        (["--weighting", "propensity", "--max-weight", "inf"], finite),
     ):
         assert main([*base, *extra, "--out", str(tmp_path / "x"), "--no-progress"]) == 2
         assert message in capsys.readouterr().err
+    # rollouts of a policy whose choice rule is unknown: nothing to weight by, said plainly
+    lm = tmp_path / "lm.jsonl"
+    lines = [_json.loads(x) for x in ws_file.read_text().splitlines() if x.strip()]
+    lm.write_text("".join(_json.dumps({**x, "policy": "hf:model"}) + "\n" for x in lines))
+    argv = ["train-prm", "--data", str(lm), "--weighting", "propensity", "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == 2
+    assert "no step of" in capsys.readouterr().err

@@ -109,3 +109,18 @@ def test_weighted_fit_undoes_a_privileged_policys_confounding():
 
     assert fit(None) == pytest.approx([0.75, 0.6], abs=1e-4)
     assert fit(weight.float()) == pytest.approx([0.5, 0.6], abs=1e-4)
+
+
+def test_search_records_and_impossible_policies_have_no_propensity():
+    from agentprm_gym.prm.propensity import known_share
+
+    assert action_propensity("noisy:1.5", "click[a]", ACTS, "click[a]") is None
+    assert action_propensity("noisy:nan", "click[a]", ACTS, "click[a]") is None
+    rollout = _traj("noisy:0.5", [("click[b]", "click[a]")])
+    beam = _traj("noisy:0.5", [("click[b]", "click[a]")])
+    beam.meta["search"] = "beam4x4"  # the PRM chose this action, not the policy
+    plain = _traj("noisy:0.5", [("click[b]", "click[a]")])
+    plain.meta["search"] = "policy"  # plain decoding: still the policy's own choice
+    np.testing.assert_allclose(trajectory_weights(beam), [1.0])
+    np.testing.assert_allclose(trajectory_weights(plain), trajectory_weights(rollout))
+    assert known_share([rollout, beam]) == 0.5 and known_share([]) == 0.0

@@ -274,3 +274,37 @@ def test_epoch_order_keeps_each_task_together():
     # each task's episodes form one run
     runs = [t for k, t in enumerate(tasks) if k == 0 or t != tasks[k - 1]]
     assert sorted(runs) == sorted(set(tasks))
+
+
+def test_training_weights_every_step_by_its_own_propensity(monkeypatch):
+    from agentprm_gym.prm.propensity import trajectory_weights
+
+    eps = episode_steps(corridor_trajectories(range(6), 3, eps=0.5, seed=2))
+    train, val = split_by_task(eps, 0.34, seed=0)
+    assert train and val
+    seen = []
+    inner = T._batch_loss
+
+    def spy(data, episodes, eps_idx, fixed, cfg, beta, weights=None):
+        seen.append((data.offsets, list(episodes), list(eps_idx), weights))
+        return inner(data, episodes, eps_idx, fixed, cfg, beta, weights)
+
+    monkeypatch.setattr(T, "_batch_loss", spy)
+    cfg = T.TrainConfig(
+        labels="gae", epochs=1, batch_size=8, progress=False, weighting="propensity"
+    )
+    T.train_prm(_tiny(train), train, val, cfg)
+    checked = 0
+    for offsets, episodes, idx, weights in seen:
+        assert weights is not None
+        for e in idx:  # the weights of an episode's steps are that episode's, in order
+            got = weights[offsets[e] : offsets[e + 1]]
+            np.testing.assert_allclose(got, trajectory_weights(episodes[e].trajectory))
+            checked += len(got)
+    assert checked > sum(len(e) for e in train)  # training batches and the held-out loss
+    # weights that are not all equal change the loss
+    monkeypatch.setattr(T, "_batch_loss", inner)
+    prm = _tiny(train)
+    plain = T.dataset_loss(prm, train, T.TrainConfig(labels="pvm"))
+    weighted = T.dataset_loss(prm, train, T.TrainConfig(labels="pvm", weighting="propensity"))
+    assert abs(weighted - plain) > 1e-6, (weighted, plain)

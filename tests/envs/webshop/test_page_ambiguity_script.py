@@ -48,3 +48,41 @@ def test_a_file_of_another_env_is_refused(tmp_path, capsys):
     write_trajectories(data, [Trajectory("AgentPRM/ALFWorld-v0", 0, "test", "expert", "i", [step])])
     assert pa.main(["--data", str(data)]) == 2
     assert "not AgentPRM/WebShop-v0" in capsys.readouterr().err
+
+
+def test_episodes_that_are_not_this_shops_tasks_are_refused(tmp_path):
+    data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=1)
+    record = json.loads(data.read_text().splitlines()[0])
+    for change, message in (
+        ({"task_id": 10**6}, "no test task 1000000"),
+        ({"split": "dev"}, "split 'dev'"),
+        ({"instruction": "buy a spaceship"}, "another instruction"),
+    ):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps({**record, **change}) + "\n")
+        with pytest.raises(ValueError, match=message):
+            pa.page_ambiguity(str(bad))
+
+
+def test_a_task_of_each_split_is_valued_against_its_own_goal(tmp_path):
+    env = gym.make("AgentPRM/WebShop-v0")
+    shop = env.unwrapped.shop
+    goal = shop.goals.get("test", 0)
+    other = shop.goals.get("train", 0)
+    page = [f"click[{goal.asin}]", "click[next >]"]
+    steps = [
+        Step("page", "click[next >]", expert_action=f"click[{goal.asin}]", admissible_actions=page)
+    ]
+    data = tmp_path / "mixed.jsonl"
+    write_trajectories(
+        data,
+        [
+            Trajectory("AgentPRM/WebShop-v0", 0, "test", "noisy:0.5", goal.instruction, steps),
+            Trajectory("AgentPRM/WebShop-v0", 0, "train", "noisy:0.5", other.instruction, steps),
+        ],
+    )
+    res = pa.page_ambiguity(str(data))["result"]
+    # the test goal's own product is worth 1.0 for it; for the train task it is worth less
+    expected = (1.0 + (pa.best_reward(shop.catalog.by_asin(goal.asin), other) >= 1.0)) / 2
+    assert res["pages"] == 2 and res["with_full_reward"] == pytest.approx(expected)
+    env.close()
