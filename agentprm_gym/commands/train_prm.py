@@ -52,6 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         DEFAULT_MAX_TURNS,
     )
     from agentprm_gym.prm.labels import LABEL_KINDS
+    from agentprm_gym.prm.propensity import WEIGHTINGS
 
     p.add_argument("--data", required=True, help="trajectory JSONL file (from `collect`)")
     p.add_argument("--labels", default="gae", choices=LABEL_KINDS, help="label kind (default gae)")
@@ -96,7 +97,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--weighting",
         default="none",
-        choices=("none", "propensity"),
+        choices=WEIGHTINGS,
         help="propensity: weight each training step by 1/π(a_t|s_t), the probability the "
         "data policy gave its action (known for noisy:EPS, random and expert rollouts; "
         "undoes what a privileged data policy knew that the PRM cannot read; other "

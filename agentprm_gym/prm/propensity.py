@@ -39,7 +39,10 @@ from numpy.typing import NDArray
 
 from agentprm_gym.core.trajectory import Trajectory
 
-__all__ = ["action_propensity", "known_share", "trajectory_weights"]
+__all__ = ["WEIGHTINGS", "action_propensity", "known_share", "trajectory_weights"]
+
+#: How training may weight its steps: ``none``, or ``propensity`` (``1 / π(a_t | s_t)``).
+WEIGHTINGS = ("none", "propensity")
 
 
 def _norm(action: str) -> str:

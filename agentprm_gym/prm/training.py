@@ -77,7 +77,7 @@ from numpy.typing import NDArray
 
 from agentprm_gym.prm import labels as L
 from agentprm_gym.prm.metrics import outcome_auc, ranking_accuracy
-from agentprm_gym.prm.propensity import trajectory_weights
+from agentprm_gym.prm.propensity import WEIGHTINGS, trajectory_weights
 from agentprm_gym.prm.steps import EpisodeSteps, canonical_order
 from agentprm_gym.prm.train_data import StepSet, make_step_set
 from agentprm_gym.progress import progress as pbar
@@ -169,10 +169,6 @@ class TrainConfig:
     cache_path: str | None = None
     weighting: str = "none"
     max_weight: float | None = None
-
-
-#: Values of :attr:`TrainConfig.weighting`.
-WEIGHTINGS = ("none", "propensity")
 
 
 @dataclass
