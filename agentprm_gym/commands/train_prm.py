@@ -154,6 +154,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "piece of the instruction and, with coverage, which of the instruction's word pieces "
         "each text holds verbatim); off by default, see docs/prm.md",
     )
+    p.add_argument(
+        "--history-in-context",
+        action="store_true",
+        help="--arch state: run the past actions through the context encoder with the "
+        "observation's pieces, as networks saved before this option did (slower: the encoder "
+        "then runs once per (observation, history) instead of once per observation)",
+    )
     p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="cross: pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
@@ -221,6 +228,7 @@ _STATE_ONLY = {
     "width": "--width",
     "no_coverage": "--no-coverage",
     "exact": "--exact",
+    "history_in_context": "--history-in-context",
 }
 
 
@@ -281,6 +289,7 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
                 d=args.width,
                 coverage=not args.no_coverage,
                 exact=args.exact,
+                history_in_context=args.history_in_context,
                 step_limit=_step_limit(train),
                 tiny_corpus=corpus,
                 seed=args.seed,

@@ -20,15 +20,23 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
    and which of the instruction's word pieces the text holds verbatim ("30"
    in "spf 30" is 30, not a number near it).
 3. **Context.** A transformer encoder runs over the sequence ``[instruction,
-   last past actions, observation pieces]`` of each state, with learned type
-   and position embeddings, so a piece sees its neighbours (a result's id,
-   title and price sit side by side) and the page as a whole.
+   observation pieces]`` of each distinct (instruction, observation), with
+   learned type and position embeddings, so a piece sees its neighbours (a
+   result's id, title and price sit side by side) and the page as a whole.
+   The last past actions (their matched vectors, with type and recency
+   embeddings) are a state's *history*. With ``history_in_context`` (the
+   networks of checkpoints from before ``split_history``) they are part of
+   the context sequence, so every (observation, history) runs the encoder
+   apart; otherwise (the default) the encoder runs once per distinct
+   observation, however many histories reach it (about a third as often on
+   WebShop training batches), and the history joins at the candidates.
 4. **Candidates.** Each candidate starts from its own matched vector, the
    contextual vectors of the piece it names and the two after it (a result's
    id, title and price; learned "nothing there" vectors where there is none),
    and embeddings of the step index and of the steps left before
-   truncation; decoder layers let it attend to its state's context (never to
-   other candidates), and a linear head gives the logit of ``Q(s, a)``.
+   truncation; a decoder layer lets it attend to its state's context and
+   history (never to other candidates), and a linear head gives the logit of
+   ``Q(s, a)``.
 
 A state's context is computed once for all its candidates, and a candidate's
 score depends only on its own state: scoring one candidate or a hundred gives
@@ -117,6 +125,8 @@ class NetInputs:
     cand_mention: torch.Tensor  # (n_cand,) position in ctx sequence, -1 = none
     cand_step: torch.Tensor  # (n_cand,)
     cand_left: torch.Tensor  # (n_cand,)
+    cand_hist: torch.Tensor  # (n_cand, H) history pairs of split-history inputs, -1 = none
+    cand_hist_pos: torch.Tensor  # (n_cand, H) recency of each (1 = the last action)
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
     new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
     known_pos: list[int]  # pairs whose vectors the caller supplies
@@ -128,13 +138,17 @@ def pack_inputs(
     candidates: list[Candidate],
     device: torch.device,
     known: Container[tuple[int, int]] = frozenset(),
+    split_history: bool = False,
 ) -> NetInputs:
     """Gather the store rows a batch needs into padded tensors.
 
     Every distinct text row is gathered once, and every distinct (text,
     instruction) pair is matched once, however many states and candidates
-    share it. Pairs in ``known`` (``(text row, instruction row)``) are not
-    matched at all: the caller passes their vectors to
+    share it. With ``split_history`` (networks built with
+    ``history_in_context=False``) the context rows are the distinct
+    (instruction, pieces) of the contexts, and each candidate carries its own
+    state's history rows (``cand_hist``). Pairs in ``known`` (``(text row,
+    instruction row)``) are not matched at all: the caller passes their vectors to
     :meth:`StateNet.forward_with_pairs`, and their texts' tokens are not
     gathered unless another part of the batch needs them.
     """
@@ -154,22 +168,29 @@ def pack_inputs(
             pair_keys.append(key)
         return i
 
-    s_len = 1 + max((len(c.history) + len(c.pieces) for c in contexts), default=0)
-    n_ctx = len(contexts)
+    if split_history:
+        seq_of: dict[tuple[int, tuple[int, ...]], int] = {}
+        ctx_of = [seq_of.setdefault((c.instruction, c.pieces), len(seq_of)) for c in contexts]
+        seqs = [(instr, (), pieces) for instr, pieces in seq_of]
+    else:
+        ctx_of = list(range(len(contexts)))
+        seqs = [(c.instruction, c.history, c.pieces) for c in contexts]
+    s_len = 1 + max((len(h) + len(p) for _, h, p in seqs), default=0)
+    n_ctx = len(seqs)
     ctx_seq = np.full((n_ctx, s_len), -1, dtype=np.int64)
     ctx_type = np.zeros((n_ctx, s_len), dtype=np.int64)
     ctx_pos = np.zeros((n_ctx, s_len), dtype=np.int64)
     ctx_instr = np.zeros(n_ctx, dtype=np.int64)
-    for k, c in enumerate(contexts):
-        ctx_instr[k] = tix(c.instruction)
+    for k, (instr, history, pieces) in enumerate(seqs):
+        ctx_instr[k] = tix(instr)
         j = 1
-        for h, row in enumerate(c.history):
-            ctx_seq[k, j] = pix(row, c.instruction)
+        for h, row in enumerate(history):
+            ctx_seq[k, j] = pix(row, instr)
             ctx_type[k, j] = 1
-            ctx_pos[k, j] = len(c.history) - h
+            ctx_pos[k, j] = len(history) - h
             j += 1
-        for p, row in enumerate(c.pieces):
-            ctx_seq[k, j] = pix(row, c.instruction)
+        for p, row in enumerate(pieces):
+            ctx_seq[k, j] = pix(row, instr)
             ctx_type[k, j] = 2
             ctx_pos[k, j] = p + 1
             j += 1
@@ -180,12 +201,20 @@ def pack_inputs(
     cand_mention = np.full(n_cand, -1, dtype=np.int64)
     cand_step = np.zeros(n_cand, dtype=np.int64)
     cand_left = np.zeros(n_cand, dtype=np.int64)
+    n_hist = max((len(c.history) for c in contexts), default=0) if split_history else 0
+    cand_hist = np.full((n_cand, n_hist), -1, dtype=np.int64)
+    cand_hist_pos = np.zeros((n_cand, n_hist), dtype=np.int64)
     for i, c in enumerate(candidates):
         ctx = contexts[c.context]
-        cand_ctx[i] = c.context
+        cand_ctx[i] = ctx_of[c.context]
         cand_pair[i] = pix(c.action, ctx.instruction)
+        if split_history:
+            for h, row in enumerate(ctx.history):
+                cand_hist[i, h] = pix(row, ctx.instruction)
+                cand_hist_pos[i, h] = len(ctx.history) - h
         if 0 <= c.mention < len(ctx.pieces):
-            cand_mention[i] = 1 + len(ctx.history) + c.mention
+            in_seq = 0 if split_history else len(ctx.history)
+            cand_mention[i] = 1 + in_seq + c.mention
         cand_step[i] = min(max(c.step, 0), MAX_STEP_EMBED - 1)
         # 0 = unknown limit; 1.. = steps left (clamped)
         cand_left[i] = 0 if c.steps_left < 0 else min(c.steps_left, MAX_STEP_EMBED - 2) + 1
@@ -235,6 +264,8 @@ def pack_inputs(
         cand_mention=t(cand_mention),
         cand_step=t(cand_step),
         cand_left=t(cand_left),
+        cand_hist=t(cand_hist),
+        cand_hist_pos=t(cand_hist_pos),
         pair_keys=pair_keys,
         new_pos=new_pos,
         known_pos=known_pos,
@@ -258,6 +289,11 @@ class StateNet(nn.Module):
             and (with ``coverage``) the weighted share of the instruction's word
             pieces the text holds verbatim and the weighted sum of the vectors of
             those it lacks. Special tokens (id -1) never match.
+        history_in_context: Run the past actions through the context encoder
+            with the pieces (checkpoints from before this option). False: the
+            encoder runs once per distinct observation and each candidate
+            attends to its state's past actions beside the context; its inputs
+            must then be packed with ``split_history`` (:attr:`split_history`).
     """
 
     def __init__(
@@ -271,11 +307,14 @@ class StateNet(nn.Module):
         max_history: int = 4,
         coverage: bool = True,
         exact: bool = False,
+        history_in_context: bool = True,
     ) -> None:
         super().__init__()
         self.d = d
         self.coverage = coverage
         self.exact = exact
+        #: Inputs for this network are packed with ``pack_inputs(..., split_history=...)``.
+        self.split_history = not history_in_context
         self.proj = nn.Sequential(nn.Linear(enc_dim + NUMBER_FEATURES, d), nn.LayerNorm(d))
         if d % heads:
             raise ValueError(f"d ({d}) must be a multiple of heads ({heads})")
@@ -311,6 +350,8 @@ class StateNet(nn.Module):
         self.c_norm1, self.c_norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.c_q, self.c_k, self.c_v, self.c_o = (nn.Linear(d, d) for _ in range(4))
         self.c_ff = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        if self.split_history:
+            self.hist_norm = nn.LayerNorm(d)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
         nn.init.normal_(self.no_mention, std=0.02)
@@ -495,6 +536,18 @@ class StateNet(nn.Module):
         # one cross-attention + FFN block; keys/values are projected once per state
         k = self._heads(self.c_k(h))[x.cand_ctx]  # (n_cand, S, H, dh)
         v = self._heads(self.c_v(h))[x.cand_ctx]
+        if self.split_history and x.cand_hist.shape[1]:
+            # each candidate's own state's past actions join the keys and values
+            hm = x.cand_hist >= 0
+            hv = (
+                pair[x.cand_hist.clamp_min(0)]
+                + self.type_emb.weight[1]
+                + self.pos_emb(x.cand_hist_pos)
+            )
+            hv = self.hist_norm(hv)
+            k = torch.cat([k, self._heads(self.c_k(hv))], 1)
+            v = torch.cat([v, self._heads(self.c_v(hv))], 1)
+            mc = torch.cat([mc, hm], 1)
         q = self._heads(self.c_q(self.c_norm1(c)))  # (n_cand, H, dh)
         w = torch.einsum("nhd,nshd->nhs", q, k) * self.scale
         w = w.masked_fill(~mc.unsqueeze(1), float("-inf")).softmax(-1)

@@ -158,7 +158,13 @@ class StateSteps:
             c = self.candidates[i]
             cands.append(replace(c, context=local.setdefault(c.context, len(local))))
         ctxs = [self.contexts[k] for k in local]
-        x = pack_inputs(self.prm.encoder.store, ctxs, cands, self.prm.device)
+        x = pack_inputs(
+            self.prm.encoder.store,
+            ctxs,
+            cands,
+            self.prm.device,
+            split_history=self.prm.net.split_history,
+        )
         return torch.sigmoid(self.prm.net(x).float())
 
 

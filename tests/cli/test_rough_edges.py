@@ -258,6 +258,7 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
         (["--arch", "cross", "--width", "64"], "--width"),
         (["--arch", "cross", "--no-coverage"], "--no-coverage"),
         (["--arch", "cross", "--exact"], "--exact"),
+        (["--arch", "cross", "--history-in-context"], "--history-in-context"),
     ):
         r = subprocess.run(
             [
@@ -284,15 +285,21 @@ def test_train_prm_coverage_and_exact_flags_choose_the_network(ws_file, tmp_path
     from agentprm_gym.prm.state_model import StatePRM
 
     base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
-    for k, (flag, coverage, exact) in enumerate(
-        (([], True, False), (["--no-coverage"], False, False), (["--exact"], True, True))
+    for k, (flag, coverage, exact, in_context) in enumerate(
+        (
+            ([], True, False, False),
+            (["--no-coverage"], False, False, False),
+            (["--exact"], True, True, False),
+            (["--history-in-context"], True, False, True),
+        )
     ):
         out = tmp_path / f"prm{k}"
         assert main([*base, *flag, "--out", str(out), "--no-progress", "--no-cache"]) == 0
         cfg = _json.loads((out / "prm_config.json").read_text())
         assert (cfg["coverage"], cfg["exact"]) == (coverage, exact)
+        assert cfg["history_in_context"] is in_context
         net = StatePRM.from_pretrained(out).net
-        assert (net.coverage, net.exact) == (coverage, exact)
+        assert (net.coverage, net.exact, net.split_history) == (coverage, exact, not in_context)
 
 
 def test_train_prm_propensity_weighting_is_recorded_and_checked(ws_file, tmp_path, capsys):

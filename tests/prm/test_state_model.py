@@ -28,7 +28,7 @@ def _corpus(eps):
     return [f"{i.history[-1]} {i.action} {i.instruction}" for e in eps for i in e.items]
 
 
-def _prm(eps, seed=0, step_limit=10, coverage=True, exact=False):
+def _prm(eps, seed=0, step_limit=10, coverage=True, exact=False, history_in_context=False):
     return StatePRM.create(
         "tiny",
         tiny_corpus=_corpus(eps),
@@ -38,6 +38,7 @@ def _prm(eps, seed=0, step_limit=10, coverage=True, exact=False):
         heads=4,
         coverage=coverage,
         exact=exact,
+        history_in_context=history_in_context,
     )
 
 
@@ -57,8 +58,9 @@ STATE = ScoreItem(
 ACTIONS = ["go[next]", "wait", "jump[pit]", "go[back]", "wait"]
 
 
-def test_one_state_many_candidates_equals_item_by_item(eps):
-    prm = _prm(eps)
+@pytest.mark.parametrize("history_in_context", [False, True])
+def test_one_state_many_candidates_equals_item_by_item(eps, history_in_context):
+    prm = _prm(eps, history_in_context=history_in_context)
     grouped = prm.score_candidates(STATE, ACTIONS)
     prm.clear_cache()
     single = np.array([prm.score([STATE._replace(action=a)])[0] for a in ACTIONS])
@@ -83,6 +85,29 @@ def test_a_state_context_runs_once_for_all_its_candidates(eps, monkeypatch):
     prm.score_candidates(STATE, ACTIONS)
     # one context, one forward pass, four candidates: the repeated "wait" is scored once
     assert seen == [(1, 4)]
+
+
+def test_one_observation_runs_the_context_once_for_all_its_histories(eps, monkeypatch):
+    """Split history: states that differ only in their past actions share one context row,
+    and the past actions still change the scores."""
+    prm = _prm(eps)
+    seen = []
+    real = StateNet.forward_with_pairs
+
+    def spy(self, x, known=None):
+        seen.append((x.ctx_seq.shape[0], x.cand_ctx.shape[0], x.cand_hist.shape[1]))
+        return real(self, x, known)
+
+    monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
+    other = STATE._replace(history=(("o", "jump[pit]"), *STATE.history[1:]))
+    none = STATE._replace(history=STATE.history[-1:])
+    q = prm.score([STATE, other, none])
+    assert seen == [(1, 3, 1)]  # one observation, three states, at most one past action
+    assert len(set(np.round(q, 6))) == 3  # each history gives its own score
+    old = _prm(eps, history_in_context=True)
+    seen.clear()
+    old.score([STATE, other, none])
+    assert seen == [(3, 3, 0)]  # the old network runs every (observation, history) apart
 
 
 def _spy_pairs(monkeypatch):
@@ -181,24 +206,30 @@ def test_step_index_and_steps_left_are_visible(eps):
     assert blind.steps_left(3) == -1 and prm.steps_left(3) == 7 and prm.steps_left(12) == 0
 
 
-def test_save_load_round_trip_gives_the_same_scores(eps, tmp_path):
-    prm = _prm(eps)
+@pytest.mark.parametrize("history_in_context", [False, True])
+def test_save_load_round_trip_gives_the_same_scores(eps, tmp_path, history_in_context):
+    prm = _prm(eps, history_in_context=history_in_context)
     T.train_prm(prm, eps, config=T.TrainConfig(labels="gae", epochs=1, progress=False))
     before = prm.score_candidates(STATE, ACTIONS)
     d = prm.save_pretrained(tmp_path / "prm")
     cfg = json.loads((d / "prm_config.json").read_text())
     assert cfg["architecture"] == "state" and cfg["step_limit"] == 10
+    assert cfg["history_in_context"] is history_in_context
     for loaded in (AgentPRM.from_pretrained(d), load_prm(d), StatePRM.from_pretrained(d)):
         assert isinstance(loaded, StatePRM)
         # a fresh encoder cache encodes the texts in other batches: bf16 kernels may
         # differ in the last bits of the token states (1e-6 here), nothing more
+        assert loaded.net.split_history is not history_in_context
         np.testing.assert_allclose(loaded.score_candidates(STATE, ACTIONS), before, atol=2e-5)
 
 
-@pytest.mark.parametrize("missing", [("coverage", "exact"), ("exact",)])
+@pytest.mark.parametrize(
+    "missing", [("coverage", "exact", "history_in_context"), ("exact", "history_in_context")]
+)
 def test_checkpoints_from_before_the_coverage_and_exact_channels_load(eps, tmp_path, missing):
-    """A config without ``coverage``/``exact`` (saved before they existed) loads the old network."""
-    prm = _prm(eps, coverage="coverage" not in missing, exact=False)
+    """A config without ``coverage``/``exact``/``history_in_context`` (saved before they
+    existed) loads the old network: the history runs through the context encoder."""
+    prm = _prm(eps, coverage="coverage" not in missing, exact=False, history_in_context=True)
     before = prm.score_candidates(STATE, ACTIONS)
     d = prm.save_pretrained(tmp_path / "old")
     cfg = json.loads((d / "prm_config.json").read_text())
@@ -208,6 +239,7 @@ def test_checkpoints_from_before_the_coverage_and_exact_channels_load(eps, tmp_p
     loaded = StatePRM.from_pretrained(d)
     assert loaded.net.coverage is ("coverage" not in missing)
     assert not loaded.net.exact
+    assert not loaded.net.split_history
     np.testing.assert_allclose(loaded.score_candidates(STATE, ACTIONS), before, atol=2e-5)
     new = _prm(eps, exact=True).save_pretrained(tmp_path / "new")
     cfg = json.loads((new / "prm_config.json").read_text())
@@ -215,7 +247,8 @@ def test_checkpoints_from_before_the_coverage_and_exact_channels_load(eps, tmp_p
     net = StatePRM.from_pretrained(new).net
     assert net.coverage and net.exact
     default = StatePRM.create("tiny", tiny_corpus=_corpus(eps), d=32, heads=4).net
-    assert default.coverage and not default.exact  # the defaults of new networks
+    # the defaults of new networks
+    assert default.coverage and not default.exact and default.split_history
 
 
 def test_bad_checkpoints_give_clear_errors(eps, tmp_path):
@@ -247,8 +280,9 @@ def test_token_states_are_cached_on_disk_and_reused(eps, tmp_path):
     assert StateSteps(other, eps, cache).texts_encoded > 0  # so the cache is not used
 
 
-def test_training_step_predictions_equal_scoring(eps):
-    prm = _prm(eps)
+@pytest.mark.parametrize("history_in_context", [False, True])
+def test_training_step_predictions_equal_scoring(eps, history_in_context):
+    prm = _prm(eps, history_in_context=history_in_context)
     prm.net.eval()
     data = StateSteps(prm, eps)
     idx = list(range(int(data.offsets[-1])))
