@@ -36,6 +36,10 @@ from typing import Any
 
 import numpy as np
 
+# The batches and the loss are the trainer's own private helpers (``_batches``,
+# ``_task_order``, ``_batch_loss``), so that what is timed is what training runs; a change
+# of their signatures breaks this script, and its test says so.
+
 __all__ = ["LAYOUTS", "batch_shapes", "time_layouts", "main"]
 
 #: Layout name -> ``history_in_context`` of the network.
@@ -148,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="trajectory JSONL file (from collect)")
     p.add_argument(
         "--cache",
-        help="token-state cache (default: train-prm's, DATA.tokens-minilm, if it exists)",
+        help="token-state cache (default: train-prm's, DATA.tokens-minilm; read if it "
+        "exists, else written)",
     )
     p.add_argument("--batches", type=int, default=20, help="batches timed per round (20)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
@@ -161,11 +166,18 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    def fail(msg: str) -> int:
+        print(f"prm_training_speed: {msg}", file=sys.stderr)
+        return 2
+
     if a.threads is not None:
+        if a.threads < 1:
+            return fail(f"--threads must be >= 1, got {a.threads}")
         torch.set_num_threads(a.threads)
     if not Path(a.data).is_file():
-        print(f"prm_training_speed: no such file: {a.data}", file=sys.stderr)
-        return 2
+        return fail(
+            f"{a.data}: no such file" if not Path(a.data).exists() else f"{a.data}: not a file"
+        )
     from agentprm_gym.commands.train_prm import cache_file
 
     cache = a.cache or cache_file(a.data, "minilm")
@@ -180,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             seed=a.seed,
         )
     except ValueError as e:
-        print(f"prm_training_speed: {e}", file=sys.stderr)
-        return 2
+        return fail(str(e))
+    except (OSError, ImportError) as e:  # the encoder or the cache file
+        return fail(f"{e} (give --cache FILE in a writable place)")
     s = res["shape"]
     print(
         f"{res['batches']} batches of {s['steps']:.0f} steps: {s['states']:.0f} distinct states, "

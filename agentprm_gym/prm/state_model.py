@@ -176,7 +176,7 @@ class StatePRM(PRM):
                 encoder with the observation's pieces, as checkpoints saved
                 before this option did. Off by default: the encoder then runs
                 once per distinct observation and the candidates attend to the
-                past actions, which trains about twice as fast on WebShop
+                past actions, which trains 1.6–1.9× as fast on WebShop
                 (docs/prm.md has the figures).
             tiny_corpus: Texts the ``tiny`` tokenizer takes its words from.
             seed: Seeds the initialisation.
@@ -478,7 +478,9 @@ class StatePRM(PRM):
                 max_history=int(config.get("max_history", 4)),
                 coverage=config.get("coverage", False) is True,
                 exact=config.get("exact", False) is True,
-                # checkpoints from before the option ran the history through the context
+                # checkpoints from before the option ran the history through the context;
+                # only an explicit false gives the newer layout (strict loading catches a
+                # config that names the wrong one)
                 history_in_context=config.get("history_in_context", True) is not False,
             )
         except (KeyError, TypeError, ValueError) as e:

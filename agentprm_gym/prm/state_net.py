@@ -24,8 +24,9 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
    learned type and position embeddings, so a piece sees its neighbours (a
    result's id, title and price sit side by side) and the page as a whole.
    The last past actions (their matched vectors, with type and recency
-   embeddings) are a state's *history*. With ``history_in_context`` (the
-   networks of checkpoints from before ``split_history``) they are part of
+   embeddings, layer-normed) are a state's *history*. With
+   ``history_in_context`` (the network of checkpoints saved before the option
+   existed) they are part of
    the context sequence, so every (observation, history) runs the encoder
    apart; otherwise (the default) the encoder runs once per distinct
    observation, however many histories reach it (about a third as often on
@@ -130,6 +131,7 @@ class NetInputs:
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
     new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
     known_pos: list[int]  # pairs whose vectors the caller supplies
+    split_history: bool = False  # packed with the history at the candidates (pack_inputs)
 
 
 def pack_inputs(
@@ -269,6 +271,7 @@ def pack_inputs(
         pair_keys=pair_keys,
         new_pos=new_pos,
         known_pos=known_pos,
+        split_history=split_history,
     )
 
 
@@ -493,7 +496,17 @@ class StateNet(nn.Module):
 
         Returns:
             ``(logits, pairs)``: ``pairs[i]`` is the vector of ``x.pair_keys[i]``.
+
+        Raises:
+            ValueError: If ``x`` was packed for the other layout (``split_history``)
+                or known pairs are missing.
         """
+        if x.split_history is not self.split_history:
+            raise ValueError(
+                f"inputs packed with split_history={x.split_history} for a network with "
+                f"split_history={self.split_history}: pack with pack_inputs(..., "
+                "split_history=net.split_history)"
+            )
         flat = self.proj(torch.cat([x.tokens, x.numbers], -1))  # (n_tok, d)
         n_known = len(x.known_pos)
         if n_known and (known is None or len(known) != n_known):
@@ -505,7 +518,8 @@ class StateNet(nn.Module):
             pair[x.known_pos] = known.to(flat.dtype)
             if len(x.new_pos):
                 pair[x.new_pos] = self._match(flat, x)
-        # context sequence per state: [instruction, past actions, pieces]
+        # context sequence per row: [instruction, pieces] (or, with the history in the
+        # context, [instruction, past actions, pieces])
         n_text = len(x.text_len)
         tcount = torch.zeros(n_text, 1, device=flat.device, dtype=flat.dtype)
         tcount.index_add_(
@@ -533,7 +547,8 @@ class StateNet(nn.Module):
             named.append(torch.where(ok.unsqueeze(-1), v, self.no_mention[k]))
         c = self.cand_in(torch.cat([pair[x.cand_pair], *named], -1))
         c = c + self.step_emb(x.cand_step) + self.left_emb(x.cand_left)
-        # one cross-attention + FFN block; keys/values are projected once per state
+        # one cross-attention + FFN block; the context's keys/values are projected once
+        # per row, the past actions' (split history) once per candidate
         k = self._heads(self.c_k(h))[x.cand_ctx]  # (n_cand, S, H, dh)
         v = self._heads(self.c_v(h))[x.cand_ctx]
         if self.split_history and x.cand_hist.shape[1]:

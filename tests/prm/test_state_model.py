@@ -104,10 +104,25 @@ def test_one_observation_runs_the_context_once_for_all_its_histories(eps, monkey
     q = prm.score([STATE, other, none])
     assert seen == [(1, 3, 1)]  # one observation, three states, at most one past action
     assert len(set(np.round(q, 6))) == 3  # each history gives its own score
+    for item, together in zip((STATE, other, none), q, strict=True):
+        prm.clear_cache()  # scored alone, matched afresh: the shared row changes nothing
+        np.testing.assert_allclose(prm.score([item])[0], together, atol=1e-6)
     old = _prm(eps, history_in_context=True)
     seen.clear()
     old.score([STATE, other, none])
     assert seen == [(3, 3, 0)]  # the old network runs every (observation, history) apart
+
+
+@pytest.mark.parametrize("history_in_context", [False, True])
+def test_inputs_packed_for_the_other_layout_are_refused(eps, history_in_context):
+    prm = _prm(eps, history_in_context=history_in_context)
+    store = prm.encoder.store
+    instr, past, piece, act = prm.encoder.rows(["Walk to room 3.", "wait", "room 0", "go[next]"])
+    ctx = [Context(instr, (past,), (piece,))]
+    cand = [Candidate(0, act, -1, 1, 5)]
+    with pytest.raises(ValueError, match="packed with split_history"):
+        prm.net(pack_inputs(store, ctx, cand, "cpu", split_history=history_in_context))
+    prm.net(pack_inputs(store, ctx, cand, "cpu", split_history=not history_in_context))
 
 
 def _spy_pairs(monkeypatch):
@@ -436,7 +451,7 @@ def test_exact_flag_sees_only_the_instructions_word_pieces(eps):
     instr, same, other = prm.encoder.rows(["walk to room 3", "room 3 is here", "a pit lies"])
     ctx = [Context(instr, (), (same, other))]
     cands = [Candidate(0, same, 0, 1, 5), Candidate(0, other, 1, 1, 5)]
-    x = pack_inputs(store, ctx, cands, torch.device("cpu"))
+    x = pack_inputs(store, ctx, cands, torch.device("cpu"), split_history=True)
     with torch.no_grad():
         prm.net.eval()
         base = prm.net(x)
@@ -465,7 +480,8 @@ def test_the_network_without_exact_has_the_shapes_of_older_checkpoints(eps):
     prm = _prm(eps)
     store = prm.encoder.store
     instr, same = prm.encoder.rows(["walk to room 3", "room 3 is here"])
-    x = pack_inputs(store, [Context(instr, (), (same,))], [Candidate(0, same, 0, 1, 5)], "cpu")
+    ctx, cand = [Context(instr, (), (same,))], [Candidate(0, same, 0, 1, 5)]
+    x = pack_inputs(store, ctx, cand, "cpu", split_history=True)
     with torch.no_grad():
         prm.net.eval()
         base = prm.net(x)

@@ -74,6 +74,10 @@ def test_bad_input_is_refused_plainly(corridor_file, tmp_path, capsys):
     empty.write_text("")
     assert ts.main(["--data", str(empty)]) == 2
     assert "holds no episodes" in capsys.readouterr().err
+    assert ts.main(["--data", str(corridor_file), "--threads", "0"]) == 2
+    assert "--threads must be >= 1" in capsys.readouterr().err
+    assert ts.main(["--data", str(tmp_path)]) == 2
+    assert "not a file" in capsys.readouterr().err
 
 
 def test_the_last_line_is_json(corridor_file, monkeypatch, capsys):
