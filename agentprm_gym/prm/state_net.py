@@ -128,6 +128,10 @@ class NetInputs:
     cand_left: torch.Tensor  # (n_cand,)
     cand_hist: torch.Tensor  # (n_cand, H) history pairs of split-history inputs, -1 = none
     cand_hist_pos: torch.Tensor  # (n_cand, H) recency of each (1 = the last action)
+    # (n_cand,) rank of each candidate among its context row's candidates (0-based, in
+    # candidate order): (cand_ctx, cand_slot) pairs are distinct and cand_slot < n_slot
+    cand_slot: torch.Tensor
+    n_slot: int  # most candidates of one context row
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
     new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
     known_pos: list[int]  # pairs whose vectors the caller supplies
@@ -206,9 +210,13 @@ def pack_inputs(
     n_hist = max((len(c.history) for c in contexts), default=0) if split_history else 0
     cand_hist = np.full((n_cand, n_hist), -1, dtype=np.int64)
     cand_hist_pos = np.zeros((n_cand, n_hist), dtype=np.int64)
+    cand_slot = np.zeros(n_cand, dtype=np.int64)
+    row_count = [0] * n_ctx
     for i, c in enumerate(candidates):
         ctx = contexts[c.context]
         cand_ctx[i] = ctx_of[c.context]
+        cand_slot[i] = row_count[cand_ctx[i]]
+        row_count[cand_ctx[i]] += 1
         cand_pair[i] = pix(c.action, ctx.instruction)
         if split_history:
             for h, row in enumerate(ctx.history):
@@ -268,11 +276,47 @@ def pack_inputs(
         cand_left=t(cand_left),
         cand_hist=t(cand_hist),
         cand_hist_pos=t(cand_hist_pos),
+        cand_slot=t(cand_slot),
+        n_slot=max(row_count, default=0),
         pair_keys=pair_keys,
         new_pos=new_pos,
         known_pos=known_pos,
         split_history=split_history,
     )
+
+
+def _linear_parts(layer: nn.Linear, parts: list[torch.Tensor]) -> torch.Tensor:
+    """``layer(torch.cat(parts, -1))``, as one matrix product per part with gradients on.
+
+    In training the product of one odd-width input (384 + 2 or 384 + 6 columns) is
+    slow in the backward pass (about 1.6 times as long as 384 columns here); a wide
+    part whose width is a multiple of 8 and a narrow one multiply faster apart.
+    Without gradients (scoring: small inputs, no backward pass) the concatenated
+    product is the faster one and is used.
+
+    Args:
+        layer: The linear layer; its inputs are the parts' columns, in order.
+        parts: Tensors whose last dimensions add up to ``layer.in_features``.
+
+    Returns:
+        The layer's output.
+
+    Raises:
+        ValueError: If the parts' widths do not add up to the layer's inputs.
+    """
+    width = sum(part.shape[-1] for part in parts)
+    if not parts or width != layer.in_features:
+        raise ValueError(f"parts of width {width} for a layer of {layer.in_features} inputs")
+    if not torch.is_grad_enabled():
+        return layer(torch.cat(parts, -1))
+    out, start = None, 0
+    for i, part in enumerate(parts):
+        # a contiguous copy: a strided slice of the weight sends the product to a slow path
+        w = layer.weight[:, start : start + part.shape[-1]].contiguous()
+        start += part.shape[-1]
+        y = nn.functional.linear(part, w, layer.bias if i == 0 else None)
+        out = y if out is None else out + y
+    return out
 
 
 class StateNet(nn.Module):
@@ -418,7 +462,11 @@ class StateNet(nn.Module):
         numeric = torch.cat(
             [own, att_num, own[:, 1:2] - att_num[:, 1:2], own[:, :1] * att_num[:, :1]], -1
         )
-        f = self.match_mlp(torch.cat([qf, af, qf * af, numeric], -1))
+        f = self.match_mlp[2](
+            self.match_mlp[1](
+                _linear_parts(self.match_mlp[0], [torch.cat([qf, af, qf * af], -1), numeric])
+            )
+        )
         n_pair = len(x.pair_text)
         count = torch.zeros(n_pair, 1, device=f.device, dtype=f.dtype)
         count.index_add_(0, x.pt_pair, torch.ones(len(f), 1, device=f.device, dtype=f.dtype))
@@ -479,6 +527,46 @@ class StateNet(nn.Module):
             out.append(torch.einsum("phl,lhd->phd", absent, vi).reshape(n_pairs, self.d))
         return torch.cat(out, -1)
 
+    def _encode_context(self, seq: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Run the context encoder over the real positions of padded sequences.
+
+        Computes what ``self.ctx_norm(self.context(seq, src_key_padding_mask=~mask))``
+        computes at the real positions (``mask``), with the same parameters and the
+        same dropout placement and rates (a dropout's random mask may be drawn
+        differently), but the token-wise layers (layer norms, projections, feed-forward)
+        run on the real positions only, packed: only the attention itself sees the
+        padding (as masked keys). Sequences of one batch differ in length (on
+        WebShop training batches a third of the padded positions are padding).
+        Padded positions of the result are zeros.
+
+        Args:
+            seq: ``(B, S, d)`` input sequences.
+            mask: ``(B, S)``, True at real positions; every row has one.
+
+        Returns:
+            ``(B, S, d)`` contextual vectors, layer-normed.
+        """
+        n_seq, s_len, d = seq.shape
+        flat_ix = mask.reshape(-1).nonzero().squeeze(-1)  # real positions, flat
+        x = seq.reshape(-1, d).index_select(0, flat_ix)  # (N, d)
+        keep = mask.reshape(n_seq, 1, 1, s_len)  # a query may attend to real keys only
+        heads, dh = self.heads, d // self.heads
+        # the layers are built in __init__: norm_first, one packed in-projection, no
+        # final norm in the encoder (ctx_norm follows)
+        for layer in self.context.layers:
+            att = layer.self_attn
+            qkv = nn.functional.linear(layer.norm1(x), att.in_proj_weight, att.in_proj_bias)
+            pad = qkv.new_zeros(n_seq * s_len, 3 * d).index_copy(0, flat_ix, qkv)
+            q, k, v = pad.view(n_seq, s_len, 3, heads, dh).permute(2, 0, 3, 1, 4)
+            o = nn.functional.scaled_dot_product_attention(
+                q, k, v, attn_mask=keep, dropout_p=att.dropout if att.training else 0.0
+            )  # (B, H, S, dh)
+            o = o.transpose(1, 2).reshape(n_seq * s_len, d).index_select(0, flat_ix)
+            x = x + layer.dropout1(att.out_proj(o))
+            x = x + layer._ff_block(layer.norm2(x))
+        out = x.new_zeros(n_seq * s_len, d).index_copy(0, flat_ix, self.ctx_norm(x))
+        return out.view(n_seq, s_len, d)
+
     def forward(self, x: NetInputs) -> torch.Tensor:
         """Logits of ``Q`` for every candidate of the batch, shape ``(n_cand,)``."""
         return self.forward_with_pairs(x)[0]
@@ -507,7 +595,7 @@ class StateNet(nn.Module):
                 f"split_history={self.split_history}: pack with pack_inputs(..., "
                 "split_history=net.split_history)"
             )
-        flat = self.proj(torch.cat([x.tokens, x.numbers], -1))  # (n_tok, d)
+        flat = self.proj[1](_linear_parts(self.proj[0], [x.tokens, x.numbers]))  # (n_tok, d)
         n_known = len(x.known_pos)
         if n_known and (known is None or len(known) != n_known):
             raise ValueError(f"{n_known} pairs are known to pack_inputs but not passed here")
@@ -532,40 +620,50 @@ class StateNet(nn.Module):
         seq = pair[x.ctx_seq.clamp_min(0)]
         seq[:, 0] = instr
         seq = seq + self.type_emb(x.ctx_type) + self.pos_emb(x.ctx_pos)
-        seq = seq * seq_mask.unsqueeze(-1).to(seq.dtype)
-        h = self.ctx_norm(self.context(seq, src_key_padding_mask=~seq_mask))
+        h = self._encode_context(seq, seq_mask)
         # candidates: own vector + the named pieces' context, then attend to the context
-        hc = h[x.cand_ctx]
-        mc = seq_mask[x.cand_ctx]
-        rows = torch.arange(len(x.cand_mention), device=hc.device)
+        ctx = x.cand_ctx
+        n_ctx, s_len = seq_mask.shape
         named = []
         for k in range(_MENTION_WINDOW):
             pos = x.cand_mention + k
-            ok = (x.cand_mention >= 0) & (pos < hc.shape[1])
-            ok = ok & mc[rows, pos.clamp(0, hc.shape[1] - 1)]
-            v = hc[rows, pos.clamp(0, hc.shape[1] - 1)]
-            named.append(torch.where(ok.unsqueeze(-1), v, self.no_mention[k]))
+            ok = (x.cand_mention >= 0) & (pos < s_len)
+            pos = pos.clamp(0, s_len - 1)
+            ok = ok & seq_mask[ctx, pos]
+            named.append(torch.where(ok.unsqueeze(-1), h[ctx, pos], self.no_mention[k]))
         c = self.cand_in(torch.cat([pair[x.cand_pair], *named], -1))
         c = c + self.step_emb(x.cand_step) + self.left_emb(x.cand_left)
-        # one cross-attention + FFN block; the context's keys/values are projected once
-        # per row, the past actions' (split history) once per candidate
-        k = self._heads(self.c_k(h))[x.cand_ctx]  # (n_cand, S, H, dh)
-        v = self._heads(self.c_v(h))[x.cand_ctx]
+        # one cross-attention + FFN block. The context's keys and values are projected
+        # once per row and never copied per candidate: a row's candidates are stacked
+        # (slot = rank among the row's candidates) and attend together, and each
+        # candidate keeps its own scores. Past actions (split history) are each
+        # candidate's own keys and values.
+        q = self._heads(self.c_q(self.c_norm1(c)))  # (n_cand, H, dh)
+        slot, n_slot = x.cand_slot, x.n_slot
+        k_ctx = self._heads(self.c_k(h))  # (n_ctx, S, H, dh)
+        v_ctx = self._heads(self.c_v(h))
+        q_rows = q.new_zeros(n_ctx, n_slot, *q.shape[1:]).index_put((ctx, slot), q)
+        w = torch.einsum("cmhd,cshd->cmhs", q_rows, k_ctx)[ctx, slot]  # (n_cand, H, S)
+        mask = seq_mask[ctx]
+        hist_v = None
         if self.split_history and x.cand_hist.shape[1]:
             # each candidate's own state's past actions join the keys and values
-            hm = x.cand_hist >= 0
             hv = (
                 pair[x.cand_hist.clamp_min(0)]
                 + self.type_emb.weight[1]
                 + self.pos_emb(x.cand_hist_pos)
             )
             hv = self.hist_norm(hv)
-            k = torch.cat([k, self._heads(self.c_k(hv))], 1)
-            v = torch.cat([v, self._heads(self.c_v(hv))], 1)
-            mc = torch.cat([mc, hm], 1)
-        q = self._heads(self.c_q(self.c_norm1(c)))  # (n_cand, H, dh)
-        w = torch.einsum("nhd,nshd->nhs", q, k) * self.scale
-        w = w.masked_fill(~mc.unsqueeze(1), float("-inf")).softmax(-1)
-        c = c + self.drop(self.c_o(torch.einsum("nhs,nshd->nhd", w, v).reshape(len(c), self.d)))
+            w = torch.cat([w, torch.einsum("nhd,nkhd->nhk", q, self._heads(self.c_k(hv)))], -1)
+            hist_v = self._heads(self.c_v(hv))  # (n_cand, H_hist, H, dh)
+            mask = torch.cat([mask, x.cand_hist >= 0], 1)
+        w = (w * self.scale).masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1)
+        w_rows = w.new_zeros(n_ctx, n_slot, w.shape[1], s_len).index_put(
+            (ctx, slot), w[..., :s_len]
+        )
+        att = torch.einsum("cmhs,cshd->cmhd", w_rows, v_ctx)[ctx, slot]  # (n_cand, H, dh)
+        if hist_v is not None:
+            att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len:], hist_v)
+        c = c + self.drop(self.c_o(att.reshape(len(c), self.d)))
         c = c + self.drop(self.c_ff(self.c_norm2(c)))
         return self.head(c).squeeze(-1), pair

@@ -1,0 +1,228 @@
+"""The state PRM's network pieces against their plain reference computations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from agentprm_gym.prm.state_model import StatePRM
+from agentprm_gym.prm.state_net import Candidate, Context, StateNet, _linear_parts, pack_inputs
+
+
+def _net(dropout: float = 0.1) -> StateNet:
+    torch.manual_seed(0)
+    return StateNet(enc_dim=12, d=16, heads=4, layers=2, dropout=dropout)
+
+
+def _padded(lengths: list[int], s_len: int, d: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    seq = torch.randn(len(lengths), s_len, d, generator=g)
+    mask = torch.arange(s_len)[None] < torch.tensor(lengths)[:, None]
+    return seq, mask
+
+
+def _padded_reference(net: StateNet, seq: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The context encoder as torch runs it on padded rows (padding zeroed, masked as keys)."""
+    return net.ctx_norm(net.context(seq * mask.unsqueeze(-1), src_key_padding_mask=~mask))
+
+
+@pytest.mark.parametrize("lengths", [[7, 2, 5, 1], [7], [3, 3]])
+def test_packed_context_encoder_equals_the_padded_transformer(lengths):
+    """Only real positions run the token-wise layers; they get what the padded
+    encoder gives them (its padded positions are zeroed inputs, masked as keys)."""
+    net = _net().eval()
+    seq, mask = _padded(lengths, 7)
+    with torch.no_grad():
+        got = net._encode_context(seq, mask)
+    # the reference runs with grad on: the plain layers, not the fused inference path
+    ref = _padded_reference(net, seq, mask)
+    torch.testing.assert_close(got[mask], ref[mask], atol=1e-5, rtol=1e-5)
+    assert torch.count_nonzero(got[~mask]) == 0
+
+
+def test_packed_context_encoder_trains_without_dropout_like_the_padded_one():
+    net = _net(dropout=0.0).train()
+    seq, mask = _padded([5, 2, 4], 5)
+    seq.requires_grad_(True)
+    got = net._encode_context(seq, mask)
+    (got[mask] ** 2).sum().backward()
+    grad_got = seq.grad.clone()
+    seq.grad = None
+    ref = _padded_reference(net, seq, mask)
+    (ref[mask] ** 2).sum().backward()
+    torch.testing.assert_close(got[mask], ref[mask], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(grad_got, seq.grad, atol=1e-5, rtol=1e-5)
+    assert torch.count_nonzero(grad_got[~mask]) == 0  # padding takes no part
+
+
+def test_packed_context_encoder_applies_dropout_in_training():
+    net = _net(dropout=0.5).train()
+    seq, mask = _padded([4, 3], 4)
+    torch.manual_seed(0)
+    a = net._encode_context(seq, mask)
+    torch.manual_seed(1)
+    b = net._encode_context(seq, mask)
+    assert not torch.allclose(a[mask], b[mask])
+    net.eval()
+    torch.testing.assert_close(net._encode_context(seq, mask), net._encode_context(seq, mask))
+
+
+def test_linear_parts_equals_the_layer_on_the_concatenation():
+    torch.manual_seed(0)
+    layer = nn.Linear(11, 5)
+    a, b, c = torch.randn(3, 8), torch.randn(3, 2), torch.randn(3, 1)
+    torch.testing.assert_close(_linear_parts(layer, [a, b, c]), layer(torch.cat([a, b, c], -1)))
+    torch.testing.assert_close(
+        _linear_parts(layer, [torch.cat([a, b, c], -1)]), layer(torch.cat([a, b, c], -1))
+    )
+    with torch.no_grad():  # scoring takes the concatenated product: the same numbers
+        torch.testing.assert_close(_linear_parts(layer, [a, b, c]), layer(torch.cat([a, b, c], -1)))
+    with pytest.raises(ValueError, match="parts of width 10 for a layer of 11 inputs"):
+        _linear_parts(layer, [a, b])
+    with pytest.raises(ValueError, match="parts of width 0"):
+        _linear_parts(layer, [])
+
+
+def test_linear_parts_gradients_reach_every_slice_of_the_weight():
+    torch.manual_seed(0)
+    layer = nn.Linear(4, 3)
+    ref = nn.Linear(4, 3)
+    ref.load_state_dict(layer.state_dict())
+    a, b = torch.randn(5, 3), torch.randn(5, 1)
+    _linear_parts(layer, [a, b]).pow(2).sum().backward()
+    ref(torch.cat([a, b], -1)).pow(2).sum().backward()
+    torch.testing.assert_close(layer.weight.grad, ref.weight.grad)
+    torch.testing.assert_close(layer.bias.grad, ref.bias.grad)
+
+
+@pytest.mark.parametrize(
+    ("split_history", "rows", "slots", "n_slot"),
+    [
+        # two states of one observation share a context row when the history is split
+        (True, [0, 0, 0, 0, 1], [0, 1, 2, 3, 0], 4),
+        (False, [1, 0, 1, 1, 2], [0, 0, 1, 2, 0], 3),
+    ],
+)
+def test_candidates_are_ranked_within_their_context_row_by_hand(split_history, rows, slots, n_slot):
+    prm = StatePRM.create("tiny", tiny_corpus=["walk to room 3 wait room 0 room 1 go"], d=16)
+    instr, a, b, p0, p1, act = prm.encoder.rows(
+        ["walk to room 3", "wait", "go", "room 0", "room 1", "go[next]"]
+    )
+    contexts = [Context(instr, (a,), (p0,)), Context(instr, (b,), (p0,)), Context(instr, (), (p1,))]
+    candidates = [Candidate(k, act, -1, 1, 5) for k in (1, 0, 1, 1, 2)]
+    x = pack_inputs(prm.encoder.store, contexts, candidates, "cpu", split_history=split_history)
+    assert x.cand_ctx.tolist() == rows
+    assert x.cand_slot.tolist() == slots
+    assert x.n_slot == n_slot
+
+
+def _reference_logits(net: StateNet, x) -> torch.Tensor:
+    """The network's forward pass written plainly: the padded ``nn.TransformerEncoder``
+    and one candidate at a time, each with its own keys and values."""
+    flat = net.proj(torch.cat([x.tokens, x.numbers], -1))
+    pair = net._match(flat, x)
+    text_mean = torch.stack([flat[x.tok_text == t].mean(0) for t in range(len(x.text_len))])
+    mask = x.ctx_seq >= 0
+    mask[:, 0] = True
+    seq = pair[x.ctx_seq.clamp_min(0)]
+    seq[:, 0] = net.instr_out(text_mean[x.ctx_instr])
+    seq = seq + net.type_emb(x.ctx_type) + net.pos_emb(x.ctx_pos)
+    h = _padded_reference(net, seq, mask)
+    heads, dh = net.heads, net.d // net.heads
+    out = []
+    for n in range(len(x.cand_ctx)):
+        row, mention = int(x.cand_ctx[n]), int(x.cand_mention[n])
+        named = []
+        for k in range(3):
+            pos = mention + k
+            there = mention >= 0 and pos < mask.shape[1] and bool(mask[row, pos])
+            named.append(h[row, pos] if there else net.no_mention[k])
+        c = net.cand_in(torch.cat([pair[x.cand_pair[n]], *named]))
+        c = c + net.step_emb(x.cand_step[n]) + net.left_emb(x.cand_left[n])
+        keys = h[row][mask[row]]
+        k, v = net.c_k(keys), net.c_v(keys)
+        if net.split_history:
+            valid = x.cand_hist[n] >= 0
+            hv = pair[x.cand_hist[n][valid]] + net.type_emb.weight[1]
+            hv = net.hist_norm(hv + net.pos_emb(x.cand_hist_pos[n][valid]))
+            k, v = torch.cat([k, net.c_k(hv)]), torch.cat([v, net.c_v(hv)])
+        q = net.c_q(net.c_norm1(c)).view(heads, dh)
+        w = (torch.einsum("hd,khd->hk", q, k.view(-1, heads, dh)) / dh**0.5).softmax(-1)
+        att = torch.einsum("hk,khd->hd", w, v.view(-1, heads, dh)).reshape(-1)
+        c = c + net.c_o(att)
+        c = c + net.c_ff(net.c_norm2(c))
+        out.append(net.head(c).squeeze(-1))
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("history_in_context", [False, True])
+def test_forward_equals_the_plain_per_candidate_computation(history_in_context):
+    """Uneven candidates per context row, a row without candidates, mentions at the end of
+    a row, states with and without past actions: logits and gradients as computed plainly."""
+    words = "walk to room 3 wait go room 0 room 1 next jump pit 30 under dollars lies here back"
+    prm = StatePRM.create("tiny", tiny_corpus=[words], d=16)
+    texts = ["walk to room 3", "wait", "go", "room 0", "room 1", "go[next]", "jump pit 30"]
+    texts += ["under 30 dollars", "a pit lies here", "back"]
+    instr, a, b, p0, p1, act, jump, under, lies, back = prm.encoder.rows(texts)
+    contexts = [
+        Context(instr, (a,), (p0, p1, lies)),
+        Context(instr, (b, a), (p0, p1, lies)),  # the same observation after other actions
+        Context(under, (), (p1,)),
+        Context(instr, (), (lies, p0)),  # no candidates
+        Context(instr, (b,), (p0,)),
+    ]
+    spec = [(1, act, 0), (0, jump, 1), (1, back, 2), (1, lies, -1), (2, act, 0), (0, act, 2)]
+    spec += [(4, under, 0), (1, under, 1)]
+    candidates = [Candidate(k, row, m, k + 1, 6 - k) for k, row, m in spec]
+    torch.manual_seed(0)
+    net = StateNet(
+        enc_dim=prm.net.proj[0].in_features - 2,
+        d=16,
+        heads=4,
+        dropout=0.0,
+        history_in_context=history_in_context,
+    )
+    with torch.no_grad():  # no zero biases or identity norms to hide a missing term
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    x = pack_inputs(
+        prm.encoder.store, contexts, candidates, "cpu", split_history=not history_in_context
+    )
+    # split: contexts 0 and 1 share their observation's row (6 candidates); else 4 at most
+    assert x.n_slot == (4 if history_in_context else 6)
+    net.eval()
+    torch.testing.assert_close(net(x), _reference_logits(net, x), atol=1e-5, rtol=1e-5)
+    net.train()  # dropout 0: the same numbers, and the same gradients
+    net(x).sin().sum().backward()
+    got = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    _reference_logits(net, x).sin().sum().backward()
+    for g, p in zip(got, net.parameters(), strict=True):
+        torch.testing.assert_close(g, p.grad, atol=1e-5, rtol=1e-4)
+
+
+class _Scale(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
+@pytest.mark.parametrize("attention_dropout", [0.0, 0.5])
+def test_packed_context_encoder_puts_each_dropout_where_torch_does(attention_dropout):
+    """Each of a layer's three dropouts becomes a distinct fixed scaling: a dropout moved,
+    dropped or doubled changes the numbers. Attention dropout is random; with one seed both
+    draw the same mask, so the outputs still agree."""
+    net = _net(dropout=0.5).train()
+    for i, layer in enumerate(net.context.layers):
+        layer.dropout1, layer.dropout, layer.dropout2 = _Scale(0.3 + i), _Scale(1.7), _Scale(0.55)
+        layer.self_attn.dropout = attention_dropout
+    seq, mask = _padded([7, 2, 5, 1], 7)
+    torch.manual_seed(5)
+    got = net._encode_context(seq, mask)
+    torch.manual_seed(5)
+    ref = _padded_reference(net, seq, mask)
+    torch.testing.assert_close(got[mask], ref[mask], atol=1e-5, rtol=1e-5)
