@@ -21,6 +21,10 @@ also reports, per group, the median gap ``|Q^pi(s, expert) − Q^pi(s, other)|``
 standard deviation are added to every estimate (mean of 20 seeded draws): a
 PRM whose values are off by that much cannot rank better, whatever it reads.
 
+``--by-pair`` splits the pairs by the kinds of *both* actions (on WebShop,
+``click[< prev]`` against an option click is mostly a wrong item's page): where a
+PRM loses pairs that ``Q^pi`` would win, and by how small a margin.
+
 Run:
 ``.venv/bin/python benchmarks/ranking_ceiling.py --data runs/ws-test.jsonl --rollouts 64``
 """
@@ -72,7 +76,10 @@ def ceiling(
         standard errors, per-group figures, pair count and cost (and the PRM's
         accuracy when ``prm`` is given; with ``noise``, ``noisy`` maps each sd to
         the accuracy left overall, and each group has ``median_gap`` and
-        ``noisy_<sd>``; each figure is its own set of seeded draws).
+        ``noisy_<sd>``; each figure is its own set of seeded draws). ``by_pair``
+        splits the same pairs by the kinds of both actions (``"<expert's> vs
+        <other's>"``), each group with its median gap and the mean reward-valued
+        ``Q^pi`` of the two actions (``mean_q``).
     """
     import gymnasium as gym
     from tqdm.auto import tqdm
@@ -116,13 +123,16 @@ def ceiling(
         prm_wins = {(c.episode, c.step): float(w) for c, w in zip(choices, wins, strict=True)}
     groups: dict[str, list[tuple[float, ...]]] = defaultdict(list)
     q_pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    # the same pairs split by the kind of the expert's action *and* of the other action
+    pair_groups: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    pair_q: dict[str, list[tuple[float, float]]] = defaultdict(list)
     total = LabelCost()
     t0 = time.perf_counter()
     for e in tqdm(sorted(by_ep), desc="ranking ceiling", disable=not progress, unit="ep"):
         queries = {t: list(pair) for t, pair in by_ep[e].items()}
         values, cost = mc_action_values(env, pol, eps[e].trajectory, queries, rollouts, seed)
         total = total + cost
-        for t, (exp, _) in by_ep[e].items():
+        for t, (exp, other) in by_ep[e].items():
             v = values[t]
             win_r, win_s = pair_wins(
                 [v[0].mean(), (v[0] >= DEFAULT_SUCCESS_THRESHOLD).mean()],
@@ -132,6 +142,9 @@ def ceiling(
             kind = action_kind(exp, common)
             groups[kind].append(row)
             q_pairs[kind].append((float(v[0].mean()), float(v[1].mean())))
+            both = f"{kind} vs {action_kind(other, common)}"
+            pair_groups[both].append(row)
+            pair_q[both].append((float(v[0].mean()), float(v[1].mean())))
     env.close()
     all_w = np.array([w for g in groups.values() for w in g])
 
@@ -157,6 +170,20 @@ def ceiling(
                 "success_q": round(float(np.mean([w[1] for w in v])), 4),
             }
             for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        },
+        "by_pair": {
+            k: {
+                "pairs": len(v),
+                "reward_q": round(float(np.mean([w[0] for w in v])), 4),
+                "success_q": round(float(np.mean([w[1] for w in v])), 4),
+                "median_gap": round(float(np.median([abs(a - b) for a, b in pair_q[k]])), 4),
+                "mean_q": [
+                    round(float(np.mean([a for a, _ in pair_q[k]])), 4),
+                    round(float(np.mean([b for _, b in pair_q[k]])), 4),
+                ],
+                **({"prm": round(float(np.mean([w[2] for w in v])), 4)} if prm_wins else {}),
+            }
+            for k, v in sorted(pair_groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         },
         "env_steps": total.env_steps,
         "policy_samples": total.policy_samples,
@@ -210,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated error sizes (e.g. 0.02,0.05): ranking left when each Q "
         "estimate is off by Gaussian noise of that standard deviation",
     )
+    p.add_argument(
+        "--by-pair",
+        action="store_true",
+        help="also print the pairs split by the kind of both actions (expert's vs other's), "
+        "with each group's median gap and mean reward-valued Q of the two",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
@@ -259,6 +292,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"    {k[:26]:26s} {v['pairs']:6d}  {v['reward_q']:8.3f}  {v['success_q']:9.3f}{tail}"
         )
+    if a.by_pair:
+        head = "  PRM" if "prm" in res else ""
+        title = "by both actions (expert's vs other's):"
+        print(f"  {title:50s} pairs  reward-Q{head}  median gap  mean Q^pi (expert, other)")
+        for k, v in res["by_pair"].items():
+            tail = f"  {v['prm']:.3f}" if "prm" in v else ""
+            e, o = v["mean_q"]
+            print(
+                f"    {k[:48]:48s} {v['pairs']:6d}  {v['reward_q']:8.3f}{tail}  "
+                f"{v['median_gap']:10.3f}  {e:.3f}, {o:.3f}"
+            )
     return 0
 
 

@@ -161,6 +161,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "observation's pieces, as networks saved before this option did (slower: the encoder "
         "then runs once per (observation, history) instead of once per observation)",
     )
+    p.add_argument(
+        "--previous-observations",
+        type=int,
+        default=0,
+        metavar="N",
+        help="--arch state: each candidate also reads the pieces of the N observations "
+        "before the current one (on a wrong item's page, the results page it came from); "
+        "0 (default) reads the current observation only; needs the history outside the "
+        "context (not with --history-in-context)",
+    )
+    p.add_argument(
+        "--page-pool",
+        action="store_true",
+        help="--arch state: also give each candidate its state's context row pooled (max "
+        "and mean of the contextual vectors of the instruction and every piece; with "
+        "--history-in-context, of the past actions too)",
+    )
     p.add_argument("--pooling", default="mean", choices=("mean", "cls"), help="cross: pooling")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
@@ -182,6 +199,13 @@ def _check(args: argparse.Namespace) -> None:
         args.batch_size = STATE_BATCH if args.arch == "state" else 32
     if args.epochs < 1:
         raise CLIError("--epochs must be >= 1")
+    if args.arch == "state" and args.previous_observations < 0:
+        raise CLIError("--previous-observations must be >= 0")
+    if args.arch == "state" and args.previous_observations and args.history_in_context:
+        raise CLIError(
+            "--previous-observations needs the history outside the context: "
+            "drop --history-in-context"
+        )
     if args.batch_size < 1:
         raise CLIError("--batch-size must be >= 1")
     if args.width < 8 or args.width % 4:
@@ -229,6 +253,8 @@ _STATE_ONLY = {
     "no_coverage": "--no-coverage",
     "exact": "--exact",
     "history_in_context": "--history-in-context",
+    "previous_observations": "--previous-observations",
+    "page_pool": "--page-pool",
 }
 
 
@@ -290,6 +316,8 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
                 coverage=not args.no_coverage,
                 exact=args.exact,
                 history_in_context=args.history_in_context,
+                previous_observations=args.previous_observations,
+                page_pool=args.page_pool,
                 step_limit=_step_limit(train),
                 tiny_corpus=corpus,
                 seed=args.seed,

@@ -8,6 +8,8 @@
   (:func:`~agentprm_gym.prm.segments.observation_pieces`): on a WebShop results
   page every result's id, title and price;
 - the last ``max_history`` past actions;
+- with ``previous_observations`` N > 0, the pieces of the N observations before
+  the current one (on a wrong item's page, the results page it came from);
 - the candidate action and the piece it names
   (:func:`~agentprm_gym.prm.segments.mention_index`);
 - the step index and the steps left before the env truncates the episode, so
@@ -58,8 +60,9 @@ MAX_CACHED_TOKENS = 2_000_000
 #: Most matched (text, instruction) vectors kept between scoring calls (``d`` floats each).
 MAX_CACHED_PAIRS = 100_000
 _ENCODER_DIR = "encoder"
-#: ``(instruction, current observation, last past actions)``: what a context is made of.
-StateKey = tuple[str, str, tuple[str, ...]]
+#: ``(instruction, current observation, last past actions, previous observations)``:
+#: what a context is made of (the last is empty for PRMs that do not read them).
+StateKey = tuple[str, str, tuple[str, ...], tuple[str, ...]]
 
 
 def _load_encoder(name: str, directory: Path | None, tiny_corpus: Sequence[str]) -> Any:
@@ -122,6 +125,7 @@ class StatePRM(PRM):
         self.net.eval()
         self.max_history = int(self.config.get("max_history", 4))
         self.max_pieces = int(self.config.get("max_pieces", MAX_PIECES))
+        self.previous = int(self.config.get("previous_observations", 0))
         self.step_limit = self.config.get("step_limit")
         self.contexts_per_batch = int(contexts_per_batch)
         self.cache_size = int(cache_size)
@@ -146,6 +150,8 @@ class StatePRM(PRM):
         coverage: bool = True,
         exact: bool = False,
         history_in_context: bool = False,
+        previous_observations: int = 0,
+        page_pool: bool = False,
         tiny_corpus: Sequence[str] = (),
         seed: int = 0,
         device: str | torch.device | None = "cpu",
@@ -178,6 +184,13 @@ class StatePRM(PRM):
                 once per distinct observation and the candidates attend to the
                 past actions, which trains 1.6–1.9× as fast on WebShop
                 (docs/prm.md has the figures).
+            previous_observations: Observations before the current one whose
+                pieces each candidate also reads (0: the current one only, as
+                checkpoints from before this option). Needs the history outside
+                the context (``history_in_context=False``).
+            page_pool: Give each candidate its state's contextual vectors pooled
+                over the page (max and mean) besides its own attention (False:
+                as checkpoints from before this option).
             tiny_corpus: Texts the ``tiny`` tokenizer takes its words from.
             seed: Seeds the initialisation.
             device: ``"cpu"``, ``"cuda"`` or ``None``/``"auto"``.
@@ -208,6 +221,8 @@ class StatePRM(PRM):
             coverage=coverage,
             exact=exact,
             history_in_context=history_in_context,
+            previous=previous_observations,
+            page_pool=page_pool,
         )
         config = {
             "format": _FORMAT,
@@ -225,17 +240,24 @@ class StatePRM(PRM):
             "coverage": bool(coverage),
             "exact": bool(exact),
             "history_in_context": bool(history_in_context),
+            "previous_observations": int(previous_observations),
+            "page_pool": bool(page_pool),
         }
         return cls(enc, net, config, device=dev, **kwargs)
 
     # ---------------------------------------------------------------- inputs
     def state_key(self, item: ScoreItem) -> StateKey:
-        """What identifies an item's state: instruction, observation, last past actions."""
+        """What identifies an item's state.
+
+        Its instruction, current observation, last past actions and the previous
+        observations this PRM reads (none unless ``previous_observations`` > 0).
+        """
         hist = item.history
         if not hist:
             raise ValueError("history must end with the current observation")
         past = tuple(str(a) for _, a in hist[:-1][-self.max_history :]) if self.max_history else ()
-        return (item.instruction, str(hist[-1]), past)
+        prev = tuple(str(o) for o, _ in hist[:-1][-self.previous :]) if self.previous else ()
+        return (item.instruction, str(hist[-1]), past, prev)
 
     @staticmethod
     def step_of(item: ScoreItem) -> int:
@@ -250,10 +272,15 @@ class StatePRM(PRM):
         """
         return -1 if self.step_limit is None else max(int(self.step_limit) - step, 0)
 
-    def context_texts(self, key: StateKey) -> tuple[str, list[str], list[str]]:
-        """``(instruction, past actions, observation pieces)`` of a state."""
-        instruction, obs, past = key
-        return instruction, list(past), observation_pieces(obs, self.max_pieces)
+    def context_texts(self, key: StateKey) -> tuple[str, list[str], list[str], list[list[str]]]:
+        """``(instruction, past actions, observation pieces, previous observations' pieces)``."""
+        instruction, obs, past, prev = key
+        return (
+            instruction,
+            list(past),
+            observation_pieces(obs, self.max_pieces),
+            [observation_pieces(o, self.max_pieces) for o in prev],
+        )
 
     def _pair_cache(self) -> OrderedDict[tuple[int, int], torch.Tensor]:
         """Matched (text row, instruction row) vectors from earlier scoring calls.
@@ -317,11 +344,13 @@ class StatePRM(PRM):
             texts: list[str] = []
             parts = []
             for key in chunk:
-                instr, past, pieces = self.context_texts(key)
-                parts.append((instr, past, pieces))
+                instr, past, pieces, prev = self.context_texts(key)
+                parts.append((instr, past, pieces, prev))
                 texts.append(instr)
                 texts.extend(past)
                 texts.extend(pieces)
+                for p in prev:
+                    texts.extend(p)
                 texts.extend(a for _, a, _ in groups[key])
             if self.encoder.store.tokens > MAX_CACHED_TOKENS:
                 # bounded memory in long searches: start the token cache afresh
@@ -332,13 +361,17 @@ class StatePRM(PRM):
             contexts: list[Context] = []
             candidates: list[Candidate] = []
             where: list[int] = []
-            for k, (key, (_, past, pieces)) in enumerate(zip(chunk, parts, strict=True)):
+            for k, (key, (_, past, pieces, prev)) in enumerate(zip(chunk, parts, strict=True)):
                 instr_row = rows[pos]
                 hist_rows = tuple(rows[pos + 1 : pos + 1 + len(past)])
                 pos += 1 + len(past)
                 piece_rows = tuple(rows[pos : pos + len(pieces)])
                 pos += len(pieces)
-                contexts.append(Context(instr_row, hist_rows, piece_rows))
+                prev_rows = []
+                for p in prev:
+                    prev_rows.append(tuple(rows[pos : pos + len(p)]))
+                    pos += len(p)
+                contexts.append(Context(instr_row, hist_rows, piece_rows, tuple(prev_rows)))
                 for i, action, step in groups[key]:
                     candidates.append(
                         Candidate(
@@ -482,6 +515,8 @@ class StatePRM(PRM):
                 # only an explicit false gives the newer layout (strict loading catches a
                 # config that names the wrong one)
                 history_in_context=config.get("history_in_context", True) is not False,
+                previous=int(config.get("previous_observations", 0)),
+                page_pool=config.get("page_pool", False) is True,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{d}: bad state-PRM config ({e})") from None

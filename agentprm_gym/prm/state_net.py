@@ -37,7 +37,9 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
    and embeddings of the step index and of the steps left before
    truncation; a decoder layer lets it attend to its state's context and
    history (never to other candidates), and a linear head gives the logit of
-   ``Q(s, a)``.
+   ``Q(s, a)``. Opt-in: with ``previous`` it also attends to the pieces of the
+   observations before the current one (their matched vectors), and with
+   ``page_pool`` it gets its context row pooled (max and mean).
 
 A state's context is computed once for all its candidates, and a candidate's
 score depends only on its own state: scoring one candidate or a hundred gives
@@ -76,11 +78,15 @@ class Context:
         instruction: Row of the instruction.
         history: Rows of the last past actions, oldest first.
         pieces: Rows of the current observation's pieces, in order.
+        previous: The pieces' rows of the observations before the current one,
+            oldest first (the last one is the previous step's); empty at the
+            first step or for networks that do not read them.
     """
 
     instruction: int
     history: tuple[int, ...]
     pieces: tuple[int, ...]
+    previous: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,11 @@ class NetInputs:
     # candidate order): (cand_ctx, cand_slot) pairs are distinct and cand_slot < n_slot
     cand_slot: torch.Tensor
     n_slot: int  # most candidates of one context row
+    prev_seq: torch.Tensor  # (n_prev, P) pairs of each distinct previous observation, -1 = pad
+    prev_pos: torch.Tensor  # (n_prev, P) piece position (1-based)
+    # (n_cand, N) previous-observation row of each candidate by recency (column 0 = the
+    # previous step's observation), -1 = none
+    cand_prev: torch.Tensor
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
     new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
     known_pos: list[int]  # pairs whose vectors the caller supplies
@@ -156,7 +167,10 @@ def pack_inputs(
     state's history rows (``cand_hist``). Pairs in ``known`` (``(text row,
     instruction row)``) are not matched at all: the caller passes their vectors to
     :meth:`StateNet.forward_with_pairs`, and their texts' tokens are not
-    gathered unless another part of the batch needs them.
+    gathered unless another part of the batch needs them. The previous
+    observations of the contexts (:attr:`Context.previous`) become rows of
+    ``prev_seq``, one per distinct (instruction, pieces), and each candidate
+    names its state's rows by recency (``cand_prev``).
     """
     text_ix: dict[int, int] = {}
 
@@ -212,11 +226,27 @@ def pack_inputs(
     cand_hist_pos = np.zeros((n_cand, n_hist), dtype=np.int64)
     cand_slot = np.zeros(n_cand, dtype=np.int64)
     row_count = [0] * n_ctx
+    # previous observations: one row per distinct (instruction, pieces)
+    prev_of: dict[tuple[int, tuple[int, ...]], int] = {}
+    n_prev_obs = max((len(c.previous) for c in contexts), default=0)
+    ctx_prev = np.full((len(contexts), n_prev_obs), -1, dtype=np.int64)
+    for k, c in enumerate(contexts):
+        for j, pieces in enumerate(reversed(c.previous)):
+            ctx_prev[k, j] = prev_of.setdefault((c.instruction, pieces), len(prev_of))
+    prev_len = max((len(p) for _, p in prev_of), default=0)
+    prev_seq = np.full((len(prev_of), prev_len), -1, dtype=np.int64)
+    prev_pos = np.zeros((len(prev_of), prev_len), dtype=np.int64)
+    for r, (instr, pieces) in enumerate(prev_of):
+        for p, row in enumerate(pieces):
+            prev_seq[r, p] = pix(row, instr)
+            prev_pos[r, p] = p + 1
+    cand_prev = np.full((n_cand, n_prev_obs), -1, dtype=np.int64)
     for i, c in enumerate(candidates):
         ctx = contexts[c.context]
         cand_ctx[i] = ctx_of[c.context]
         cand_slot[i] = row_count[cand_ctx[i]]
         row_count[cand_ctx[i]] += 1
+        cand_prev[i] = ctx_prev[c.context]
         cand_pair[i] = pix(c.action, ctx.instruction)
         if split_history:
             for h, row in enumerate(ctx.history):
@@ -278,6 +308,9 @@ def pack_inputs(
         cand_hist_pos=t(cand_hist_pos),
         cand_slot=t(cand_slot),
         n_slot=max(row_count, default=0),
+        prev_seq=t(prev_seq),
+        prev_pos=t(prev_pos),
+        cand_prev=t(cand_prev),
         pair_keys=pair_keys,
         new_pos=new_pos,
         known_pos=known_pos,
@@ -341,6 +374,14 @@ class StateNet(nn.Module):
             encoder runs once per distinct observation and each candidate
             attends to its state's past actions beside the context; its inputs
             must then be packed with ``split_history`` (:attr:`split_history`).
+        previous: Observations before the current one that each candidate also
+            attends to, piece by piece (their matched vectors, with position,
+            type and recency): 0 (checkpoints from before this option) reads the
+            current observation only. Needs ``history_in_context=False``.
+        page_pool: Also give each candidate its context's contextual vectors
+            pooled over the whole row (max and mean): what the best-matching
+            piece of the page looks like, without having to attend to it.
+            False: checkpoints from before this option.
     """
 
     def __init__(
@@ -355,8 +396,14 @@ class StateNet(nn.Module):
         coverage: bool = True,
         exact: bool = False,
         history_in_context: bool = True,
+        previous: int = 0,
+        page_pool: bool = False,
     ) -> None:
         super().__init__()
+        if previous < 0 or (previous and history_in_context):
+            raise ValueError(
+                f"previous={previous}: must be >= 0, and > 0 needs history_in_context=False"
+            )
         self.d = d
         self.coverage = coverage
         self.exact = exact
@@ -399,6 +446,19 @@ class StateNet(nn.Module):
         self.c_ff = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
         if self.split_history:
             self.hist_norm = nn.LayerNorm(d)
+        #: Whether each candidate gets its context row pooled (max and mean).
+        self.page_pool = bool(page_pool)
+        if self.page_pool:
+            self.pool_in = nn.Sequential(nn.Linear(2 * d, d), nn.LayerNorm(d))
+        #: Previous observations each candidate reads (0: none).
+        self.previous = int(previous)
+        if self.previous:
+            self.prev_type = nn.Parameter(torch.zeros(d))
+            self.prev_norm = nn.LayerNorm(d)
+            # per recency, an offset of the keys and of the values
+            self.prev_rec_k = nn.Parameter(torch.zeros(self.previous, d))
+            self.prev_rec_v = nn.Parameter(torch.zeros(self.previous, d))
+            nn.init.normal_(self.prev_type, std=0.02)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
         nn.init.normal_(self.no_mention, std=0.02)
@@ -633,6 +693,11 @@ class StateNet(nn.Module):
             named.append(torch.where(ok.unsqueeze(-1), h[ctx, pos], self.no_mention[k]))
         c = self.cand_in(torch.cat([pair[x.cand_pair], *named], -1))
         c = c + self.step_emb(x.cand_step) + self.left_emb(x.cand_left)
+        if self.page_pool:
+            real = seq_mask.unsqueeze(-1)
+            top = h.masked_fill(~real, float("-inf")).amax(1)  # (n_ctx, d)
+            mean = h.sum(1) / seq_mask.sum(1, keepdim=True)  # padded positions are zeros
+            c = c + self.pool_in(torch.cat([top, mean], -1))[ctx]
         # one cross-attention + FFN block. The context's keys and values are projected
         # once per row and never copied per candidate: a row's candidates are stacked
         # (slot = rank among the row's candidates) and attend together, and each
@@ -657,13 +722,31 @@ class StateNet(nn.Module):
             w = torch.cat([w, torch.einsum("nhd,nkhd->nhk", q, self._heads(self.c_k(hv)))], -1)
             hist_v = self._heads(self.c_v(hv))  # (n_cand, H_hist, H, dh)
             mask = torch.cat([mask, x.cand_hist >= 0], 1)
+        n_hist = w.shape[-1] - s_len
+        prev_v = None
+        n_prev = min(self.previous, x.cand_prev.shape[1])
+        if n_prev and x.prev_seq.shape[1]:
+            # the pieces of the previous observations: matched vectors (not contextualised),
+            # projected once per distinct observation, gathered per candidate
+            pv = pair[x.prev_seq.clamp_min(0)] + self.pos_emb(x.prev_pos) + self.prev_type
+            pv = self.prev_norm(pv)  # (n_prev_rows, P, d)
+            rows = x.cand_prev[:, :n_prev]
+            kp = self.c_k(pv)[rows.clamp_min(0)] + self.prev_rec_k[:n_prev, None]
+            vp = self.c_v(pv)[rows.clamp_min(0)] + self.prev_rec_v[:n_prev, None]
+            kp = self._heads(kp.flatten(1, 2))  # (n_cand, n_prev * P, H, dh)
+            prev_v = self._heads(vp.flatten(1, 2))
+            w = torch.cat([w, torch.einsum("nhd,nkhd->nhk", q, kp)], -1)
+            real = (rows >= 0).unsqueeze(-1) & (x.prev_seq[rows.clamp_min(0)] >= 0)
+            mask = torch.cat([mask, real.flatten(1)], 1)
         w = (w * self.scale).masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1)
         w_rows = w.new_zeros(n_ctx, n_slot, w.shape[1], s_len).index_put(
             (ctx, slot), w[..., :s_len]
         )
         att = torch.einsum("cmhs,cshd->cmhd", w_rows, v_ctx)[ctx, slot]  # (n_cand, H, dh)
         if hist_v is not None:
-            att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len:], hist_v)
+            att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len : s_len + n_hist], hist_v)
+        if prev_v is not None:
+            att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len + n_hist :], prev_v)
         c = c + self.drop(self.c_o(att.reshape(len(c), self.d)))
         c = c + self.drop(self.c_ff(self.c_norm2(c)))
         return self.head(c).squeeze(-1), pair

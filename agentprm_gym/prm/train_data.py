@@ -7,7 +7,8 @@ training episode as one flat index and asks a *step set* for the model's
 - :class:`CrossEncoderSteps` (:class:`~agentprm_gym.prm.model.AgentPRM`): each
   step's formatted text, tokenized; identical inputs share one forward pass.
 - :class:`StateSteps` (:class:`~agentprm_gym.prm.state_model.StatePRM`): each
-  step's state (instruction, observation pieces, past actions) and candidate,
+  step's state (instruction, observation pieces, past actions and, for PRMs
+  that read them, the previous observations' pieces) and candidate,
   with every distinct text's frozen token states computed once (and loaded
   from, or saved to, an on-disk cache when a path is given). A batch runs each
   distinct state's context once for all the steps that share it.
@@ -108,7 +109,7 @@ class StateSteps:
             if loaded is not None:
                 enc.store = loaded
         keys: dict[Any, int] = {}
-        parts: list[tuple[str, list[str], list[str]]] = []
+        parts: list[tuple[str, list[str], list[str], list[list[str]]]] = []
         steps: list[tuple[int, str, int]] = []
         for ep in episodes:
             for it in ep.items:
@@ -119,10 +120,12 @@ class StateSteps:
                     parts.append(prm.context_texts(key))
                 steps.append((k, str(it.action), prm.step_of(it)))
         texts: dict[str, None] = {}
-        for instr, past, pieces in parts:
+        for instr, past, pieces, prev in parts:
             texts[instr] = None
             texts.update(dict.fromkeys(past))
             texts.update(dict.fromkeys(pieces))
+            for p in prev:
+                texts.update(dict.fromkeys(p))
         texts.update(dict.fromkeys(a for _, a, _ in steps))
         new = sum(1 for t in texts if text_key(t) not in enc.store)
         self.texts_total = len(texts)
@@ -140,8 +143,13 @@ class StateSteps:
         if cache_path is not None and new:
             enc.store.save(cache_path)
         self.contexts = [
-            Context(row_of[i], tuple(row_of[a] for a in past), tuple(row_of[p] for p in pieces))
-            for i, past, pieces in parts
+            Context(
+                row_of[i],
+                tuple(row_of[a] for a in past),
+                tuple(row_of[p] for p in pieces),
+                tuple(tuple(row_of[p] for p in obs) for obs in prev),
+            )
+            for i, past, pieces, prev in parts
         ]
         self.candidates = [
             Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm.steps_left(t))

@@ -259,6 +259,8 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
         (["--arch", "cross", "--no-coverage"], "--no-coverage"),
         (["--arch", "cross", "--exact"], "--exact"),
         (["--arch", "cross", "--history-in-context"], "--history-in-context"),
+        (["--arch", "cross", "--previous-observations", "1"], "--previous-observations"),
+        (["--arch", "cross", "--page-pool"], "--page-pool"),
     ):
         r = subprocess.run(
             [
@@ -285,12 +287,14 @@ def test_train_prm_coverage_and_exact_flags_choose_the_network(ws_file, tmp_path
     from agentprm_gym.prm.state_model import StatePRM
 
     base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
-    for k, (flag, coverage, exact, in_context) in enumerate(
+    for k, (flag, coverage, exact, in_context, previous, pool) in enumerate(
         (
-            ([], True, False, False),
-            (["--no-coverage"], False, False, False),
-            (["--exact"], True, True, False),
-            (["--history-in-context"], True, False, True),
+            ([], True, False, False, 0, False),
+            (["--no-coverage"], False, False, False, 0, False),
+            (["--exact"], True, True, False, 0, False),
+            (["--history-in-context"], True, False, True, 0, False),
+            (["--previous-observations", "2"], True, False, False, 2, False),
+            (["--page-pool"], True, False, False, 0, True),
         )
     ):
         out = tmp_path / f"prm{k}"
@@ -298,8 +302,24 @@ def test_train_prm_coverage_and_exact_flags_choose_the_network(ws_file, tmp_path
         cfg = _json.loads((out / "prm_config.json").read_text())
         assert (cfg["coverage"], cfg["exact"]) == (coverage, exact)
         assert cfg["history_in_context"] is in_context
+        assert cfg["previous_observations"] == previous and cfg["page_pool"] is pool
         net = StatePRM.from_pretrained(out).net
         assert (net.coverage, net.exact, net.split_history) == (coverage, exact, not in_context)
+        assert net.previous == previous and net.page_pool is pool
+
+
+def test_train_prm_refuses_bad_previous_observations(ws_file, tmp_path, capsys):
+    base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--out", str(tmp_path)]
+    for extra, message in (
+        (["--previous-observations", "-1"], "--previous-observations must be >= 0"),
+        (
+            ["--previous-observations", "1", "--history-in-context"],
+            "--previous-observations needs the history outside the context",
+        ),
+    ):
+        assert main([*base, *extra, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
 
 
 def test_train_prm_propensity_weighting_is_recorded_and_checked(ws_file, tmp_path, capsys):

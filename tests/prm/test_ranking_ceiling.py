@@ -69,6 +69,17 @@ def test_ceiling_ranks_eval_prm_pairs(held_out):
     acc, n = ranking_accuracy(load_prm("random"), episode_steps(read_trajectories(held_out)))
     assert with_prm["prm"]["accuracy"] == pytest.approx(acc, abs=1e-4) and n == res["pairs"]
     assert all("prm" in g for g in with_prm["by_expert_action"].values())
+    # the same pairs split by both actions' kinds: every pair once, the same ceilings
+    for r in (res, with_prm):
+        groups = r["by_pair"].values()
+        assert sum(g["pairs"] for g in groups) == r["pairs"]
+        for key in ("reward_q", "success_q"):
+            mean = sum(g["pairs"] * g[key] for g in groups) / r["pairs"]
+            assert mean == pytest.approx(r[key]["accuracy"], abs=1e-3)
+        assert all(g["median_gap"] >= 0 and len(g["mean_q"]) == 2 for g in groups)
+    mean = sum(g["pairs"] * g["prm"] for g in with_prm["by_pair"].values()) / n
+    assert mean == pytest.approx(acc, abs=1e-3)
+    assert all(" vs " in k for k in res["by_pair"])
     assert rc.ceiling(str(held_out), rollouts=3, progress=False) == {
         **res,
         "wall_seconds": pytest.approx(res["wall_seconds"], abs=1e9),
@@ -111,3 +122,41 @@ def test_ceiling_cli_prints_the_noisy_rankings(held_out, capsys):
     out = capsys.readouterr().out
     assert "with Gaussian errors of sd 0.05 on every reward-valued Q:" in out
     assert "sd 0.05  median gap" in out
+
+
+def test_ceiling_cli_prints_the_pairs_by_both_actions(held_out, capsys):
+    argv = ["--data", str(held_out), "--rollouts", "1", "--no-progress", "--prm", "random"]
+    assert rc.main([*argv, "--by-pair"]) == 0
+    out = capsys.readouterr().out
+    assert "by both actions (expert's vs other's):" in out
+    res = rc.ceiling(str(held_out), rollouts=1, progress=False, prm="random")
+    for k, g in res["by_pair"].items():
+        assert f"{k[:48]:48s} {g['pairs']:6d}  {g['reward_q']:8.3f}  {g['prm']:.3f}" in out
+    assert rc.main(argv) == 0  # without the flag, no such table
+    assert "by both actions" not in capsys.readouterr().out
+
+
+def test_by_pair_groups_name_both_actions_with_their_values(held_out, monkeypatch):
+    """With every expert action worth 0.8 and every other 0.3, each group's mean values,
+    gap and ceiling are known, and its key names the pair's two action kinds."""
+    import numpy as np
+
+    from agentprm_gym.prm import mc
+    from agentprm_gym.prm.labels import LabelCost
+
+    def fake_values(env, policy, trajectory, queries, rollouts, seed):
+        return {t: [np.full(rollouts, 0.8), np.full(rollouts, 0.3)] for t in queries}, LabelCost()
+
+    monkeypatch.setattr(mc, "mc_action_values", fake_values)
+    res = rc.ceiling(str(held_out), rollouts=2, progress=False)
+    choices = ranking_choices(episode_steps(read_trajectories(held_out)))
+    common = common_arguments([c.expert for c in choices])
+    want: dict[str, int] = {}
+    for c in choices:
+        key = f"{action_kind(c.expert, common)} vs {action_kind(c.other, common)}"
+        want[key] = want.get(key, 0) + 1
+    assert {k: g["pairs"] for k, g in res["by_pair"].items()} == want
+    for g in res["by_pair"].values():
+        assert g["mean_q"] == [0.8, 0.3]
+        assert g["median_gap"] == pytest.approx(0.5)
+        assert g["reward_q"] == 1.0

@@ -28,7 +28,16 @@ def _corpus(eps):
     return [f"{i.history[-1]} {i.action} {i.instruction}" for e in eps for i in e.items]
 
 
-def _prm(eps, seed=0, step_limit=10, coverage=True, exact=False, history_in_context=False):
+def _prm(
+    eps,
+    seed=0,
+    step_limit=10,
+    coverage=True,
+    exact=False,
+    history_in_context=False,
+    previous=0,
+    page_pool=False,
+):
     return StatePRM.create(
         "tiny",
         tiny_corpus=_corpus(eps),
@@ -39,7 +48,13 @@ def _prm(eps, seed=0, step_limit=10, coverage=True, exact=False, history_in_cont
         coverage=coverage,
         exact=exact,
         history_in_context=history_in_context,
+        previous_observations=previous,
+        page_pool=page_pool,
     )
+
+
+#: Network layouts: (history in the context, previous observations read, page pooled).
+LAYOUTS = [(False, 0, False), (True, 0, False), (False, 2, False), (False, 0, True)]
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +73,11 @@ STATE = ScoreItem(
 ACTIONS = ["go[next]", "wait", "jump[pit]", "go[back]", "wait"]
 
 
-@pytest.mark.parametrize("history_in_context", [False, True])
-def test_one_state_many_candidates_equals_item_by_item(eps, history_in_context):
-    prm = _prm(eps, history_in_context=history_in_context)
+@pytest.mark.parametrize(("history_in_context", "previous", "page_pool"), LAYOUTS)
+def test_one_state_many_candidates_equals_item_by_item(
+    eps, history_in_context, previous, page_pool
+):
+    prm = _prm(eps, history_in_context=history_in_context, previous=previous, page_pool=page_pool)
     grouped = prm.score_candidates(STATE, ACTIONS)
     prm.clear_cache()
     single = np.array([prm.score([STATE._replace(action=a)])[0] for a in ACTIONS])
@@ -221,20 +238,25 @@ def test_step_index_and_steps_left_are_visible(eps):
     assert blind.steps_left(3) == -1 and prm.steps_left(3) == 7 and prm.steps_left(12) == 0
 
 
-@pytest.mark.parametrize("history_in_context", [False, True])
-def test_save_load_round_trip_gives_the_same_scores(eps, tmp_path, history_in_context):
-    prm = _prm(eps, history_in_context=history_in_context)
+@pytest.mark.parametrize(("history_in_context", "previous", "page_pool"), LAYOUTS)
+def test_save_load_round_trip_gives_the_same_scores(
+    eps, tmp_path, history_in_context, previous, page_pool
+):
+    prm = _prm(eps, history_in_context=history_in_context, previous=previous, page_pool=page_pool)
     T.train_prm(prm, eps, config=T.TrainConfig(labels="gae", epochs=1, progress=False))
     before = prm.score_candidates(STATE, ACTIONS)
     d = prm.save_pretrained(tmp_path / "prm")
     cfg = json.loads((d / "prm_config.json").read_text())
     assert cfg["architecture"] == "state" and cfg["step_limit"] == 10
     assert cfg["history_in_context"] is history_in_context
+    assert cfg["previous_observations"] == previous and cfg["page_pool"] is page_pool
     for loaded in (AgentPRM.from_pretrained(d), load_prm(d), StatePRM.from_pretrained(d)):
         assert isinstance(loaded, StatePRM)
         # a fresh encoder cache encodes the texts in other batches: bf16 kernels may
         # differ in the last bits of the token states (1e-6 here), nothing more
         assert loaded.net.split_history is not history_in_context
+        assert loaded.net.previous == loaded.previous == previous
+        assert loaded.net.page_pool is page_pool
         np.testing.assert_allclose(loaded.score_candidates(STATE, ACTIONS), before, atol=2e-5)
 
 
@@ -295,9 +317,9 @@ def test_token_states_are_cached_on_disk_and_reused(eps, tmp_path):
     assert StateSteps(other, eps, cache).texts_encoded > 0  # so the cache is not used
 
 
-@pytest.mark.parametrize("history_in_context", [False, True])
-def test_training_step_predictions_equal_scoring(eps, history_in_context):
-    prm = _prm(eps, history_in_context=history_in_context)
+@pytest.mark.parametrize(("history_in_context", "previous", "page_pool"), LAYOUTS)
+def test_training_step_predictions_equal_scoring(eps, history_in_context, previous, page_pool):
+    prm = _prm(eps, history_in_context=history_in_context, previous=previous, page_pool=page_pool)
     prm.net.eval()
     data = StateSteps(prm, eps)
     idx = list(range(int(data.offsets[-1])))
@@ -505,3 +527,36 @@ def test_kept_pairs_of_one_instruction_beside_new_pairs_of_another(eps, exact):
     prm.score([a, a._replace(action="wait")])  # every pair of a's instruction is now kept
     prm._cache.clear()  # drop the scores, keep the matched pairs
     np.testing.assert_allclose(prm.score(both), cold, atol=1e-6)
+
+
+def test_previous_observations_are_part_of_the_state(eps):
+    """Two states that differ only in an earlier observation: one key and one score for a
+    PRM that reads only the current observation, two for one that reads the previous."""
+    moved = STATE._replace(
+        history=(("You are in room 1 of 3. Nothing here.", "wait"), STATE.history[-1])
+    )
+    blind, seeing = _prm(eps), _prm(eps, previous=1)
+    assert blind.state_key(moved) == blind.state_key(STATE)
+    assert seeing.state_key(STATE)[3] == (STATE.history[0][0],)
+    assert seeing.state_key(moved) != seeing.state_key(STATE)
+    assert blind.score([moved])[0] == blind.score([STATE])[0]
+    assert abs(seeing.score([moved])[0] - seeing.score([STATE])[0]) > 1e-6
+    first = STATE._replace(history=STATE.history[-1:])  # the first step has none
+    assert seeing.state_key(first)[3] == ()
+    assert np.isfinite(seeing.score([first])).all()
+
+
+def test_the_state_keeps_the_last_n_previous_observations_oldest_first(eps):
+    turns = tuple((f"You are in room {i} of 3.", "go[next]") for i in range(3))
+    item = STATE._replace(history=(*turns, STATE.history[-1]))
+    prm = _prm(eps, previous=2)
+    assert prm.state_key(item)[3] == ("You are in room 1 of 3.", "You are in room 2 of 3.")
+    texts = prm.context_texts(prm.state_key(item))
+    assert texts[3] == [["You are in room 1 of 3."], ["You are in room 2 of 3."]]
+    # with learned recency offsets the two previous observations are told apart
+    with torch.no_grad():
+        prm.net.prev_rec_k.normal_(0, 1.0)
+        prm.net.prev_rec_v.normal_(0, 1.0)
+    prm.clear_cache()
+    swapped = STATE._replace(history=(turns[0], turns[2], turns[1], STATE.history[-1]))
+    assert abs(prm.score([item])[0] - prm.score([swapped])[0]) > 1e-6

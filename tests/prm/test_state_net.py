@@ -141,12 +141,23 @@ def _reference_logits(net: StateNet, x) -> torch.Tensor:
         c = net.cand_in(torch.cat([pair[x.cand_pair[n]], *named]))
         c = c + net.step_emb(x.cand_step[n]) + net.left_emb(x.cand_left[n])
         keys = h[row][mask[row]]
+        if net.page_pool:
+            c = c + net.pool_in(torch.cat([keys.max(0).values, keys.mean(0)]))
         k, v = net.c_k(keys), net.c_v(keys)
         if net.split_history:
             valid = x.cand_hist[n] >= 0
             hv = pair[x.cand_hist[n][valid]] + net.type_emb.weight[1]
             hv = net.hist_norm(hv + net.pos_emb(x.cand_hist_pos[n][valid]))
             k, v = torch.cat([k, net.c_k(hv)]), torch.cat([v, net.c_v(hv)])
+        for j in range(min(net.previous, x.cand_prev.shape[1])):
+            r = int(x.cand_prev[n, j])  # j = 0: the previous step's observation
+            if r < 0:
+                continue
+            valid = x.prev_seq[r] >= 0
+            pv = pair[x.prev_seq[r][valid]] + net.pos_emb(x.prev_pos[r][valid]) + net.prev_type
+            pv = net.prev_norm(pv)
+            k = torch.cat([k, net.c_k(pv) + net.prev_rec_k[j]])
+            v = torch.cat([v, net.c_v(pv) + net.prev_rec_v[j]])
         q = net.c_q(net.c_norm1(c)).view(heads, dh)
         w = (torch.einsum("hd,khd->hk", q, k.view(-1, heads, dh)) / dh**0.5).softmax(-1)
         att = torch.einsum("hk,khd->hd", w, v.view(-1, heads, dh)).reshape(-1)
@@ -156,21 +167,29 @@ def _reference_logits(net: StateNet, x) -> torch.Tensor:
     return torch.stack(out)
 
 
-@pytest.mark.parametrize("history_in_context", [False, True])
-def test_forward_equals_the_plain_per_candidate_computation(history_in_context):
+@pytest.mark.parametrize(
+    ("history_in_context", "previous", "page_pool"),
+    [(False, 0, False), (True, 0, False), (False, 2, False), (False, 0, True), (True, 0, True)],
+)
+def test_forward_equals_the_plain_per_candidate_computation(
+    history_in_context, previous, page_pool
+):
     """Uneven candidates per context row, a row without candidates, mentions at the end of
-    a row, states with and without past actions: logits and gradients as computed plainly."""
+    a row, states with and without past actions (and with none, one or two previous
+    observations, one shared by two states): logits and gradients as computed plainly."""
     words = "walk to room 3 wait go room 0 room 1 next jump pit 30 under dollars lies here back"
     prm = StatePRM.create("tiny", tiny_corpus=[words], d=16)
     texts = ["walk to room 3", "wait", "go", "room 0", "room 1", "go[next]", "jump pit 30"]
     texts += ["under 30 dollars", "a pit lies here", "back"]
     instr, a, b, p0, p1, act, jump, under, lies, back = prm.encoder.rows(texts)
+    prev = [((p1, lies),), ((p0,), (p1, lies)), (), ((p0,),), ((lies,), (p0, p1))]
     contexts = [
-        Context(instr, (a,), (p0, p1, lies)),
-        Context(instr, (b, a), (p0, p1, lies)),  # the same observation after other actions
+        Context(instr, (a,), (p0, p1, lies), prev[0] if previous else ()),
+        # the same observation after other actions
+        Context(instr, (b, a), (p0, p1, lies), prev[1] if previous else ()),
         Context(under, (), (p1,)),
-        Context(instr, (), (lies, p0)),  # no candidates
-        Context(instr, (b,), (p0,)),
+        Context(instr, (), (lies, p0), prev[3] if previous else ()),  # no candidates
+        Context(instr, (b,), (p0,), prev[4] if previous else ()),
     ]
     spec = [(1, act, 0), (0, jump, 1), (1, back, 2), (1, lies, -1), (2, act, 0), (0, act, 2)]
     spec += [(4, under, 0), (1, under, 1)]
@@ -182,6 +201,8 @@ def test_forward_equals_the_plain_per_candidate_computation(history_in_context):
         heads=4,
         dropout=0.0,
         history_in_context=history_in_context,
+        previous=previous,
+        page_pool=page_pool,
     )
     with torch.no_grad():  # no zero biases or identity norms to hide a missing term
         for p in net.parameters():
@@ -191,6 +212,18 @@ def test_forward_equals_the_plain_per_candidate_computation(history_in_context):
     )
     # split: contexts 0 and 1 share their observation's row (6 candidates); else 4 at most
     assert x.n_slot == (4 if history_in_context else 6)
+    if previous:  # one row per distinct (instruction, pieces), named by recency
+        assert x.prev_seq.shape[0] == 4
+        rows = {}
+        for r in range(4):
+            n = int((x.prev_seq[r] >= 0).sum())
+            assert x.prev_pos[r][:n].tolist() == list(range(1, n + 1))
+            rows[tuple(x.prev_seq[r][:n].tolist())] = r
+        pairs = {key: i for i, key in enumerate(x.pair_keys)}
+        row_of = {obs: rows[tuple(pairs[(p, instr)] for p in obs)] for obs in prev[1] + prev[4]}
+        # candidate 0 is context 1's: the previous step's observation first
+        assert x.cand_prev[0].tolist() == [row_of[(p1, lies)], row_of[(p0,)]]
+        assert x.cand_prev[4].tolist() == [-1, -1]  # context 2 has none
     net.eval()
     torch.testing.assert_close(net(x), _reference_logits(net, x), atol=1e-5, rtol=1e-5)
     net.train()  # dropout 0: the same numbers, and the same gradients
@@ -226,3 +259,10 @@ def test_packed_context_encoder_puts_each_dropout_where_torch_does(attention_dro
     torch.manual_seed(5)
     ref = _padded_reference(net, seq, mask)
     torch.testing.assert_close(got[mask], ref[mask], atol=1e-5, rtol=1e-5)
+
+
+def test_previous_observations_need_the_history_outside_the_context():
+    with pytest.raises(ValueError, match="history_in_context=False"):
+        StateNet(enc_dim=8, d=16, history_in_context=True, previous=1)
+    with pytest.raises(ValueError, match=">= 0"):
+        StateNet(enc_dim=8, d=16, history_in_context=False, previous=-1)
