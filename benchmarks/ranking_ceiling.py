@@ -140,11 +140,12 @@ def ceiling(
             )
             row = (float(win_r), float(win_s)) + ((prm_wins[(e, t)],) if prm_wins else ())
             kind = action_kind(exp, common)
+            q = (float(v[0].mean()), float(v[1].mean()))
             groups[kind].append(row)
-            q_pairs[kind].append((float(v[0].mean()), float(v[1].mean())))
+            q_pairs[kind].append(q)
             both = f"{kind} vs {action_kind(other, common)}"
             pair_groups[both].append(row)
-            pair_q[both].append((float(v[0].mean()), float(v[1].mean())))
+            pair_q[both].append(q)
     env.close()
     all_w = np.array([w for g in groups.values() for w in g])
 

@@ -125,7 +125,7 @@ class StatePRM(PRM):
         self.net.eval()
         self.max_history = int(self.config.get("max_history", 4))
         self.max_pieces = int(self.config.get("max_pieces", MAX_PIECES))
-        self.previous = int(self.config.get("previous_observations", 0))
+        self.previous = self.net.previous  # observations before the current one it reads
         self.step_limit = self.config.get("step_limit")
         self.contexts_per_batch = int(contexts_per_batch)
         self.cache_size = int(cache_size)

@@ -694,8 +694,7 @@ class StateNet(nn.Module):
         c = self.cand_in(torch.cat([pair[x.cand_pair], *named], -1))
         c = c + self.step_emb(x.cand_step) + self.left_emb(x.cand_left)
         if self.page_pool:
-            real = seq_mask.unsqueeze(-1)
-            top = h.masked_fill(~real, float("-inf")).amax(1)  # (n_ctx, d)
+            top = h.masked_fill(~seq_mask.unsqueeze(-1), float("-inf")).amax(1)  # (n_ctx, d)
             mean = h.sum(1) / seq_mask.sum(1, keepdim=True)  # padded positions are zeros
             c = c + self.pool_in(torch.cat([top, mean], -1))[ctx]
         # one cross-attention + FFN block. The context's keys and values are projected
