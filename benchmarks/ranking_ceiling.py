@@ -165,24 +165,17 @@ def ceiling(
         "reward_q": _stat(all_w[:, 0]),
         "success_q": _stat(all_w[:, 1]),
         "by_expert_action": {
-            k: {
-                "pairs": len(v),
-                "reward_q": round(float(np.mean([w[0] for w in v])), 4),
-                "success_q": round(float(np.mean([w[1] for w in v])), 4),
-            }
-            for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+            k: _group_means(v) for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))
         },
         "by_pair": {
             k: {
-                "pairs": len(v),
-                "reward_q": round(float(np.mean([w[0] for w in v])), 4),
-                "success_q": round(float(np.mean([w[1] for w in v])), 4),
-                "median_gap": round(float(np.median([abs(a - b) for a, b in pair_q[k]])), 4),
+                **_group_means(v),
+                "median_gap": _median_gap(pair_q[k]),
                 "mean_q": [
                     round(float(np.mean([a for a, _ in pair_q[k]])), 4),
                     round(float(np.mean([b for _, b in pair_q[k]])), 4),
                 ],
-                **({"prm": round(float(np.mean([w[2] for w in v])), 4)} if prm_wins else {}),
+                **({"prm": _col_mean(v, 2)} if prm_wins else {}),
             }
             for k, v in sorted(pair_groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         },
@@ -194,14 +187,29 @@ def ceiling(
         res["noisy"] = {f"{sd:g}": _noisy_accuracy(q_pairs, sd) for sd in noise}
         for k, v in q_pairs.items():
             g = res["by_expert_action"][k]
-            g["median_gap"] = round(float(np.median([abs(a - b) for a, b in v])), 4)
+            g["median_gap"] = _median_gap(v)
             for sd in noise:
                 g[f"noisy_{sd:g}"] = round(_noisy_accuracy({k: v}, sd), 4)
     if prm_wins:
         res["prm"] = {"spec": prm, **_stat(all_w[:, 2])}
         for k, v in groups.items():
-            res["by_expert_action"][k]["prm"] = round(float(np.mean([w[2] for w in v])), 4)
+            res["by_expert_action"][k]["prm"] = _col_mean(v, 2)
     return res
+
+
+def _col_mean(rows: list[tuple[float, ...]], col: int) -> float:
+    """Mean of one column of a group's win rows, rounded."""
+    return round(float(np.mean([w[col] for w in rows])), 4)
+
+
+def _group_means(rows: list[tuple[float, ...]]) -> dict[str, Any]:
+    """Pairs of a group and how often reward- and success-valued ``Q^pi`` rank them right."""
+    return {"pairs": len(rows), "reward_q": _col_mean(rows, 0), "success_q": _col_mean(rows, 1)}
+
+
+def _median_gap(q_pairs: list[tuple[float, float]]) -> float:
+    """Median ``|Q^pi(s, expert) − Q^pi(s, other)|`` of a group's pairs, rounded."""
+    return round(float(np.median([abs(a - b) for a, b in q_pairs])), 4)
 
 
 def _noisy_accuracy(

@@ -37,7 +37,7 @@ import json
 import os
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ _ENCODER_DIR = "encoder"
 #: ``(instruction, current observation, last past actions, previous observations)``:
 #: what a context is made of (the last is empty for PRMs that do not read them).
 StateKey = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+#: ``(instruction, past actions, observation pieces, previous observations' pieces)``.
+ContextTexts = tuple[str, list[str], list[str], list[list[str]]]
 
 
 def _load_encoder(name: str, directory: Path | None, tiny_corpus: Sequence[str]) -> Any:
@@ -272,7 +274,7 @@ class StatePRM(PRM):
         """
         return -1 if self.step_limit is None else max(int(self.step_limit) - step, 0)
 
-    def context_texts(self, key: StateKey) -> tuple[str, list[str], list[str], list[list[str]]]:
+    def context_texts(self, key: StateKey) -> ContextTexts:
         """``(instruction, past actions, observation pieces, previous observations' pieces)``."""
         instruction, obs, past, prev = key
         return (
@@ -280,6 +282,23 @@ class StatePRM(PRM):
             list(past),
             observation_pieces(obs, self.max_pieces),
             [observation_pieces(o, self.max_pieces) for o in prev],
+        )
+
+    @staticmethod
+    def context_text_list(parts: ContextTexts) -> list[str]:
+        """Every text of a state's :meth:`context_texts`, in order (repeats kept)."""
+        instr, past, pieces, prev = parts
+        return [instr, *past, *pieces, *(p for obs in prev for p in obs)]
+
+    @staticmethod
+    def context_rows(parts: ContextTexts, row_of: Mapping[str, int]) -> Context:
+        """The :class:`Context` of a state's :meth:`context_texts`, given each text's store row."""
+        instr, past, pieces, prev = parts
+        return Context(
+            row_of[instr],
+            tuple(row_of[a] for a in past),
+            tuple(row_of[p] for p in pieces),
+            tuple(tuple(row_of[p] for p in obs) for obs in prev),
         )
 
     def _pair_cache(self) -> OrderedDict[tuple[int, int], torch.Tensor]:
@@ -344,46 +363,31 @@ class StatePRM(PRM):
             texts: list[str] = []
             parts = []
             for key in chunk:
-                instr, past, pieces, prev = self.context_texts(key)
-                parts.append((instr, past, pieces, prev))
-                texts.append(instr)
-                texts.extend(past)
-                texts.extend(pieces)
-                for p in prev:
-                    texts.extend(p)
+                part = self.context_texts(key)
+                parts.append(part)
+                texts.extend(self.context_text_list(part))
                 texts.extend(a for _, a, _ in groups[key])
             if self.encoder.store.tokens > MAX_CACHED_TOKENS:
                 # bounded memory in long searches: start the token cache afresh
                 # (states do not depend on batch-mates, so scores do not change)
                 self.encoder.reset()
-            rows = self.encoder.rows(texts)
-            pos = 0
+            row_of = dict(zip(texts, self.encoder.rows(texts), strict=True))
             contexts: list[Context] = []
             candidates: list[Candidate] = []
             where: list[int] = []
-            for k, (key, (_, past, pieces, prev)) in enumerate(zip(chunk, parts, strict=True)):
-                instr_row = rows[pos]
-                hist_rows = tuple(rows[pos + 1 : pos + 1 + len(past)])
-                pos += 1 + len(past)
-                piece_rows = tuple(rows[pos : pos + len(pieces)])
-                pos += len(pieces)
-                prev_rows = []
-                for p in prev:
-                    prev_rows.append(tuple(rows[pos : pos + len(p)]))
-                    pos += len(p)
-                contexts.append(Context(instr_row, hist_rows, piece_rows, tuple(prev_rows)))
+            for k, (key, part) in enumerate(zip(chunk, parts, strict=True)):
+                contexts.append(self.context_rows(part, row_of))
                 for i, action, step in groups[key]:
                     candidates.append(
                         Candidate(
                             k,
-                            rows[pos],
-                            mention_index(action, pieces),
+                            row_of[action],
+                            mention_index(action, part[2]),
                             step,
                             self.steps_left(step),
                         )
                     )
                     where.append(i)
-                    pos += 1
             out[where] = self._forward(contexts, candidates)
         return out
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 
 from agentprm_gym.prm.steps import EpisodeSteps
+
+if TYPE_CHECKING:
+    from agentprm_gym.prm.state_model import ContextTexts
 
 __all__ = ["CrossEncoderSteps", "StateSteps", "StepSet", "make_step_set"]
 
@@ -98,7 +101,7 @@ class StateSteps:
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         from agentprm_gym.prm.segments import mention_index
-        from agentprm_gym.prm.state_net import Candidate, Context
+        from agentprm_gym.prm.state_net import Candidate
         from agentprm_gym.prm.text_encoder import TokenStore, text_key
 
         self.prm = prm
@@ -109,7 +112,7 @@ class StateSteps:
             if loaded is not None:
                 enc.store = loaded
         keys: dict[Any, int] = {}
-        parts: list[tuple[str, list[str], list[str], list[list[str]]]] = []
+        parts: list[ContextTexts] = []
         steps: list[tuple[int, str, int]] = []
         for ep in episodes:
             for it in ep.items:
@@ -120,12 +123,8 @@ class StateSteps:
                     parts.append(prm.context_texts(key))
                 steps.append((k, str(it.action), prm.step_of(it)))
         texts: dict[str, None] = {}
-        for instr, past, pieces, prev in parts:
-            texts[instr] = None
-            texts.update(dict.fromkeys(past))
-            texts.update(dict.fromkeys(pieces))
-            for p in prev:
-                texts.update(dict.fromkeys(p))
+        for part in parts:
+            texts.update(dict.fromkeys(prm.context_text_list(part)))
         texts.update(dict.fromkeys(a for _, a, _ in steps))
         new = sum(1 for t in texts if text_key(t) not in enc.store)
         self.texts_total = len(texts)
@@ -142,15 +141,7 @@ class StateSteps:
         row_of = dict(zip(texts, enc.rows(list(texts), tick), strict=True))
         if cache_path is not None and new:
             enc.store.save(cache_path)
-        self.contexts = [
-            Context(
-                row_of[i],
-                tuple(row_of[a] for a in past),
-                tuple(row_of[p] for p in pieces),
-                tuple(tuple(row_of[p] for p in obs) for obs in prev),
-            )
-            for i, past, pieces, prev in parts
-        ]
+        self.contexts = [prm.context_rows(part, row_of) for part in parts]
         self.candidates = [
             Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm.steps_left(t))
             for k, a, t in steps
