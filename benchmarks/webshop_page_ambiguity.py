@@ -18,10 +18,40 @@ reward on the page. Where the expert pages on although the page lists a
 product worth 1.0, leaving is right only because of *which* product the expert
 is after, which the page does not show.
 
+``--pairs`` looks instead at the pairs ``eval-prm`` ranks (same seed, same
+draws) where the expert opens one listed product and the other action opens
+another: why can the other not earn the full reward? Its best buy is over the
+instruction's price cap (the page shows the price), is of the wrong type,
+lacks a goal attribute (WebShop lists attributes on the item page, not the
+results page), or lacks a goal option (item page only); or it is worth 1.0
+too, and the expert prefers its own product only because it is the goal. With
+``--prm DIR`` each group also gets the PRM's share of pairs won, so a PRM that
+loses pairs the page decides (the price) can be told from one that loses pairs
+no page reader could win. Beside it, for scale, the share won by two rules
+that read only the page and the instruction's price cap: a product under the
+cap beats one over it, and otherwise the one listed higher wins.
+
+``--probe`` (with ``--prm``) asks what the PRM's value of opening the other
+product rests on: for each such pair (``--max-pairs`` at most) it edits the
+page and scores the same action again, reporting the mean change of ``Q`` per
+edit: the product's price set far over the cap ($9,999.00) or near nothing
+($0.01), its title swapped for an unrelated one, and the product's whole entry
+(id, title, price) moved to the top or the bottom of the list.
+
+``--returns`` reads the policy's own steps instead (a training file is
+meant): after each time it opened a listed product, the episode's final
+reward, by the product's rank on the page and by its price against the cap.
+That is what returns-based labels can teach about rank and price.
+
 The last line is one JSON object. Run (about a minute for the README's 400
 held-out WebShop episodes)::
 
     .venv/bin/python benchmarks/webshop_page_ambiguity.py --data runs/ws-test.jsonl
+    .venv/bin/python benchmarks/webshop_page_ambiguity.py --data runs/ws-test.jsonl \\
+        --pairs --prm runs/paper/agentprm
+    .venv/bin/python benchmarks/webshop_page_ambiguity.py --data runs/ws-test.jsonl \\
+        --probe --prm runs/paper/agentprm
+    .venv/bin/python benchmarks/webshop_page_ambiguity.py --data runs/ws.jsonl --returns
 """
 
 from __future__ import annotations
@@ -34,14 +64,23 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-__all__ = ["best_reward", "page_ambiguity", "main"]
+__all__ = [
+    "best_buy",
+    "best_reward",
+    "page_ambiguity",
+    "page_rules_pick",
+    "result_pairs",
+    "result_probe",
+    "returns_by_rank",
+    "main",
+]
 
 _RESULT = re.compile(r"click\[(b0\w{8})\]", re.I)
 _LEAVE = ("click[next >]", "click[back to search]", "click[< prev]")
 
 
-def best_reward(product: Any, goal: Any, max_combos: int = 2000) -> float:
-    """The best reward buying ``product`` at its price can earn for ``goal``.
+def best_buy(product: Any, goal: Any, max_combos: int = 2000) -> Any:
+    """The reward (with its parts) of the best way to buy ``product`` at its price for ``goal``.
 
     Every combination of one value per option is tried (at most ``max_combos``;
     a product with more is searched only that far, so the figure is then a
@@ -53,18 +92,321 @@ def best_reward(product: Any, goal: Any, max_combos: int = 2000) -> float:
         max_combos: Option combinations tried.
 
     Returns:
-        The highest ``get_reward`` found, in [0, 1].
+        The :class:`~agentprm_gym.envs.webshop.reward.RewardResult` of the highest
+        reward found (the first of equals).
     """
     from agentprm_gym.envs.webshop.reward import get_reward
 
     choices = [values or (None,) for _, values in product.options] or [(None,)]
-    best = 0.0
+    best = None
     for k, combo in enumerate(itertools.product(*choices)):
         if k >= max_combos:
             break
         chosen = [v for v in combo if v is not None]
-        best = max(best, get_reward(product, goal, product.price, chosen).reward)
+        r = get_reward(product, goal, product.price, chosen)
+        if best is None or r.reward > best.reward:
+            best = r
     return best
+
+
+def best_reward(product: Any, goal: Any, max_combos: int = 2000) -> float:
+    """The best reward buying ``product`` at its price can earn for ``goal`` (:func:`best_buy`)."""
+    return float(best_buy(product, goal, max_combos).reward)
+
+
+def _goal(shop: Any, tr: Any, data: str) -> Any:
+    """The goal of a trajectory's task in ``shop``, checked against the file.
+
+    Raises:
+        ValueError: For an episode of another env, or whose split, task id or
+            instruction is not one of this shop's tasks.
+    """
+    if tr.env_id != "AgentPRM/WebShop-v0":
+        raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
+    if tr.split not in ("train", "test"):
+        raise ValueError(f"{data}: an episode of split {tr.split!r}, not train or test")
+    try:
+        goal = shop.goals.get(tr.split, tr.task_id)
+    except IndexError:
+        raise ValueError(f"{data}: no {tr.split} task {tr.task_id} in this shop") from None
+    if goal.instruction != tr.instruction:
+        raise ValueError(
+            f"{data}: {tr.split} task {tr.task_id} of this shop has another instruction "
+            "(the file was collected with another shop?)"
+        )
+    return goal
+
+
+#: Why the other product of a result pair cannot earn the full reward, in the order tested.
+REASONS = (
+    "also worth 1.0",
+    "over the price cap",
+    "wrong type",
+    "lacks an attribute",
+    "lacks an option",
+)
+
+
+def _reason(r: Any) -> str:
+    """The :data:`REASONS` entry of a best buy's reward parts."""
+    if r.reward >= 1.0 - 1e-9:
+        return REASONS[0]
+    if r.r_price < 1.0:
+        return REASONS[1]
+    if r.r_type < 1.0:
+        return REASONS[2]
+    if r.r_att < 1.0:
+        return REASONS[3]
+    return REASONS[4]
+
+
+_PRICE = re.compile(r"\$\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
+
+
+def page_rules_pick(observation: str, first: str, second: str, cap: float) -> float:
+    """Which of two listed products two page-reading rules prefer: 1 first, 0 second, 0.5 tie.
+
+    A product whose listed price (the first ``$`` amount after it on the page) is
+    under ``cap`` beats one over it; otherwise the one listed higher wins. A
+    product missing from the page, or without a price, counts as listed last
+    and under the cap.
+
+    Args:
+        observation: The results page.
+        first: The first action, ``click[ASIN]``.
+        second: The second action.
+        cap: The instruction's price cap.
+    """
+    from agentprm_gym.prm.segments import action_argument
+
+    low = observation.lower()
+
+    def where(action: str) -> tuple[int, bool]:
+        at = low.find(action_argument(action).lower())
+        if at < 0:
+            return len(low), False
+        m = _PRICE.search(observation, at)
+        return at, m is not None and float(m.group(1).replace(",", "")) > cap
+
+    (a_at, a_over), (b_at, b_over) = where(first), where(second)
+    if a_over != b_over:
+        return 0.0 if a_over else 1.0
+    return 1.0 if a_at < b_at else 0.0 if b_at < a_at else 0.5
+
+
+def result_pairs(
+    data: str, prm: str | None = None, seed: int = 0, max_combos: int = 2000
+) -> dict[str, dict[str, float | None]]:
+    """The ranked pairs of two listed products, grouped by why the other one falls short.
+
+    Args:
+        data: Trajectory JSONL of ``AgentPRM/WebShop-v0`` episodes.
+        prm: Also count the pairs this PRM (a directory or ``load_prm`` spec) wins.
+        seed: The pair-draw seed (``eval-prm --seed``).
+        max_combos: Option combinations tried per product.
+
+    Returns:
+        ``{reason: {"pairs", "other_reward", "page_rules_wins", "prm_wins"}}`` in
+        :data:`REASONS` order (reasons without pairs left out): the other product's
+        mean best reward, the share of pairs :func:`page_rules_pick` gives the
+        expert, and the PRM's share of the pairs won (a tie counts 0.5; None
+        without ``prm``).
+
+    Raises:
+        ValueError: As :func:`page_ambiguity`.
+    """
+    import gymnasium as gym
+
+    import agentprm_gym  # noqa: F401  (registers the ids)
+    from agentprm_gym.core.trajectory import read_trajectories
+    from agentprm_gym.prm.metrics import pair_wins, ranking_choices
+    from agentprm_gym.prm.steps import episode_steps
+
+    shop = gym.make("AgentPRM/WebShop-v0").unwrapped.shop
+    episodes = episode_steps(read_trajectories(data))
+    goals = [_goal(shop, e.trajectory, data) for e in episodes]
+    chosen = []
+    for c in ranking_choices(episodes, seed):
+        a, b = _RESULT.fullmatch(c.expert), _RESULT.fullmatch(c.other)
+        if a is None or b is None:
+            continue
+        product = shop.catalog.by_asin(b.group(1).lower())
+        if product is None or shop.catalog.by_asin(a.group(1).lower()) is None:
+            continue
+        r = best_buy(product, goals[c.episode], max_combos)
+        item = episodes[c.episode].items[c.step]
+        rules = page_rules_pick(
+            str(item.history[-1]), c.expert, c.other, goals[c.episode].price_upper
+        )
+        chosen.append((c, _reason(r), float(r.reward), rules))
+    wins = None
+    if prm is not None and chosen:
+        from agentprm_gym.prm.loading import load_prm
+
+        model = load_prm(prm)
+        items = [episodes[row[0].episode].items[row[0].step] for row in chosen]
+        q = model.score(
+            [it._replace(action=row[0].expert) for it, row in zip(items, chosen, strict=True)]
+            + [it._replace(action=row[0].other) for it, row in zip(items, chosen, strict=True)]
+        )
+        wins = pair_wins(q[: len(chosen)], q[len(chosen) :])
+    out: dict[str, dict[str, float | None]] = {}
+    for reason in REASONS:
+        at = [i for i, row in enumerate(chosen) if row[1] == reason]
+        if at:
+            out[reason] = {
+                "pairs": len(at),
+                "other_reward": sum(chosen[i][2] for i in at) / len(at),
+                "page_rules_wins": sum(chosen[i][3] for i in at) / len(at),
+                "prm_wins": None if wins is None else float(wins[at].mean()),
+            }
+    return out
+
+
+_SEP = " [SEP] "
+#: The page edits of :func:`result_probe`, in order.
+PROBES = (
+    "price $9,999.00",
+    "price $0.01",
+    "unrelated title",
+    "moved to the top",
+    "moved to the bottom",
+)
+_UNRELATED_TITLE = "Garden Hose, 50 ft, Heavy Duty"
+
+
+def _entries(parts: list[str]) -> list[int]:
+    """Positions of the listed products' ids among a page's ``[SEP]`` parts."""
+    return [k for k, p in enumerate(parts) if _RESULT.fullmatch(f"click[{p}]")]
+
+
+def _edits(parts: list[str], at: int) -> list[list[str]]:
+    """The :data:`PROBES` edits of the product whose id is ``parts[at]``."""
+    ids = _entries(parts)
+    entry, rest = parts[at : at + 3], parts[:at] + parts[at + 3 :]
+    last = ids[-1] - (3 if ids[-1] > at else 0)  # the last entry's id, in ``rest``
+    out = []
+    for k, text in ((2, "$9999.00"), (2, "$0.01"), (1, _UNRELATED_TITLE)):
+        edited = list(parts)
+        edited[at + k] = text
+        out.append(edited)
+    out.append(rest[: ids[0]] + entry + rest[ids[0] :])
+    out.append(rest[: last + 3] + entry + rest[last + 3 :])
+    return out
+
+
+def result_probe(
+    data: str, prm: str, seed: int = 0, max_pairs: int | None = None
+) -> dict[str, dict[str, float]]:
+    """How the PRM's ``Q`` of opening the other product of a result pair moves under page edits.
+
+    Args:
+        data: Trajectory JSONL of ``AgentPRM/WebShop-v0`` episodes.
+        prm: The PRM (a directory or ``load_prm`` spec).
+        seed: The pair-draw seed (``eval-prm --seed``).
+        max_pairs: Probe at most this many pairs (the first ones).
+
+    Returns:
+        ``{edit: {"pairs", "mean_change", "mean_abs_change"}}`` in :data:`PROBES`
+        order; pairs whose page does not list the product with an id, a title
+        and a price in separate parts are skipped.
+    """
+    from agentprm_gym.core.trajectory import read_trajectories
+    from agentprm_gym.prm.loading import load_prm
+    from agentprm_gym.prm.metrics import ranking_choices
+    from agentprm_gym.prm.steps import episode_steps
+
+    episodes = episode_steps(read_trajectories(data))
+    model = load_prm(prm)
+    changes: list[list[float]] = [[] for _ in PROBES]
+    done = 0
+    for c in ranking_choices(episodes, seed):
+        if max_pairs is not None and done >= max_pairs:
+            break
+        a, b = _RESULT.fullmatch(c.expert), _RESULT.fullmatch(c.other)
+        if a is None or b is None:
+            continue
+        item = episodes[c.episode].items[c.step]
+        parts = str(item.history[-1]).split(_SEP)
+        low = [p.lower() for p in parts]
+        at = low.index(b.group(1).lower()) if b.group(1).lower() in low else -1
+        if at < 0 or at + 2 >= len(parts) or not _PRICE.fullmatch(parts[at + 2].split(" to ")[0]):
+            continue
+        pages = [parts, *_edits(parts, at)]
+        q = model.score(
+            [
+                item._replace(history=(*item.history[:-1], _SEP.join(p)), action=c.other)
+                for p in pages
+            ]
+        )
+        for k in range(len(PROBES)):
+            changes[k].append(float(q[k + 1] - q[0]))
+        done += 1
+    return {
+        name: {
+            "pairs": len(v),
+            "mean_change": sum(v) / len(v) if v else 0.0,
+            "mean_abs_change": sum(abs(x) for x in v) / len(v) if v else 0.0,
+        }
+        for name, v in zip(PROBES, changes, strict=True)
+    }
+
+
+def returns_by_rank(data: str) -> list[dict[str, Any]]:
+    """The final reward after the policy opens a listed product, by rank and price vs cap.
+
+    Args:
+        data: Trajectory JSONL of ``AgentPRM/WebShop-v0`` episodes (the
+            instruction states the price cap: "lower than X dollars").
+
+    Returns:
+        One row per rank (0, 1, 2, 3, then "4+"): ``{"rank", "under_cap",
+        "under_cap_reward", "over_cap", "over_cap_reward"}``, the number of times
+        the policy opened a product of that rank under / over the cap and the mean
+        final reward of those episodes (None where there are none).
+
+    Raises:
+        ValueError: For a file of another env.
+    """
+    from agentprm_gym.core.trajectory import read_trajectories
+
+    cap_of = re.compile(r"lower than ([0-9][0-9,]*(?:\.[0-9]+)?) dollars")
+    sums: dict[str, list[float]] = {k: [0, 0.0, 0, 0.0] for k in ("0", "1", "2", "3", "4+")}
+    for tr in read_trajectories(data):
+        if tr.env_id != "AgentPRM/WebShop-v0":
+            raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
+        cap = cap_of.search(tr.instruction)
+        if cap is None:
+            continue
+        limit = float(cap.group(1).replace(",", ""))
+        final = sum(s.reward for s in tr.steps)
+        for s in tr.steps:
+            m = _RESULT.fullmatch(s.action)
+            if m is None:
+                continue
+            parts = s.observation.split(_SEP)
+            low = [p.lower() for p in parts]
+            if m.group(1).lower() not in low:
+                continue
+            at = low.index(m.group(1).lower())
+            price = _PRICE.search(_SEP.join(parts[at + 1 : at + 3]))
+            if price is None:
+                continue
+            rank = _entries(parts).index(at)
+            acc = sums[str(rank) if rank < 4 else "4+"]
+            k = 2 if float(price.group(1).replace(",", "")) > limit else 0
+            acc[k] += 1
+            acc[k + 1] += final
+    return [
+        {
+            "rank": rank,
+            "under_cap": int(n_u),
+            "under_cap_reward": r_u / n_u if n_u else None,
+            "over_cap": int(n_o),
+            "over_cap_reward": r_o / n_o if n_o else None,
+        }
+        for rank, (n_u, r_u, n_o, r_o) in sums.items()
+    ]
 
 
 def page_ambiguity(data: str, max_combos: int = 2000) -> dict[str, dict[str, float]]:
@@ -96,19 +438,7 @@ def page_ambiguity(data: str, max_combos: int = 2000) -> dict[str, dict[str, flo
     worth: dict[tuple[str, int, str], float] = {}
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for tr in read_trajectories(data):
-        if tr.env_id != "AgentPRM/WebShop-v0":
-            raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
-        if tr.split not in ("train", "test"):
-            raise ValueError(f"{data}: an episode of split {tr.split!r}, not train or test")
-        try:
-            goal = shop.goals.get(tr.split, tr.task_id)
-        except IndexError:
-            raise ValueError(f"{data}: no {tr.split} task {tr.task_id} in this shop") from None
-        if goal.instruction != tr.instruction:
-            raise ValueError(
-                f"{data}: {tr.split} task {tr.task_id} of this shop has another instruction "
-                "(the file was collected with another shop?)"
-            )
+        goal = _goal(shop, tr, data)
         for s in tr.steps:
             if s.expert_action is None or s.expert_action.startswith("search["):
                 continue
@@ -146,9 +476,45 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, help="WebShop trajectory JSONL file")
     ap.add_argument("--max-combos", type=int, default=2000, help="option combinations (2000)")
+    ap.add_argument(
+        "--pairs",
+        action="store_true",
+        help="the ranked pairs of two listed products, by why the other falls short",
+    )
+    ap.add_argument(
+        "--probe",
+        action="store_true",
+        help="with --prm: how the PRM's Q of opening the other product moves under page edits",
+    )
+    ap.add_argument(
+        "--returns",
+        action="store_true",
+        help="the final reward after the policy opens a product, by rank and price vs cap",
+    )
+    ap.add_argument(
+        "--prm", default=None, help="with --pairs: also count this PRM's wins; --probe: the PRM"
+    )
+    ap.add_argument("--seed", type=int, default=0, help="--pairs, --probe: pair-draw seed (0)")
+    ap.add_argument(
+        "--max-pairs", type=int, default=None, help="--probe: probe at most N pairs (all)"
+    )
     args = ap.parse_args(argv)
     if args.max_combos < 1:
         ap.error("--max-combos must be at least 1")
+    if args.pairs + args.probe + args.returns > 1:
+        ap.error("--pairs, --probe and --returns are separate reports: give one")
+    if args.prm is not None and not (args.pairs or args.probe):
+        ap.error("--prm needs --pairs or --probe")
+    if args.probe and args.prm is None:
+        ap.error("--probe needs --prm")
+    if args.max_pairs is not None and args.max_pairs < 1:
+        ap.error("--max-pairs must be at least 1")
+    if args.pairs:
+        return _main_pairs(args)
+    if args.probe:
+        return _main_probe(args)
+    if args.returns:
+        return _main_returns(args)
     try:
         res = page_ambiguity(args.data, args.max_combos)
     except (OSError, ValueError, KeyError) as e:
@@ -162,6 +528,63 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['full_reward_products']:9.2f} {r['best_reward']:6.3f}"
         )
     print(json.dumps({"data": args.data, "kinds": res}))
+    return 0
+
+
+def _main_pairs(args: argparse.Namespace) -> int:
+    """``--pairs``: print the table of :func:`result_pairs` and its JSON line."""
+    from agentprm_gym.prm.model import CheckpointError
+
+    try:
+        res = result_pairs(args.data, args.prm, args.seed, args.max_combos)
+    except (OSError, ValueError, KeyError, CheckpointError) as e:
+        print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
+        return 2
+    head = f"{'pairs':>6s} {'its best reward':>16s} {'page rules win':>15s} {'PRM wins':>9s}"
+    print(f"{'the other product':22s} {head}")
+    for k, r in res.items():
+        won = "" if r["prm_wins"] is None else f"{r['prm_wins']:.3f}"
+        print(
+            f"{k:22s} {r['pairs']:6d} {r['other_reward']:16.3f} "
+            f"{r['page_rules_wins']:15.3f} {won:>9s}"
+        )
+    print(json.dumps({"data": args.data, "prm": args.prm, "pairs": res}))
+    return 0
+
+
+def _main_probe(args: argparse.Namespace) -> int:
+    """``--probe``: print the table of :func:`result_probe` and its JSON line."""
+    try:
+        res = result_probe(args.data, args.prm, args.seed, args.max_pairs)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
+        return 2
+    print(f"{'edit of the other product':26s} {'pairs':>6s} {'mean dQ':>9s} {'mean |dQ|':>10s}")
+    for k, r in res.items():
+        print(f"{k:26s} {r['pairs']:6d} {r['mean_change']:+9.4f} {r['mean_abs_change']:10.4f}")
+    print(json.dumps({"data": args.data, "prm": args.prm, "probe": res}))
+    return 0
+
+
+def _main_returns(args: argparse.Namespace) -> int:
+    """``--returns``: print the table of :func:`returns_by_rank` and its JSON line."""
+    try:
+        rows = returns_by_rank(args.data)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
+        return 2
+
+    def fmt(x: float | None) -> str:
+        return "" if x is None else f"{x:.3f}"
+
+    reward = f"{'final reward':>13s}"
+    print(f"{'rank':>4s} {'under cap':>10s} {reward} {'over cap':>9s} {reward}")
+    for r in rows:
+        print(
+            f"{r['rank']:>4s} {r['under_cap']:10d} {fmt(r['under_cap_reward']):>13s} "
+            f"{r['over_cap']:9d} {fmt(r['over_cap_reward']):>13s}"
+        )
+    print(json.dumps({"data": args.data, "returns": rows}))
     return 0
 
 

@@ -86,3 +86,131 @@ def test_a_task_of_each_split_is_valued_against_its_own_goal(tmp_path):
     expected = (1.0 + (pa.best_reward(shop.catalog.by_asin(goal.asin), other) >= 1.0)) / 2
     assert res["pages"] == 2 and res["with_full_reward"] == pytest.approx(expected)
     env.close()
+
+
+def test_why_the_other_product_falls_short_by_hand():
+    """The first reason that holds, in order: full reward, price, type, attribute, option."""
+    from agentprm_gym.envs.webshop.reward import RewardResult
+
+    def r(reward=0.5, r_price=1.0, r_type=1.0, r_att=1.0):
+        return RewardResult(reward, r_type, r_att, 1.0, r_price, 1.0, 1.0, 1.0, 0, 0)
+
+    assert pa._reason(r(reward=1.0)) == "also worth 1.0"
+    assert pa._reason(r(r_price=0.0, r_att=0.5)) == "over the price cap"
+    assert pa._reason(r(r_type=0.5, r_att=0.5)) == "wrong type"
+    assert pa._reason(r(r_att=0.5)) == "lacks an attribute"
+    assert pa._reason(r()) == "lacks an option"
+
+
+def test_result_pairs_group_the_ranked_pairs_of_two_products(tmp_path, capsys):
+    data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
+    res = pa.result_pairs(str(data), prm="random")
+    assert res and list(res) == [k for k in pa.REASONS if k in res]
+    for reason, r in res.items():
+        assert r["pairs"] >= 1
+        assert r["prm_wins"] == 0.5  # the random PRM ties every pair
+        assert 0.0 <= r["page_rules_wins"] <= 1.0
+        if reason == "also worth 1.0":
+            assert r["other_reward"] == pytest.approx(1.0)
+        else:
+            assert 0.0 <= r["other_reward"] < 1.0
+    assert pa.main(["--data", str(data), "--pairs"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["prm"] is None
+    assert {k: v["pairs"] for k, v in line["pairs"].items()} == {
+        k: v["pairs"] for k, v in res.items()
+    }
+    assert all(v["prm_wins"] is None for v in line["pairs"].values())
+    with pytest.raises(SystemExit):
+        pa.main(["--data", str(data), "--prm", "random"])
+    assert "--prm needs --pairs" in capsys.readouterr().err
+
+
+def test_page_rules_prefer_a_product_under_the_cap_then_the_one_listed_higher():
+    page = (
+        "Back to Search [SEP] Page 1 (Total results: 50) [SEP] Next > [SEP] B0AAAAAAAA [SEP] "
+        "Sunscreen, Spf 30 [SEP] $70.00 [SEP] B0BBBBBBBB [SEP] Face Cream [SEP] $19.99 [SEP] "
+        "B0CCCCCCCC [SEP] Lotion [SEP] $5.00 to $12.50"
+    )
+    a, b, c = "click[b0aaaaaaaa]", "click[b0bbbbbbbb]", "click[b0cccccccc]"
+    assert pa.page_rules_pick(page, a, b, 60.0) == 0.0  # a is over the cap
+    assert pa.page_rules_pick(page, b, a, 60.0) == 1.0
+    assert pa.page_rules_pick(page, a, b, 100.0) == 1.0  # both under: a is listed higher
+    assert pa.page_rules_pick(page, c, b, 60.0) == 0.0  # a range: its first amount counts
+    assert pa.page_rules_pick(page, c, b, 10.0) == 1.0  # b over, c's first amount under
+    assert pa.page_rules_pick(page, "click[b0zzzzzzzz]", b, 60.0) == 0.0  # not listed: last
+
+
+PAGE = [
+    "Back to Search",
+    "Page 1 (Total results: 50)",
+    "Next >",
+    "B0AAAAAAAA",
+    "Sunscreen, Spf 30",
+    "$70.00",
+    "B0BBBBBBBB",
+    "Face Cream",
+    "$19.99",
+    "B0CCCCCCCC",
+    "Lotion",
+    "$5.00",
+]
+
+
+def test_probe_edits_by_hand():
+    price_high, price_low, title, top, bottom = pa._edits(PAGE, 6)  # Face Cream
+    assert price_high[8] == "$9999.00" and price_low[8] == "$0.01"
+    assert title[7] == pa._UNRELATED_TITLE and title[:7] == PAGE[:7]
+    assert top[3:6] == ["B0BBBBBBBB", "Face Cream", "$19.99"] and top[6:9] == PAGE[3:6]
+    assert bottom[9:12] == ["B0BBBBBBBB", "Face Cream", "$19.99"] and bottom[6:9] == PAGE[9:12]
+    for page in (top, bottom):
+        assert sorted(page) == sorted(PAGE)
+    # the last product moved to the bottom stays where it is
+    assert pa._edits(PAGE, 9)[4] == PAGE
+
+
+def test_probe_of_a_prm_that_ties_everything_moves_nothing(tmp_path, capsys):
+    data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
+    res = pa.result_probe(str(data), "random", max_pairs=3)
+    assert list(res) == list(pa.PROBES)
+    for r in res.values():
+        assert 1 <= r["pairs"] <= 3
+        assert r["mean_change"] == 0.0 and r["mean_abs_change"] == 0.0
+    assert pa.main(["--data", str(data), "--probe", "--prm", "random", "--max-pairs", "2"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert all(r["pairs"] <= 2 for r in line["probe"].values())
+    for bad, message in (
+        (["--probe"], "--probe needs --prm"),
+        (["--pairs", "--returns"], "separate reports"),
+        (["--returns", "--prm", "random"], "--prm needs --pairs or --probe"),
+        (["--probe", "--prm", "random", "--max-pairs", "0"], "at least 1"),
+    ):
+        with pytest.raises(SystemExit):
+            pa.main(["--data", str(data), *bad])
+        assert message in capsys.readouterr().err
+
+
+def test_returns_by_rank_by_hand(tmp_path, capsys):
+    page = " [SEP] ".join(PAGE)
+    instruction = "i need face cream, and price lower than 60.00 dollars"
+
+    def episode(action, reward):
+        steps = [Step(page, action), Step("item page", "click[buy now]", reward=reward)]
+        return Trajectory("AgentPRM/WebShop-v0", 0, "test", "noisy:0.5", instruction, steps)
+
+    data = tmp_path / "r.jsonl"
+    trajs = [
+        episode("click[b0aaaaaaaa]", 0.2),  # rank 0, $70.00: over the cap
+        episode("click[b0bbbbbbbb]", 1.0),  # rank 1, under
+        episode("click[b0bbbbbbbb]", 0.5),
+        episode("click[next >]", 0.0),  # not a product
+    ]
+    write_trajectories(data, trajs)
+    rows = {r["rank"]: r for r in pa.returns_by_rank(str(data))}
+    assert rows["0"]["over_cap"] == 1 and rows["0"]["over_cap_reward"] == pytest.approx(0.2)
+    assert rows["0"]["under_cap"] == 0 and rows["0"]["under_cap_reward"] is None
+    assert rows["1"]["under_cap"] == 2 and rows["1"]["under_cap_reward"] == pytest.approx(0.75)
+    assert all(rows[k]["under_cap"] + rows[k]["over_cap"] == 0 for k in ("2", "3", "4+"))
+    assert pa.main(["--data", str(data), "--returns"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["returns"] == pa.returns_by_rank(str(data))
