@@ -20,11 +20,11 @@ is after, which the page does not show.
 
 ``--pairs`` looks instead at the pairs ``eval-prm`` ranks (same seed, same
 draws) where the expert opens one listed product and the other action opens
-another: why can the other not earn the full reward? Its best buy is over the
-instruction's price cap (the page shows the price), is of the wrong type,
-lacks a goal attribute (WebShop lists attributes on the item page, not the
-results page), or lacks a goal option (item page only); or it is worth 1.0
-too, and the expert prefers its own product only because it is the goal. With
+another: what separates the other product from the goal? It is worth 1.0
+too (the expert prefers its own product only because it is the goal), or its
+best buy is over the instruction's price cap (the page shows the price), of
+the wrong type, short of a goal attribute (WebShop lists attributes on the
+item page, not the results page) or of a goal option (item page only). With
 ``--prm DIR`` each group also gets the PRM's share of pairs won, so a PRM that
 loses pairs the page decides (the price) can be told from one that loses pairs
 no page reader could win. Beside it, for scale, the share won by two rules
@@ -34,14 +34,15 @@ cap beats one over it, and otherwise the one listed higher wins.
 ``--probe`` (with ``--prm``) asks what the PRM's value of opening the other
 product rests on: for each such pair (``--max-pairs`` at most) it edits the
 page and scores the same action again, reporting the mean change of ``Q`` per
-edit: the product's price set far over the cap ($9,999.00) or near nothing
+edit: the product's price set far over the cap ($9999.00) or near nothing
 ($0.01), its title swapped for an unrelated one, and the product's whole entry
-(id, title, price) moved to the top or the bottom of the list.
+(id, title, price) moved to the top or the bottom of the list (pairs whose
+product is there already are not counted for that edit).
 
 ``--returns`` reads the policy's own steps instead (a training file is
 meant): after each time it opened a listed product, the episode's final
 reward, by the product's rank on the page and by its price against the cap.
-That is what returns-based labels can teach about rank and price.
+That is what the returns behind the labels say about rank and price.
 
 The last line is one JSON object. Run (about a minute for the README's 400
 held-out WebShop episodes)::
@@ -62,6 +63,7 @@ import json
 import re
 import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -137,7 +139,9 @@ def _goal(shop: Any, tr: Any, data: str) -> Any:
     return goal
 
 
-#: Why the other product of a result pair cannot earn the full reward, in the order tested.
+#: What separates the other product of a result pair from the goal, tested in this order:
+#: it earns the full reward too (only the data policy's goal tells them apart), or its best
+#: buy is over the price cap, of another type, short of a goal attribute, or of an option.
 REASONS = (
     "also worth 1.0",
     "over the price cap",
@@ -161,32 +165,45 @@ def _reason(r: Any) -> str:
 
 
 _PRICE = re.compile(r"\$\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
+_SEP = " [SEP] "
+
+
+def _entry(parts: list[str], asin: str) -> int:
+    """Index of the ``[SEP]`` part that is the product id ``asin`` (any case), or -1."""
+    want = asin.lower()
+    return next((k for k, p in enumerate(parts) if p.strip().lower() == want), -1)
+
+
+def _listed_price(parts: list[str], at: int) -> float | None:
+    """The price of the product whose id is ``parts[at]``: the first ``$`` amount of its
+    price part (two parts on: id, title, price; a range counts by its low end), or None."""
+    if at < 0 or at + 2 >= len(parts):
+        return None
+    m = _PRICE.match(parts[at + 2].strip())
+    return None if m is None else float(m.group(1).replace(",", ""))
 
 
 def page_rules_pick(observation: str, first: str, second: str, cap: float) -> float:
     """Which of two listed products two page-reading rules prefer: 1 first, 0 second, 0.5 tie.
 
-    A product whose listed price (the first ``$`` amount after it on the page) is
-    under ``cap`` beats one over it; otherwise the one listed higher wins. A
-    product missing from the page, or without a price, counts as listed last
-    and under the cap.
+    A product whose listed price (its entry's price part) is over ``cap`` loses to
+    one under it; otherwise the one listed higher wins. A product missing from
+    the page counts as listed last, and one without a price as under the cap.
 
     Args:
-        observation: The results page.
+        observation: The results page (``[SEP]``-separated parts).
         first: The first action, ``click[ASIN]``.
         second: The second action.
         cap: The instruction's price cap.
     """
     from agentprm_gym.prm.segments import action_argument
 
-    low = observation.lower()
+    parts = observation.split(_SEP)
 
     def where(action: str) -> tuple[int, bool]:
-        at = low.find(action_argument(action).lower())
-        if at < 0:
-            return len(low), False
-        m = _PRICE.search(observation, at)
-        return at, m is not None and float(m.group(1).replace(",", "")) > cap
+        at = _entry(parts, action_argument(action))
+        price = _listed_price(parts, at)
+        return (len(parts) if at < 0 else at), price is not None and price > cap
 
     (a_at, a_over), (b_at, b_over) = where(first), where(second)
     if a_over != b_over:
@@ -194,14 +211,33 @@ def page_rules_pick(observation: str, first: str, second: str, cap: float) -> fl
     return 1.0 if a_at < b_at else 0.0 if b_at < a_at else 0.5
 
 
+def _as_prm(prm: Any) -> Any:
+    """A PRM object as it is, or one built from a ``load_prm`` spec (a directory, ``random``)."""
+    if not isinstance(prm, str | Path):
+        return prm
+    from agentprm_gym.prm.loading import load_prm
+
+    return load_prm(prm)
+
+
+def _check_env(episodes: list[Any], data: str) -> None:
+    """Refuse episodes of another env than WebShop."""
+    for e in episodes:
+        if e.trajectory.env_id != "AgentPRM/WebShop-v0":
+            raise ValueError(
+                f"{data}: an episode of {e.trajectory.env_id}, not AgentPRM/WebShop-v0"
+            )
+
+
 def result_pairs(
-    data: str, prm: str | None = None, seed: int = 0, max_combos: int = 2000
+    data: str, prm: Any = None, seed: int = 0, max_combos: int = 2000
 ) -> dict[str, dict[str, float | None]]:
-    """The ranked pairs of two listed products, grouped by why the other one falls short.
+    """The ranked pairs of two listed products, grouped by what separates the other from the goal.
 
     Args:
         data: Trajectory JSONL of ``AgentPRM/WebShop-v0`` episodes.
-        prm: Also count the pairs this PRM (a directory or ``load_prm`` spec) wins.
+        prm: Also count the pairs this PRM wins (a PRM, or a directory or
+            ``load_prm`` spec).
         seed: The pair-draw seed (``eval-prm --seed``).
         max_combos: Option combinations tried per product.
 
@@ -213,7 +249,8 @@ def result_pairs(
         without ``prm``).
 
     Raises:
-        ValueError: As :func:`page_ambiguity`.
+        ValueError: As :func:`page_ambiguity`, or if no ranked pair opens two
+            listed products.
     """
     import gymnasium as gym
 
@@ -239,11 +276,11 @@ def result_pairs(
             str(item.history[-1]), c.expert, c.other, goals[c.episode].price_upper
         )
         chosen.append((c, _reason(r), float(r.reward), rules))
+    if not chosen:
+        raise ValueError(f"{data}: no ranked pair of two listed products")
     wins = None
-    if prm is not None and chosen:
-        from agentprm_gym.prm.loading import load_prm
-
-        model = load_prm(prm)
+    if prm is not None:
+        model = _as_prm(prm)
         items = [episodes[row[0].episode].items[row[0].step] for row in chosen]
         q = model.score(
             [it._replace(action=row[0].expert) for it, row in zip(items, chosen, strict=True)]
@@ -263,10 +300,9 @@ def result_pairs(
     return out
 
 
-_SEP = " [SEP] "
 #: The page edits of :func:`result_probe`, in order.
 PROBES = (
-    "price $9,999.00",
+    "price $9999.00",
     "price $0.01",
     "unrelated title",
     "moved to the top",
@@ -277,11 +313,16 @@ _UNRELATED_TITLE = "Garden Hose, 50 ft, Heavy Duty"
 
 def _entries(parts: list[str]) -> list[int]:
     """Positions of the listed products' ids among a page's ``[SEP]`` parts."""
-    return [k for k, p in enumerate(parts) if _RESULT.fullmatch(f"click[{p}]")]
+    return [k for k, p in enumerate(parts) if _RESULT.fullmatch(f"click[{p.strip()}]")]
 
 
 def _edits(parts: list[str], at: int) -> list[list[str]]:
-    """The :data:`PROBES` edits of the product whose id is ``parts[at]``."""
+    """The :data:`PROBES` edits of the product whose id is ``parts[at]``.
+
+    Every listed product is three parts (id, title, price), and nothing follows
+    the last one (a WebShop results page). Moving the first product to the top
+    or the last to the bottom leaves the page as it is.
+    """
     ids = _entries(parts)
     entry, rest = parts[at : at + 3], parts[:at] + parts[at + 3 :]
     last = ids[-1] - (3 if ids[-1] > at else 0)  # the last entry's id, in ``rest``
@@ -296,28 +337,33 @@ def _edits(parts: list[str], at: int) -> list[list[str]]:
 
 
 def result_probe(
-    data: str, prm: str, seed: int = 0, max_pairs: int | None = None
-) -> dict[str, dict[str, float]]:
+    data: str, prm: Any, seed: int = 0, max_pairs: int | None = None
+) -> dict[str, dict[str, float | None]]:
     """How the PRM's ``Q`` of opening the other product of a result pair moves under page edits.
 
     Args:
         data: Trajectory JSONL of ``AgentPRM/WebShop-v0`` episodes.
-        prm: The PRM (a directory or ``load_prm`` spec).
+        prm: The PRM (a PRM, or a directory or ``load_prm`` spec).
         seed: The pair-draw seed (``eval-prm --seed``).
         max_pairs: Probe at most this many pairs (the first ones).
 
     Returns:
         ``{edit: {"pairs", "mean_change", "mean_abs_change"}}`` in :data:`PROBES`
-        order; pairs whose page does not list the product with an id, a title
-        and a price in separate parts are skipped.
+        order. An edit that leaves a page as it is (moving the first product to
+        the top, the last to the bottom) is not counted for that pair, so the
+        edits' pair counts may differ (means are None without pairs). Pairs whose
+        page does not list the product as an id, a title and a price are skipped.
+
+    Raises:
+        ValueError: For episodes of another env, or if no pair could be probed.
     """
     from agentprm_gym.core.trajectory import read_trajectories
-    from agentprm_gym.prm.loading import load_prm
     from agentprm_gym.prm.metrics import ranking_choices
     from agentprm_gym.prm.steps import episode_steps
 
     episodes = episode_steps(read_trajectories(data))
-    model = load_prm(prm)
+    _check_env(episodes, data)
+    model = _as_prm(prm)
     changes: list[list[float]] = [[] for _ in PROBES]
     done = 0
     for c in ranking_choices(episodes, seed):
@@ -328,9 +374,8 @@ def result_probe(
             continue
         item = episodes[c.episode].items[c.step]
         parts = str(item.history[-1]).split(_SEP)
-        low = [p.lower() for p in parts]
-        at = low.index(b.group(1).lower()) if b.group(1).lower() in low else -1
-        if at < 0 or at + 2 >= len(parts) or not _PRICE.fullmatch(parts[at + 2].split(" to ")[0]):
+        at = _entry(parts, b.group(1))
+        if _listed_price(parts, at) is None:
             continue
         pages = [parts, *_edits(parts, at)]
         q = model.score(
@@ -340,13 +385,16 @@ def result_probe(
             ]
         )
         for k in range(len(PROBES)):
-            changes[k].append(float(q[k + 1] - q[0]))
+            if pages[k + 1] != parts:
+                changes[k].append(float(q[k + 1] - q[0]))
         done += 1
+    if not done:
+        raise ValueError(f"{data}: no ranked pair of two listed products to probe")
     return {
         name: {
             "pairs": len(v),
-            "mean_change": sum(v) / len(v) if v else 0.0,
-            "mean_abs_change": sum(abs(x) for x in v) / len(v) if v else 0.0,
+            "mean_change": sum(v) / len(v) if v else None,
+            "mean_abs_change": sum(abs(x) for x in v) / len(v) if v else None,
         }
         for name, v in zip(PROBES, changes, strict=True)
     }
@@ -360,13 +408,15 @@ def returns_by_rank(data: str) -> list[dict[str, Any]]:
             instruction states the price cap: "lower than X dollars").
 
     Returns:
-        One row per rank (0, 1, 2, 3, then "4+"): ``{"rank", "under_cap",
-        "under_cap_reward", "over_cap", "over_cap_reward"}``, the number of times
-        the policy opened a product of that rank under / over the cap and the mean
-        final reward of those episodes (None where there are none).
+        One row per rank on its page (the strings "0", "1", "2", "3", then "4+"):
+        ``{"rank", "under_cap", "under_cap_reward", "over_cap", "over_cap_reward"}``,
+        the number of times the policy opened a product of that rank under / over
+        the cap (its entry's price) and the mean final reward of those episodes
+        (None where there are none).
 
     Raises:
-        ValueError: For a file of another env.
+        ValueError: For a file of another env, or one where the policy never opens
+            a listed product with a price under an instruction with a price cap.
     """
     from agentprm_gym.core.trajectory import read_trajectories
 
@@ -385,18 +435,17 @@ def returns_by_rank(data: str) -> list[dict[str, Any]]:
             if m is None:
                 continue
             parts = s.observation.split(_SEP)
-            low = [p.lower() for p in parts]
-            if m.group(1).lower() not in low:
-                continue
-            at = low.index(m.group(1).lower())
-            price = _PRICE.search(_SEP.join(parts[at + 1 : at + 3]))
+            at = _entry(parts, m.group(1))
+            price = _listed_price(parts, at)
             if price is None:
                 continue
             rank = _entries(parts).index(at)
             acc = sums[str(rank) if rank < 4 else "4+"]
-            k = 2 if float(price.group(1).replace(",", "")) > limit else 0
+            k = 2 if price > limit else 0
             acc[k] += 1
             acc[k + 1] += final
+    if not any(n_u + n_o for n_u, _, n_o, _ in sums.values()):
+        raise ValueError(f"{data}: the policy never opens a listed product with a price")
     return [
         {
             "rank": rank,
@@ -475,11 +524,16 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, help="WebShop trajectory JSONL file")
-    ap.add_argument("--max-combos", type=int, default=2000, help="option combinations (2000)")
+    ap.add_argument(
+        "--max-combos",
+        type=int,
+        default=None,
+        help="pages, --pairs: option combinations tried per product (2000)",
+    )
     ap.add_argument(
         "--pairs",
         action="store_true",
-        help="the ranked pairs of two listed products, by why the other falls short",
+        help="the ranked pairs of two listed products, by what separates the other from the goal",
     )
     ap.add_argument(
         "--probe",
@@ -494,21 +548,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--prm", default=None, help="with --pairs: also count this PRM's wins; --probe: the PRM"
     )
-    ap.add_argument("--seed", type=int, default=0, help="--pairs, --probe: pair-draw seed (0)")
+    ap.add_argument("--seed", type=int, default=None, help="--pairs, --probe: pair-draw seed (0)")
     ap.add_argument(
         "--max-pairs", type=int, default=None, help="--probe: probe at most N pairs (all)"
     )
     args = ap.parse_args(argv)
-    if args.max_combos < 1:
-        ap.error("--max-combos must be at least 1")
     if args.pairs + args.probe + args.returns > 1:
         ap.error("--pairs, --probe and --returns are separate reports: give one")
+    if args.max_combos is not None and (args.probe or args.returns):
+        ap.error("--max-combos is for the pages report and --pairs")
+    if args.seed is not None and not (args.pairs or args.probe):
+        ap.error("--seed is for --pairs and --probe")
+    if args.max_pairs is not None and not args.probe:
+        ap.error("--max-pairs is for --probe")
     if args.prm is not None and not (args.pairs or args.probe):
         ap.error("--prm needs --pairs or --probe")
     if args.probe and args.prm is None:
         ap.error("--probe needs --prm")
+    if args.max_combos is not None and args.max_combos < 1:
+        ap.error("--max-combos must be at least 1")
     if args.max_pairs is not None and args.max_pairs < 1:
         ap.error("--max-pairs must be at least 1")
+    args.max_combos = 2000 if args.max_combos is None else args.max_combos
+    args.seed = 0 if args.seed is None else args.seed
     if args.pairs:
         return _main_pairs(args)
     if args.probe:
@@ -533,11 +595,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main_pairs(args: argparse.Namespace) -> int:
     """``--pairs``: print the table of :func:`result_pairs` and its JSON line."""
-    from agentprm_gym.prm.model import CheckpointError
-
     try:
         res = result_pairs(args.data, args.prm, args.seed, args.max_combos)
-    except (OSError, ValueError, KeyError, CheckpointError) as e:
+    except (OSError, ValueError, KeyError) as e:
         print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
         return 2
     head = f"{'pairs':>6s} {'its best reward':>16s} {'page rules win':>15s} {'PRM wins':>9s}"
@@ -561,6 +621,9 @@ def _main_probe(args: argparse.Namespace) -> int:
         return 2
     print(f"{'edit of the other product':26s} {'pairs':>6s} {'mean dQ':>9s} {'mean |dQ|':>10s}")
     for k, r in res.items():
+        if r["mean_change"] is None:
+            print(f"{k:26s} {r['pairs']:6d}")
+            continue
         print(f"{k:26s} {r['pairs']:6d} {r['mean_change']:+9.4f} {r['mean_abs_change']:10.4f}")
     print(json.dumps({"data": args.data, "prm": args.prm, "probe": res}))
     return 0

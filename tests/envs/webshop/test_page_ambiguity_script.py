@@ -7,9 +7,14 @@ import sys
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
-from agentprm_gym.core.trajectory import Step, Trajectory, write_trajectories
+from agentprm_gym.core.trajectory import Step, Trajectory, read_trajectories, write_trajectories
+from agentprm_gym.prm.base import PRM
+from agentprm_gym.prm.metrics import ranking_choices
+from agentprm_gym.prm.segments import action_argument
+from agentprm_gym.prm.steps import episode_steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from helpers.benchmark_scripts import load_benchmark  # noqa: E402
@@ -102,6 +107,26 @@ def test_why_the_other_product_falls_short_by_hand():
     assert pa._reason(r()) == "lacks an option"
 
 
+class _PagePRM(PRM):
+    """Scores opening a product by the page alone: higher for a product listed higher,
+    +0.1 for a title with "Garden" in it, lower the higher its price."""
+
+    name = "page"
+
+    def _score(self, items):
+        out = []
+        for it in items:
+            parts = str(it.history[-1]).split(" [SEP] ")
+            at = pa._entry(parts, action_argument(it.action))
+            if at < 0:
+                out.append(0.0)
+                continue
+            rank = pa._entries(parts).index(at)
+            price = pa._listed_price(parts, at) or 0.0
+            out.append(0.5 - rank / 40 + 0.1 * ("Garden" in parts[at + 1]) - price / 1e5)
+        return np.asarray(out)
+
+
 def test_result_pairs_group_the_ranked_pairs_of_two_products(tmp_path, capsys):
     data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
     res = pa.result_pairs(str(data), prm="random")
@@ -109,11 +134,28 @@ def test_result_pairs_group_the_ranked_pairs_of_two_products(tmp_path, capsys):
     for reason, r in res.items():
         assert r["pairs"] >= 1
         assert r["prm_wins"] == 0.5  # the random PRM ties every pair
-        assert 0.0 <= r["page_rules_wins"] <= 1.0
         if reason == "also worth 1.0":
             assert r["other_reward"] == pytest.approx(1.0)
         else:
             assert 0.0 <= r["other_reward"] < 1.0
+        if reason == "over the price cap":
+            assert r["page_rules_wins"] == 1.0  # the expert's product is under the cap
+    # a PRM that prefers the product listed higher wins what the rank alone wins, pair by
+    # pair: the expert's action is scored as the expert's, in its own group
+    by_rank = pa.result_pairs(str(data), prm=_PagePRM())
+    episodes = episode_steps(read_trajectories(data))
+    goals = [pa._goal(pa_shop(), e.trajectory, str(data)) for e in episodes]
+    want: dict[str, list[float]] = {}
+    for c in ranking_choices(episodes, 0):
+        if not (pa._RESULT.fullmatch(c.expert) and pa._RESULT.fullmatch(c.other)):
+            continue
+        page = str(episodes[c.episode].items[c.step].history[-1])
+        product = pa_shop().catalog.by_asin(action_argument(c.other))
+        reason = pa._reason(pa.best_buy(product, goals[c.episode]))
+        want.setdefault(reason, []).append(pa.page_rules_pick(page, c.expert, c.other, 1e9))
+    assert {k: v["prm_wins"] for k, v in by_rank.items()} == pytest.approx(
+        {k: float(np.mean(v)) for k, v in want.items()}
+    )
     assert pa.main(["--data", str(data), "--pairs"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["prm"] is None
@@ -121,9 +163,43 @@ def test_result_pairs_group_the_ranked_pairs_of_two_products(tmp_path, capsys):
         k: v["pairs"] for k, v in res.items()
     }
     assert all(v["prm_wins"] is None for v in line["pairs"].values())
+
+
+def pa_shop():
+    return gym.make("AgentPRM/WebShop-v0").unwrapped.shop
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prm", "random"], "--prm needs --pairs or --probe"),
+        (["--probe"], "--probe needs --prm"),
+        (["--pairs", "--returns"], "separate reports"),
+        (["--returns", "--prm", "random"], "--prm needs --pairs or --probe"),
+        (["--probe", "--prm", "random", "--max-pairs", "0"], "at least 1"),
+        (["--pairs", "--max-combos", "0"], "at least 1"),
+        (["--returns", "--seed", "3"], "--seed is for --pairs and --probe"),
+        (["--pairs", "--max-pairs", "3"], "--max-pairs is for --probe"),
+        (["--probe", "--prm", "random", "--max-combos", "9"], "--max-combos is for"),
+    ],
+)
+def test_options_a_report_would_ignore_are_refused(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit):
-        pa.main(["--data", str(data), "--prm", "random"])
-    assert "--prm needs --pairs" in capsys.readouterr().err
+        pa.main(["--data", str(tmp_path / "any.jsonl"), *args])
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", [["--pairs"], ["--probe", "--prm", "random"], ["--returns"]])
+def test_files_without_what_a_report_reads_give_a_clear_error(tmp_path, capsys, mode):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert pa.main(["--data", str(empty), *mode]) == 2
+    assert "webshop_page_ambiguity: " in capsys.readouterr().err
+    other = tmp_path / "a.jsonl"
+    step = Step("o", "go[x]", expert_action="go[x]", admissible_actions=["click[b0abcdefgh]"])
+    write_trajectories(other, [Trajectory("AgentPRM/ALFWorld-v0", 0, "test", "e", "i", [step])])
+    assert pa.main(["--data", str(other), *mode]) == 2
+    assert "not AgentPRM/WebShop-v0" in capsys.readouterr().err
 
 
 def test_page_rules_prefer_a_product_under_the_cap_then_the_one_listed_higher():
@@ -169,25 +245,24 @@ def test_probe_edits_by_hand():
     assert pa._edits(PAGE, 9)[4] == PAGE
 
 
-def test_probe_of_a_prm_that_ties_everything_moves_nothing(tmp_path, capsys):
+def test_probe_moves_a_page_reading_prm_the_way_its_page_was_edited(tmp_path, capsys):
     data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
-    res = pa.result_probe(str(data), "random", max_pairs=3)
+    res = pa.result_probe(str(data), _PagePRM(), max_pairs=4)
     assert list(res) == list(pa.PROBES)
-    for r in res.values():
-        assert 1 <= r["pairs"] <= 3
-        assert r["mean_change"] == 0.0 and r["mean_abs_change"] == 0.0
+    high, low, title, top, bottom = (res[k] for k in pa.PROBES)
+    assert 1 <= high["pairs"] == low["pairs"] == title["pairs"] <= 4
+    assert high["mean_change"] < 0 < low["mean_change"]  # the stub values cheap products
+    assert title["mean_change"] == pytest.approx(0.1)  # "Garden" in the title
+    for moved, sign in ((top, 1), (bottom, -1)):  # products already there are not counted
+        assert moved["pairs"] <= high["pairs"]
+        if moved["pairs"]:
+            assert sign * moved["mean_change"] > 0
+            assert moved["mean_abs_change"] == pytest.approx(abs(moved["mean_change"]))
+    tied = pa.result_probe(str(data), "random", max_pairs=2)
+    assert all(r["mean_change"] in (0.0, None) for r in tied.values())
     assert pa.main(["--data", str(data), "--probe", "--prm", "random", "--max-pairs", "2"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert all(r["pairs"] <= 2 for r in line["probe"].values())
-    for bad, message in (
-        (["--probe"], "--probe needs --prm"),
-        (["--pairs", "--returns"], "separate reports"),
-        (["--returns", "--prm", "random"], "--prm needs --pairs or --probe"),
-        (["--probe", "--prm", "random", "--max-pairs", "0"], "at least 1"),
-    ):
-        with pytest.raises(SystemExit):
-            pa.main(["--data", str(data), *bad])
-        assert message in capsys.readouterr().err
 
 
 def test_returns_by_rank_by_hand(tmp_path, capsys):
@@ -211,6 +286,15 @@ def test_returns_by_rank_by_hand(tmp_path, capsys):
     assert rows["0"]["under_cap"] == 0 and rows["0"]["under_cap_reward"] is None
     assert rows["1"]["under_cap"] == 2 and rows["1"]["under_cap_reward"] == pytest.approx(0.75)
     assert all(rows[k]["under_cap"] + rows[k]["over_cap"] == 0 for k in ("2", "3", "4+"))
+    # a fifth product with a thousands comma: rank 4 counts as "4+", over the cap
+    more = PAGE + ["B0DDDDDDDD", "Tonic", "$1.00", "B0EEEEEEEE", "Serum", "$1,299.00"]
+    long_page = " [SEP] ".join(more)
+    steps = [Step(long_page, "click[b0eeeeeeee]"), Step("item", "click[buy now]", reward=0.4)]
+    write_trajectories(
+        data, [Trajectory("AgentPRM/WebShop-v0", 0, "test", "noisy:0.5", instruction, steps)]
+    )
+    rows = {r["rank"]: r for r in pa.returns_by_rank(str(data))}
+    assert rows["4+"]["over_cap"] == 1 and rows["4+"]["over_cap_reward"] == pytest.approx(0.4)
     assert pa.main(["--data", str(data), "--returns"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["returns"] == pa.returns_by_rank(str(data))
