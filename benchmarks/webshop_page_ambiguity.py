@@ -116,6 +116,23 @@ def best_reward(product: Any, goal: Any, max_combos: int = 2000) -> float:
     return float(best_buy(product, goal, max_combos).reward)
 
 
+def _check_env(tr: Any, data: str) -> None:
+    """Refuse a trajectory of another env than WebShop."""
+    if tr.env_id != "AgentPRM/WebShop-v0":
+        raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
+
+
+def _result_choices(episodes: list[Any], seed: int) -> Any:
+    """The ranked pairs (``ranking_choices``, same draws) where both actions open a listed
+    product: ``(choice, expert's product id, other's product id)``."""
+    from agentprm_gym.prm.metrics import ranking_choices
+
+    for c in ranking_choices(episodes, seed):
+        a, b = _RESULT.fullmatch(c.expert), _RESULT.fullmatch(c.other)
+        if a is not None and b is not None:
+            yield c, a.group(1), b.group(1)
+
+
 def _goal(shop: Any, tr: Any, data: str) -> Any:
     """The goal of a trajectory's task in ``shop``, checked against the file.
 
@@ -123,8 +140,7 @@ def _goal(shop: Any, tr: Any, data: str) -> Any:
         ValueError: For an episode of another env, or whose split, task id or
             instruction is not one of this shop's tasks.
     """
-    if tr.env_id != "AgentPRM/WebShop-v0":
-        raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
+    _check_env(tr, data)
     if tr.split not in ("train", "test"):
         raise ValueError(f"{data}: an episode of split {tr.split!r}, not train or test")
     try:
@@ -220,15 +236,6 @@ def _as_prm(prm: Any) -> Any:
     return load_prm(prm)
 
 
-def _check_env(episodes: list[Any], data: str) -> None:
-    """Refuse episodes of another env than WebShop."""
-    for e in episodes:
-        if e.trajectory.env_id != "AgentPRM/WebShop-v0":
-            raise ValueError(
-                f"{data}: an episode of {e.trajectory.env_id}, not AgentPRM/WebShop-v0"
-            )
-
-
 def result_pairs(
     data: str, prm: Any = None, seed: int = 0, max_combos: int = 2000
 ) -> dict[str, dict[str, float | None]]:
@@ -256,19 +263,16 @@ def result_pairs(
 
     import agentprm_gym  # noqa: F401  (registers the ids)
     from agentprm_gym.core.trajectory import read_trajectories
-    from agentprm_gym.prm.metrics import pair_wins, ranking_choices
+    from agentprm_gym.prm.metrics import pair_wins
     from agentprm_gym.prm.steps import episode_steps
 
     shop = gym.make("AgentPRM/WebShop-v0").unwrapped.shop
     episodes = episode_steps(read_trajectories(data))
     goals = [_goal(shop, e.trajectory, data) for e in episodes]
     chosen = []
-    for c in ranking_choices(episodes, seed):
-        a, b = _RESULT.fullmatch(c.expert), _RESULT.fullmatch(c.other)
-        if a is None or b is None:
-            continue
-        product = shop.catalog.by_asin(b.group(1).lower())
-        if product is None or shop.catalog.by_asin(a.group(1).lower()) is None:
+    for c, expert, other in _result_choices(episodes, seed):
+        product = shop.catalog.by_asin(other)
+        if product is None or shop.catalog.by_asin(expert) is None:
             continue
         r = best_buy(product, goals[c.episode], max_combos)
         item = episodes[c.episode].items[c.step]
@@ -358,23 +362,20 @@ def result_probe(
         ValueError: For episodes of another env, or if no pair could be probed.
     """
     from agentprm_gym.core.trajectory import read_trajectories
-    from agentprm_gym.prm.metrics import ranking_choices
     from agentprm_gym.prm.steps import episode_steps
 
     episodes = episode_steps(read_trajectories(data))
-    _check_env(episodes, data)
+    for e in episodes:
+        _check_env(e.trajectory, data)
     model = _as_prm(prm)
     changes: list[list[float]] = [[] for _ in PROBES]
     done = 0
-    for c in ranking_choices(episodes, seed):
+    for c, _, other in _result_choices(episodes, seed):
         if max_pairs is not None and done >= max_pairs:
             break
-        a, b = _RESULT.fullmatch(c.expert), _RESULT.fullmatch(c.other)
-        if a is None or b is None:
-            continue
         item = episodes[c.episode].items[c.step]
         parts = str(item.history[-1]).split(_SEP)
-        at = _entry(parts, b.group(1))
+        at = _entry(parts, other)
         if _listed_price(parts, at) is None:
             continue
         pages = [parts, *_edits(parts, at)]
@@ -423,8 +424,7 @@ def returns_by_rank(data: str) -> list[dict[str, Any]]:
     cap_of = re.compile(r"lower than ([0-9][0-9,]*(?:\.[0-9]+)?) dollars")
     sums: dict[str, list[float]] = {k: [0, 0.0, 0, 0.0] for k in ("0", "1", "2", "3", "4+")}
     for tr in read_trajectories(data):
-        if tr.env_id != "AgentPRM/WebShop-v0":
-            raise ValueError(f"{data}: an episode of {tr.env_id}, not AgentPRM/WebShop-v0")
+        _check_env(tr, data)
         cap = cap_of.search(tr.instruction)
         if cap is None:
             continue
@@ -571,17 +571,36 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--max-pairs must be at least 1")
     args.max_combos = 2000 if args.max_combos is None else args.max_combos
     args.seed = 0 if args.seed is None else args.seed
-    if args.pairs:
-        return _main_pairs(args)
-    if args.probe:
-        return _main_probe(args)
-    if args.returns:
-        return _main_returns(args)
     try:
-        res = page_ambiguity(args.data, args.max_combos)
+        if args.pairs:
+            res: Any = result_pairs(args.data, args.prm, args.seed, args.max_combos)
+        elif args.probe:
+            res = result_probe(args.data, args.prm, args.seed, args.max_pairs)
+        elif args.returns:
+            res = returns_by_rank(args.data)
+        else:
+            res = page_ambiguity(args.data, args.max_combos)
     except (OSError, ValueError, KeyError) as e:
         print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
         return 2
+    if args.pairs:
+        _print_pairs(res)
+        line = {"data": args.data, "prm": args.prm, "pairs": res}
+    elif args.probe:
+        _print_probe(res)
+        line = {"data": args.data, "prm": args.prm, "probe": res}
+    elif args.returns:
+        _print_returns(res)
+        line = {"data": args.data, "returns": res}
+    else:
+        _print_pages(res)
+        line = {"data": args.data, "kinds": res}
+    print(json.dumps(line))
+    return 0
+
+
+def _print_pages(res: dict[str, dict[str, float]]) -> None:
+    """The table of :func:`page_ambiguity`."""
     head = f"{'pages':>6s} {'lists a 1.0 product':>20s} {'how many':>9s} {'best':>6s}"
     print(f"{'expert action':24s} {head}")
     for k, r in res.items():
@@ -589,17 +608,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{k:24s} {r['pages']:6d} {r['with_full_reward']:20.3f} "
             f"{r['full_reward_products']:9.2f} {r['best_reward']:6.3f}"
         )
-    print(json.dumps({"data": args.data, "kinds": res}))
-    return 0
 
 
-def _main_pairs(args: argparse.Namespace) -> int:
-    """``--pairs``: print the table of :func:`result_pairs` and its JSON line."""
-    try:
-        res = result_pairs(args.data, args.prm, args.seed, args.max_combos)
-    except (OSError, ValueError, KeyError) as e:
-        print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
-        return 2
+def _print_pairs(res: dict[str, dict[str, Any]]) -> None:
+    """The table of :func:`result_pairs`."""
     head = f"{'pairs':>6s} {'its best reward':>16s} {'page rules win':>15s} {'PRM wins':>9s}"
     print(f"{'the other product':22s} {head}")
     for k, r in res.items():
@@ -608,34 +620,20 @@ def _main_pairs(args: argparse.Namespace) -> int:
             f"{k:22s} {r['pairs']:6d} {r['other_reward']:16.3f} "
             f"{r['page_rules_wins']:15.3f} {won:>9s}"
         )
-    print(json.dumps({"data": args.data, "prm": args.prm, "pairs": res}))
-    return 0
 
 
-def _main_probe(args: argparse.Namespace) -> int:
-    """``--probe``: print the table of :func:`result_probe` and its JSON line."""
-    try:
-        res = result_probe(args.data, args.prm, args.seed, args.max_pairs)
-    except (OSError, ValueError, KeyError) as e:
-        print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
-        return 2
+def _print_probe(res: dict[str, dict[str, Any]]) -> None:
+    """The table of :func:`result_probe`."""
     print(f"{'edit of the other product':26s} {'pairs':>6s} {'mean dQ':>9s} {'mean |dQ|':>10s}")
     for k, r in res.items():
         if r["mean_change"] is None:
             print(f"{k:26s} {r['pairs']:6d}")
             continue
         print(f"{k:26s} {r['pairs']:6d} {r['mean_change']:+9.4f} {r['mean_abs_change']:10.4f}")
-    print(json.dumps({"data": args.data, "prm": args.prm, "probe": res}))
-    return 0
 
 
-def _main_returns(args: argparse.Namespace) -> int:
-    """``--returns``: print the table of :func:`returns_by_rank` and its JSON line."""
-    try:
-        rows = returns_by_rank(args.data)
-    except (OSError, ValueError, KeyError) as e:
-        print(f"webshop_page_ambiguity: {e}", file=sys.stderr)
-        return 2
+def _print_returns(rows: list[dict[str, Any]]) -> None:
+    """The table of :func:`returns_by_rank`."""
 
     def fmt(x: float | None) -> str:
         return "" if x is None else f"{x:.3f}"
@@ -647,8 +645,6 @@ def _main_returns(args: argparse.Namespace) -> int:
             f"{r['rank']:>4s} {r['under_cap']:10d} {fmt(r['under_cap_reward']):>13s} "
             f"{r['over_cap']:9d} {fmt(r['over_cap_reward']):>13s}"
         )
-    print(json.dumps({"data": args.data, "returns": rows}))
-    return 0
 
 
 if __name__ == "__main__":
