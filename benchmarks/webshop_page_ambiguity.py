@@ -37,7 +37,9 @@ page and scores the same action again, reporting the mean change of ``Q`` per
 edit: the product's price set far over the cap ($9999.00) or near nothing
 ($0.01), its title swapped for an unrelated one, and the product's whole entry
 (id, title, price) moved to the top or the bottom of the list (pairs whose
-product is there already are not counted for that edit).
+product is there already are not counted for that edit), and its id renamed
+on the page and in the action alike (another id of the same shape): a PRM that
+reads what a product is, not which training product it was, should not move.
 
 ``--returns`` reads the policy's own steps instead (a training file is
 meant): after each time it opened a listed product, the episode's final
@@ -311,6 +313,7 @@ PROBES = (
     "unrelated title",
     "moved to the top",
     "moved to the bottom",
+    "id renamed",
 )
 _UNRELATED_TITLE = "Garden Hose, 50 ft, Heavy Duty"
 
@@ -320,8 +323,23 @@ def _entries(parts: list[str]) -> list[int]:
     return [k for k, p in enumerate(parts) if _RESULT.fullmatch(f"click[{p.strip()}]")]
 
 
+def renamed_id(asin: str) -> str:
+    """Another id of the same shape: after the leading ``B0``, letters rotated by 13 and
+    digits by 5, case kept (``B0YAEH4KW4`` -> ``B0LNRU9XJ9``)."""
+
+    def rot(ch: str) -> str:
+        if ch.isdigit():
+            return str((int(ch) + 5) % 10)
+        if ch.isascii() and ch.isalpha():
+            base = ord("a") if ch.islower() else ord("A")
+            return chr(base + (ord(ch) - base + 13) % 26)
+        return ch
+
+    return asin[:2] + "".join(rot(ch) for ch in asin[2:])
+
+
 def _edits(parts: list[str], at: int) -> list[list[str]]:
-    """The :data:`PROBES` edits of the product whose id is ``parts[at]``.
+    """The page edits of :data:`PROBES` (all but the last) of the product whose id is ``parts[at]``.
 
     Every listed product is three parts (id, title, price), and nothing follows
     the last one (a WebShop results page). Moving the first product to the top
@@ -379,10 +397,15 @@ def result_probe(
         if _listed_price(parts, at) is None:
             continue
         pages = [parts, *_edits(parts, at)]
+        actions = [c.other] * len(pages)
+        # the last edit renames the product's id, on the page and in the action
+        new_id = renamed_id(parts[at].strip())
+        pages.append(parts[:at] + [new_id] + parts[at + 1 :])
+        actions.append(_RESULT.sub(lambda m: f"click[{renamed_id(m.group(1))}]", c.other))
         q = model.score(
             [
-                item._replace(history=(*item.history[:-1], _SEP.join(p)), action=c.other)
-                for p in pages
+                item._replace(history=(*item.history[:-1], _SEP.join(p)), action=a)
+                for p, a in zip(pages, actions, strict=True)
             ]
         )
         for k in range(len(PROBES)):

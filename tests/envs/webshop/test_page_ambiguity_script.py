@@ -245,12 +245,23 @@ def test_probe_edits_by_hand():
     assert pa._edits(PAGE, 9)[4] == PAGE
 
 
+def test_renamed_id_by_hand():
+    assert pa.renamed_id("B0YAEH4KW4") == "B0LNRU9XJ9"
+    assert pa.renamed_id("b0yaeh4kw4") == "b0lnru9xj9"
+    # another id of the same shape, still read as a result click
+    assert pa._RESULT.fullmatch(f"click[{pa.renamed_id('b0aaaaa000')}]")
+    assert pa.renamed_id("B0AAAAA000") == "B0NNNNN555"
+
+
 def test_probe_moves_a_page_reading_prm_the_way_its_page_was_edited(tmp_path, capsys):
     data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
     res = pa.result_probe(str(data), _PagePRM(), max_pairs=4)
     assert list(res) == list(pa.PROBES)
-    high, low, title, top, bottom = (res[k] for k in pa.PROBES)
-    assert 1 <= high["pairs"] == low["pairs"] == title["pairs"] <= 4
+    high, low, title, top, bottom, renamed = (res[k] for k in pa.PROBES)
+    assert 1 <= high["pairs"] == low["pairs"] == title["pairs"] == renamed["pairs"] <= 4
+    # the id is renamed on the page and in the action alike: the stub, which finds the
+    # product by the action's id and reads its rank, title and price, scores it the same
+    assert renamed["mean_abs_change"] == 0.0
     assert high["mean_change"] < 0 < low["mean_change"]  # the stub values cheap products
     assert title["mean_change"] == pytest.approx(0.1)  # "Garden" in the title
     for moved, sign in ((top, 1), (bottom, -1)):  # products already there are not counted
