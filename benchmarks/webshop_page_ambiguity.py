@@ -33,13 +33,14 @@ cap beats one over it, and otherwise the one listed higher wins.
 
 ``--probe`` (with ``--prm``) asks what the PRM's value of opening the other
 product rests on: for each such pair (``--max-pairs`` at most) it edits the
-page and scores the same action again, reporting the mean change of ``Q`` per
-edit: the product's price set far over the cap ($9999.00) or near nothing
-($0.01), its title swapped for an unrelated one, and the product's whole entry
-(id, title, price) moved to the top or the bottom of the list (pairs whose
-product is there already are not counted for that edit), and its id renamed
-on the page and in the action alike (another id of the same shape): a PRM that
-reads what a product is, not which training product it was, should not move.
+page and scores the action again, reporting the mean change of ``Q`` per edit.
+The edits: the product's price set far over the cap ($9999.00) or near nothing
+($0.01); its title swapped for an unrelated one; the product's whole entry (id,
+title, price) moved to the top or the bottom of the list (pairs whose product
+is there already are not counted for that edit); and its id renamed to another
+of the same shape wherever the PRM could read it (the page, the action and the
+earlier turns of the history). A PRM that reads what a product is, not which
+training product it was, should not move under the last.
 
 ``--returns`` reads the policy's own steps instead (a training file is
 meant): after each time it opened a listed product, the episode's final
@@ -73,6 +74,7 @@ __all__ = [
     "best_reward",
     "page_ambiguity",
     "page_rules_pick",
+    "renamed_id",
     "result_pairs",
     "result_probe",
     "returns_by_rank",
@@ -328,7 +330,7 @@ def renamed_id(asin: str) -> str:
     digits by 5, case kept (``B0YAEH4KW4`` -> ``B0LNRU9XJ9``)."""
 
     def rot(ch: str) -> str:
-        if ch.isdigit():
+        if ch.isascii() and ch.isdigit():
             return str((int(ch) + 5) % 10)
         if ch.isascii() and ch.isalpha():
             base = ord("a") if ch.islower() else ord("A")
@@ -336,6 +338,23 @@ def renamed_id(asin: str) -> str:
         return ch
 
     return asin[:2] + "".join(rot(ch) for ch in asin[2:])
+
+
+def _with_renamed_id(text: str, asin: str) -> str:
+    """``text`` with every whole-word ``asin`` (any case) replaced by its :func:`renamed_id`."""
+    word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(asin)}(?![A-Za-z0-9])", re.I)
+    return word.sub(lambda m: renamed_id(m.group(0)), text)
+
+
+def _renamed_history(history: tuple[Any, ...], asin: str) -> tuple[Any, ...]:
+    """A score item's history (past ``(observation, action)`` pairs, then the current
+    observation) with ``asin`` renamed in every text (:func:`_with_renamed_id`)."""
+    return tuple(
+        tuple(_with_renamed_id(str(x), asin) for x in h)
+        if isinstance(h, tuple | list)
+        else _with_renamed_id(str(h), asin)
+        for h in history
+    )
 
 
 def _edits(parts: list[str], at: int) -> list[list[str]]:
@@ -371,10 +390,12 @@ def result_probe(
 
     Returns:
         ``{edit: {"pairs", "mean_change", "mean_abs_change"}}`` in :data:`PROBES`
-        order. An edit that leaves a page as it is (moving the first product to
-        the top, the last to the bottom) is not counted for that pair, so the
-        edits' pair counts may differ (means are None without pairs). Pairs whose
-        page does not list the product as an id, a title and a price are skipped.
+        order. The last edit, the id renamed, changes the action and the earlier
+        turns too; the others change the page only. An edit that leaves a page
+        as it is (moving the first product to the top, the last to the bottom)
+        is not counted for that pair, so the edits' pair counts may differ
+        (means are None without pairs). Pairs whose page does not list the
+        product as an id, a title and a price are skipped.
 
     Raises:
         ValueError: For episodes of another env, or if no pair could be probed.
@@ -397,19 +418,22 @@ def result_probe(
         if _listed_price(parts, at) is None:
             continue
         pages = [parts, *_edits(parts, at)]
-        actions = [c.other] * len(pages)
-        # the last edit renames the product's id, on the page and in the action
-        new_id = renamed_id(parts[at].strip())
-        pages.append(parts[:at] + [new_id] + parts[at + 1 :])
-        actions.append(_RESULT.sub(lambda m: f"click[{renamed_id(m.group(1))}]", c.other))
-        q = model.score(
-            [
-                item._replace(history=(*item.history[:-1], _SEP.join(p)), action=a)
-                for p, a in zip(pages, actions, strict=True)
-            ]
+        items = [
+            item._replace(history=(*item.history[:-1], _SEP.join(p)), action=c.other) for p in pages
+        ]
+        # the last edit renames the product's id wherever the PRM could read it: the
+        # page, the action and the earlier turns of the history
+        asin = parts[at].strip()
+        items.append(
+            item._replace(
+                history=_renamed_history(item.history, asin),
+                action=_with_renamed_id(c.other, asin),
+            )
         )
+        q = model.score(items)
+        moved = [p != parts for p in pages[1:]] + [True]  # a renamed id always differs
         for k in range(len(PROBES)):
-            if pages[k + 1] != parts:
+            if moved[k]:
                 changes[k].append(float(q[k + 1] - q[0]))
         done += 1
     if not done:

@@ -253,6 +253,50 @@ def test_renamed_id_by_hand():
     assert pa.renamed_id("B0AAAAA000") == "B0NNNNN555"
 
 
+def test_with_renamed_id_renames_whole_words_in_any_case():
+    text = "click[b0aaaaa000] B0AAAAA000 [SEP] xb0aaaaa000 b0aaaaa0001 B0BBBBB000"
+    assert pa._with_renamed_id(text, "B0AAAAA000") == (
+        "click[b0nnnnn555] B0NNNNN555 [SEP] xb0aaaaa000 b0aaaaa0001 B0BBBBB000"
+    )
+
+
+class _RecordingPRM(PRM):
+    """Scores every item 0 and keeps each call's items."""
+
+    name = "recording"
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def _score(self, items):
+        self.calls.append(list(items))
+        return np.zeros(len(items))
+
+
+def test_probe_renames_the_id_wherever_the_prm_reads_it(tmp_path):
+    data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
+    prm = _RecordingPRM()
+    pa.result_probe(str(data), prm, max_pairs=4)
+    assert 1 <= len(prm.calls) <= 4
+    for items in prm.calls:
+        assert len(items) == len(pa.PROBES) + 1
+        first, renamed = items[0], items[-1]
+        asin = action_argument(first.action)
+        assert renamed.action == f"click[{pa.renamed_id(asin)}]"
+        before = str(first.history[-1]).split(" [SEP] ")
+        after = str(renamed.history[-1]).split(" [SEP] ")
+        changed = [k for k, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+        assert len(changed) == 1 and after[changed[0]] == pa.renamed_id(before[changed[0]])
+        assert before[changed[0]].lower() == asin
+        assert [type(h) for h in renamed.history] == [type(h) for h in first.history]
+        assert all(isinstance(a, str) for h in renamed.history[:-1] for a in h)
+        assert all(asin not in str(h).lower() for h in renamed.history)
+        # the other edits keep the action and the earlier turns
+        for it in items[1:-1]:
+            assert it.action == first.action and it.history[:-1] == first.history[:-1]
+
+
 def test_probe_moves_a_page_reading_prm_the_way_its_page_was_edited(tmp_path, capsys):
     data = write_noisy_test_episodes(tmp_path / "t.jsonl", episodes=12)
     res = pa.result_probe(str(data), _PagePRM(), max_pairs=4)
