@@ -144,13 +144,14 @@ def test_result_pairs_group_the_ranked_pairs_of_two_products(tmp_path, capsys):
     # pair: the expert's action is scored as the expert's, in its own group
     by_rank = pa.result_pairs(str(data), prm=_PagePRM())
     episodes = episode_steps(read_trajectories(data))
-    goals = [pa._goal(pa_shop(), e.trajectory, str(data)) for e in episodes]
+    shop = pa_shop()
+    goals = [pa._goal(shop, e.trajectory, str(data)) for e in episodes]
     want: dict[str, list[float]] = {}
     for c in ranking_choices(episodes, 0):
         if not (pa._RESULT.fullmatch(c.expert) and pa._RESULT.fullmatch(c.other)):
             continue
         page = str(episodes[c.episode].items[c.step].history[-1])
-        product = pa_shop().catalog.by_asin(action_argument(c.other))
+        product = shop.catalog.by_asin(action_argument(c.other))
         reason = pa._reason(pa.best_buy(product, goals[c.episode]))
         want.setdefault(reason, []).append(pa.page_rules_pick(page, c.expert, c.other, 1e9))
     assert {k: v["prm_wins"] for k, v in by_rank.items()} == pytest.approx(
