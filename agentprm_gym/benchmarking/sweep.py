@@ -199,6 +199,28 @@ def _commit_now() -> str:
     return git_commit()
 
 
+def _option(argv: Sequence[str], flag: str, default: str | None) -> str | None:
+    """The value of ``flag`` in ``argv`` (``--flag V`` or ``--flag=V``; the last wins)."""
+    value = default
+    for i, a in enumerate(argv):
+        if a == flag and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif a.startswith(flag + "="):
+            value = a[len(flag) + 1 :]
+    return value
+
+
+def _registered_step_limit(env_id: str) -> int | None:
+    """``max_episode_steps`` of ``env_id`` in this process's registry (None if unknown)."""
+    import gymnasium as gym
+
+    try:
+        limit = gym.spec(env_id).max_episode_steps
+    except (gym.error.Error, ModuleNotFoundError):
+        return None
+    return None if limit is None else int(limit)
+
+
 def train_job(argv: list[str]) -> dict[str, Any]:
     """Run ``agentprm-gym ARGV`` (a ``train-prm`` command); returns argv, exit code, seconds."""
     from agentprm_gym.cli import main as cli_main
@@ -355,10 +377,21 @@ class Sweep:
             )
 
     def _train_argv(self, env: EnvConfig, prm: PRMConfig) -> list[str]:
+        """The ``train-prm`` arguments of one PRM.
+
+        A state PRM gets the env's step limit as ``--step-limit``, read from this
+        process's registry: a worker process knows only the envs that importing
+        the package registers, and without the limit it would train another network.
+        """
         out = self.prm_dir(env, prm)
         data = self.data_path(env, mc=prm.labels == "mc")
         argv = ["train-prm", "--data", str(data), "--labels", str(prm.labels), "--out", str(out)]
-        return argv + [*self.config.train_args, *prm.train_args]
+        extra = [*self.config.train_args, *prm.train_args]
+        limit = _registered_step_limit(env.id)
+        state = _option(extra, "--arch", "state") == "state"
+        if limit is not None and state and _option(extra, "--step-limit", None) is None:
+            extra = ["--step-limit", str(limit), *extra]
+        return argv + extra
 
     def _trained(self, env: EnvConfig, prm: PRMConfig) -> bool:
         """Whether the PRM's done-marker matches its current ``train-prm`` arguments."""

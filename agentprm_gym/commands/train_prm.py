@@ -142,6 +142,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="--arch state: keep no cache on disk")
     p.add_argument("--width", type=int, default=128, help="--arch state: network width (128)")
     p.add_argument(
+        "--step-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="--arch state: the env's step limit (max_episode_steps), from which the PRM "
+        "counts the steps left before a truncation (default: the registered limit of the "
+        "data's env; give it for an env registered in another process only, e.g. by your "
+        "own script's gym.register)",
+    )
+    p.add_argument(
         "--no-coverage",
         action="store_true",
         help="--arch state: leave out the coverage channel (how much of the instruction each "
@@ -208,6 +218,8 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.batch_size < 1:
         raise CLIError("--batch-size must be >= 1")
+    if args.step_limit is not None and args.step_limit < 1:
+        raise CLIError("--step-limit must be >= 1")
     if args.width < 8 or args.width % 4:
         raise CLIError("--width must be a multiple of 4, at least 8")
     _check_arch_options(args)
@@ -250,6 +262,7 @@ _STATE_ONLY = {
     "cache": "--cache",
     "no_cache": "--no-cache",
     "width": "--width",
+    "step_limit": "--step-limit",
     "no_coverage": "--no-coverage",
     "exact": "--exact",
     "history_in_context": "--history-in-context",
@@ -272,17 +285,20 @@ def _check_arch_options(args: argparse.Namespace) -> None:
         )
 
 
-def _step_limit(train: list[Any]) -> int | None:
-    """The registered step limit of the data's env (None if unknown or mixed)."""
+def _step_limit(train: list[Any]) -> tuple[int | None, str]:
+    """The registered step limit of the data's env, or None and why it is unknown."""
     import gymnasium as gym
 
-    ids = {e.trajectory.env_id for e in train}
+    ids = sorted({e.trajectory.env_id for e in train})
     if len(ids) != 1:
-        return None
+        return None, f"the data holds episodes of {len(ids)} envs ({', '.join(ids)})"
     try:
-        return gym.spec(next(iter(ids))).max_episode_steps
-    except gym.error.Error:
-        return None
+        limit = gym.spec(ids[0]).max_episode_steps
+    except (gym.error.Error, ModuleNotFoundError):
+        return None, f"the data's env {ids[0]} is not registered in this process"
+    if limit is None:
+        return None, f"the data's env {ids[0]} is registered without max_episode_steps"
+    return int(limit), ""
 
 
 def cache_file(data: str, backbone: str) -> str:
@@ -291,7 +307,7 @@ def cache_file(data: str, backbone: str) -> str:
     return f"{data}.tokens-{tag or 'encoder'}"
 
 
-def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
+def _build(args: argparse.Namespace, train: list[Any], step_limit: int | None) -> tuple[Any, float]:
     """The untrained PRM, and when its building started (``perf_counter``)."""
     import torch
 
@@ -318,7 +334,7 @@ def _build(args: argparse.Namespace, train: list[Any]) -> tuple[Any, float]:
                 history_in_context=args.history_in_context,
                 previous_observations=args.previous_observations,
                 page_pool=args.page_pool,
-                step_limit=_step_limit(train),
+                step_limit=step_limit,
                 tiny_corpus=corpus,
                 seed=args.seed,
                 device=args.device,
@@ -387,8 +403,16 @@ def run(args: argparse.Namespace) -> int:
         f"building the {args.backbone} backbone"
     )
 
+    step_limit = args.step_limit
+    if args.arch == "state" and step_limit is None:
+        step_limit, why = _step_limit(train)
+        if step_limit is None:  # a warning, shown with --no-progress too
+            say(
+                f"train-prm: no step limit known ({why}): the PRM sees the step index but not "
+                "the steps left before a truncation; give --step-limit N if the env has one"
+            )
     with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
-        prm, t0 = _build(args, train)
+        prm, t0 = _build(args, train, step_limit)
     from agentprm_gym.prm.training import TrainConfig, train_prm
 
     cfg = TrainConfig(
@@ -435,6 +459,7 @@ def run(args: argparse.Namespace) -> int:
         "arch": args.arch,
         "backbone": args.backbone,
         "device": str(prm.device),
+        "step_limit": getattr(prm, "step_limit", None),
         "bf16": bool(
             getattr(prm, "use_bf16", False) or getattr(getattr(prm, "encoder", None), "bf16", False)
         ),

@@ -235,12 +235,6 @@ def test_learned_prm_sweep(tmp_path, capsys):
     ]
 
 
-@pytest.mark.xfail(
-    reason="known regression, not yet found: with the state PRM (the default since this "
-    "change), the PRMs trained in 2 worker processes differ in some bytes from those trained "
-    "in this process; the cross-encoder gave identical bytes",
-    strict=False,
-)
 def test_training_in_worker_processes_gives_the_same_prms(tmp_path, capsys):
     import shutil
 
@@ -254,18 +248,48 @@ def test_training_in_worker_processes_gives_the_same_prms(tmp_path, capsys):
     shutil.copytree(out / "data", two / "data")
     sweep = Sweep(cfg, two, workers=2, show_progress=False)
     pairs = [(e, p) for e in cfg.envs for p in cfg.learned_prms]
-    sweep.train_all(pairs)
-    err = capsys.readouterr().err
-    assert "training 3 PRMs, 2 at a time" in err
-    for env, prm in pairs:
-        got = sweep.prm_dir(env, prm) / "model.safetensors"
-        want = out / "prms" / env.short / prm.name / "model.safetensors"
-        # digests, not bytes: pytest's diff of two large byte strings takes minutes
-        digest = [hashlib.sha256(f.read_bytes()).hexdigest() for f in (got, want)]
-        assert digest[0] == digest[1], prm.name
-        assert sweep._trained(env, prm)
-    sweep.train_all(pairs)  # all done: nothing is retrained
-    assert "training" not in capsys.readouterr().err
+    # the workers know only the package's envs; the step limit reaches them in the argv
+    with registered_corridor(max_episode_steps=12):
+        sweep.train_all(pairs)
+        err = capsys.readouterr().err
+        assert "training 3 PRMs, 2 at a time" in err
+        assert "no step limit known" not in err
+        for env, prm in pairs:
+            got = sweep.prm_dir(env, prm) / "model.safetensors"
+            want = out / "prms" / env.short / prm.name / "model.safetensors"
+            # digests, not bytes: pytest's diff of two large byte strings takes minutes
+            digest = [hashlib.sha256(f.read_bytes()).hexdigest() for f in (got, want)]
+            assert digest[0] == digest[1], prm.name
+            assert json.loads((got.parent / "prm_config.json").read_text())["step_limit"] == 12
+            assert sweep._trained(env, prm)
+        sweep.train_all(pairs)  # all done: nothing is retrained
+        assert "training" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("train_args", "want"),
+    [
+        ('["--backbone", "tiny"]', ["--step-limit", "12", "--backbone", "tiny"]),
+        ('["--arch", "cross"]', ["--arch", "cross"]),
+        ('["--arch=cross"]', ["--arch=cross"]),
+        (
+            '["--arch", "cross", "--arch", "state"]',
+            ["--step-limit", "12", "--arch", "cross", "--arch", "state"],
+        ),
+        ('["--step-limit", "5"]', ["--step-limit", "5"]),
+        ('["--step-limit=5"]', ["--step-limit=5"]),
+    ],
+)
+def test_train_argv_gives_a_state_prm_the_registered_step_limit(tmp_path, train_args, want):
+    cfg_file = tmp_path / "learned.yaml"
+    cfg_file.write_text(LEARNED.replace('["--backbone", "tiny", "--epochs", "2"]', train_args))
+    cfg = load_config(cfg_file)
+    sweep = Sweep(cfg, tmp_path / "out", show_progress=False)
+    env, prm = cfg.envs[0], cfg.learned_prms[0]
+    with registered_corridor(max_episode_steps=12):
+        assert sweep._train_argv(env, prm)[7:] == want
+    # an env this process does not know: no limit to pass (train-prm then warns)
+    assert sweep._train_argv(env, prm)[7:] == json.loads(train_args)
 
 
 def test_on_ray_prms_train_in_the_driver(tmp_path, monkeypatch):

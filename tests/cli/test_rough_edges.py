@@ -261,6 +261,7 @@ def test_train_prm_refuses_options_of_the_other_architecture(tmp_path):
         (["--arch", "cross", "--history-in-context"], "--history-in-context"),
         (["--arch", "cross", "--previous-observations", "1"], "--previous-observations"),
         (["--arch", "cross", "--page-pool"], "--page-pool"),
+        (["--arch", "cross", "--step-limit", "15"], "--step-limit"),
     ):
         r = subprocess.run(
             [
@@ -306,6 +307,38 @@ def test_train_prm_coverage_and_exact_flags_choose_the_network(ws_file, tmp_path
         net = StatePRM.from_pretrained(out).net
         assert (net.coverage, net.exact, net.split_history) == (coverage, exact, not in_context)
         assert net.previous == previous and net.page_pool is pool
+
+
+def test_train_prm_step_limit_registered_given_or_unknown_says_so(ws_file, tmp_path, capsys):
+    import json as _json
+
+    base = ["train-prm", "--backbone", "tiny", "--epochs", "1", "--no-progress", "--no-cache"]
+    warning = "no step limit known"
+    # the data's env is registered: its max_episode_steps, without a word
+    assert main([*base, "--data", str(ws_file), "--out", str(tmp_path / "a")]) == 0
+    assert _json.loads((tmp_path / "a" / "prm_config.json").read_text())["step_limit"] == 15
+    assert warning not in capsys.readouterr().err
+    # an env registered only elsewhere (another process's gym.register): a warning, even
+    # with --no-progress, and a PRM that knows no limit ...
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    lines = ws_file.read_text().splitlines()
+    elsewhere.write_text(
+        "".join(
+            _json.dumps({**_json.loads(x), "env_id": "Someone/Elsewhere-v0"}) + "\n" for x in lines
+        )
+    )
+    assert main([*base, "--data", str(elsewhere), "--out", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert "Someone/Elsewhere-v0 is not registered in this process" in err and warning in err
+    assert "--step-limit N" in err
+    assert _json.loads((tmp_path / "b" / "prm_config.json").read_text())["step_limit"] is None
+    # ... unless --step-limit gives it
+    argv = [*base, "--data", str(elsewhere), "--step-limit", "9", "--out", str(tmp_path / "c")]
+    assert main(argv) == 0
+    assert warning not in capsys.readouterr().err
+    assert _json.loads((tmp_path / "c" / "prm_config.json").read_text())["step_limit"] == 9
+    assert main([*argv[:-1], str(tmp_path / "d"), "--step-limit", "0"]) == 2
+    assert "--step-limit must be >= 1" in capsys.readouterr().err
 
 
 def test_train_prm_refuses_bad_previous_observations(ws_file, tmp_path, capsys):
