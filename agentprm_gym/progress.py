@@ -5,7 +5,9 @@ training, SFT, sweeps) and the CLI uses. On a terminal it is a ``tqdm`` bar
 on stderr. Anywhere else (a file, a pipe, a CI log) a ``tqdm`` bar would fill
 the log with carriage-return redraws, so it prints plain lines instead: one
 when the work starts, one every ``AGENTPRM_PROGRESS_SECONDS`` seconds (default
-10) while it runs, and one when it ends.
+10) while it runs, and one when it ends. A line is due also while one item
+takes longer than that (a slow first batch, a long episode): a background
+ticker, running while any plain bar is open, prints the bar's line for it.
 
 :func:`heartbeat` covers work with no loop to count (loading a model, a pass
 inside a library call): while its ``with`` block runs it prints a line saying
@@ -13,8 +15,8 @@ what is being done and for how long, after a second without progress output
 and then every ``AGENTPRM_PROGRESS_SECONDS`` seconds. It stays silent while a
 progress bar of this module (or any ``tqdm`` bar) is open, since the bar then
 shows the progress. For this, open bars register in a process-wide set and
-every line written notes the time: the only state this module keeps, shared
-by the whole process as stderr is.
+every line written notes the time: with the ticker, the only state this module
+keeps, shared by the whole process as stderr is.
 """
 
 from __future__ import annotations
@@ -46,6 +48,51 @@ class _OutputClock:
 
 
 _CLOCK = _OutputClock()
+
+#: Lines are written whole, one at a time (the ticker and the work both write).
+_WRITE_LOCK = threading.Lock()
+
+#: Seconds between the ticker's looks at the open bars.
+_TICK_SECONDS = 0.1
+
+
+class _Ticker:
+    """Prints the line of an open plain bar that is due while its item is still running.
+
+    A bar prints on ``update``; an item that takes longer than the bar's
+    interval would leave the log silent. One daemon thread, started when a bar
+    opens and ended when none is open, prints such a bar's line on time.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def bar_opened(self) -> None:
+        """Make sure the thread runs (called after a bar joined ``_OPEN_BARS``)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="agentprm-progress", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(_TICK_SECONDS)
+            with self._lock:
+                try:
+                    bars = list(_OPEN_BARS)
+                except RuntimeError:  # the set changed while it was read: look again
+                    continue
+                if not bars:
+                    self._thread = None
+                    return
+            for bar in bars:
+                bar._tick()
+
+
+_TICKER = _Ticker()
 
 
 def interval_seconds() -> float:
@@ -148,6 +195,7 @@ class PlainProgress:
         if not disable:
             _OPEN_BARS.add(self)
             self._line("started")
+            _TICKER.bar_opened()
 
     # -------------------------------------------------------------- tqdm API
     def __iter__(self) -> Iterator[Any]:
@@ -209,6 +257,11 @@ class PlainProgress:
     def _due(self) -> bool:
         return not self.disable and time.monotonic() - self._last_line >= self._interval
 
+    def _tick(self) -> None:
+        """The ticker's call: print the line if one is due (the current item runs long)."""
+        if not self._closed and self._due():
+            self._line()
+
     def _line(self, state: str = "") -> None:
         now = time.monotonic()
         self._last_line = now
@@ -248,10 +301,11 @@ def say(line: str, file: TextIO | None = None) -> None:
 
 def _write(file: TextIO | None, line: str) -> None:
     stream = sys.stderr if file is None else file
-    _CLOCK.last_line = time.monotonic()
     # a closed or broken stream must not break the work
-    with contextlib.suppress(OSError, ValueError):
-        print(line, file=stream, flush=True)
+    with _WRITE_LOCK, contextlib.suppress(OSError, ValueError):
+        _CLOCK.last_line = time.monotonic()
+        stream.write(line + "\n")
+        stream.flush()
 
 
 def _bar_open() -> bool:

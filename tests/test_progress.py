@@ -63,6 +63,28 @@ def test_terminal_gets_a_tqdm_bar_and_disable_prints_nothing():
         assert stream.getvalue() == ""
 
 
+def test_a_slow_item_still_gets_its_lines_on_time_and_the_ticker_ends():
+    import threading
+
+    log = io.StringIO()
+    bar = prog.PlainProgress(total=3, desc="epoch 1/1", file=log, interval=0.2)
+    time.sleep(0.75)  # the first item runs long: the ticker prints the bar's line for it
+    bar.update(1)
+    bar.close()
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "epoch 1/1: 0/3 (0.0%) | started"
+    waiting = [x for x in lines[1:-1] if x.startswith("epoch 1/1: 0/3 (0.0%) | ")]
+    assert 2 <= len(waiting) <= 4, lines
+    assert lines[-1].startswith("epoch 1/1: 1/3 (33.3%) | done in ")
+    # a bar whose interval has not passed gets no extra line
+    quiet = io.StringIO()
+    with prog.PlainProgress(total=2, desc="slow", file=quiet, interval=60):
+        time.sleep(0.3)
+    assert [x.split(" | ")[1][:4] for x in quiet.getvalue().splitlines()] == ["star", "done"]
+    time.sleep(0.3)  # no bar open: the ticker's thread has ended
+    assert "agentprm-progress" not in {t.name for t in threading.enumerate()}
+
+
 def test_bad_interval_falls_back_to_the_default(monkeypatch):
     for raw in ("", "abc", "-1", "0"):
         monkeypatch.setenv("AGENTPRM_PROGRESS_SECONDS", raw)

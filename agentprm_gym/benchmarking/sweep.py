@@ -376,25 +376,31 @@ class Sweep:
                 show_progress=self.show_progress,
             )
 
-    def _train_argv(self, env: EnvConfig, prm: PRMConfig) -> list[str]:
+    def _train_argv(self, env: EnvConfig, prm: PRMConfig, step_limit: bool = True) -> list[str]:
         """The ``train-prm`` arguments of one PRM.
 
         A state PRM gets the env's step limit as ``--step-limit``, read from this
         process's registry: a worker process knows only the envs that importing
-        the package registers, and without the limit it would train another network.
+        the package registers, and without the limit it would train another
+        network. ``step_limit=False`` leaves it out (the arguments of sweeps
+        made before the sweep passed it).
         """
         out = self.prm_dir(env, prm)
         data = self.data_path(env, mc=prm.labels == "mc")
         argv = ["train-prm", "--data", str(data), "--labels", str(prm.labels), "--out", str(out)]
         extra = [*self.config.train_args, *prm.train_args]
-        limit = _registered_step_limit(env.id)
+        limit = _registered_step_limit(env.id) if step_limit else None
         state = _option(extra, "--arch", "state") == "state"
         if limit is not None and state and _option(extra, "--step-limit", None) is None:
             extra = ["--step-limit", str(limit), *extra]
         return argv + extra
 
     def _trained(self, env: EnvConfig, prm: PRMConfig) -> bool:
-        """Whether the PRM's done-marker matches its current ``train-prm`` arguments."""
+        """Whether the PRM's done-marker matches its current ``train-prm`` arguments.
+
+        A marker written before the sweep passed ``--step-limit`` matches too
+        when the PRM it marks saved that very step limit (it is the same PRM).
+        """
         argv = self._train_argv(env, prm)
         marker = self.prm_dir(env, prm) / _DONE_MARKER
         if not marker.exists():
@@ -403,7 +409,18 @@ class Sweep:
             done = json.loads(marker.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             return False
-        return done.get("key") == self._portable(argv) or done.get("argv") == argv
+        if done.get("key") == self._portable(argv) or done.get("argv") == argv:
+            return True
+        older = self._train_argv(env, prm, step_limit=False)
+        if older == argv or not (
+            done.get("key") == self._portable(older) or done.get("argv") == older
+        ):
+            return False
+        try:
+            saved = json.loads((marker.parent / "prm_config.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return False
+        return str(saved.get("step_limit")) == _option(argv, "--step-limit", None)
 
     def _mark_trained(self, env: EnvConfig, prm: PRMConfig, seconds: float) -> None:
         argv = self._train_argv(env, prm)

@@ -292,6 +292,26 @@ def test_train_argv_gives_a_state_prm_the_registered_step_limit(tmp_path, train_
     assert sweep._train_argv(env, prm)[7:] == json.loads(train_args)
 
 
+def test_a_marker_from_before_the_step_limit_argument_counts_if_the_prm_has_that_limit(tmp_path):
+    cfg_file = tmp_path / "learned.yaml"
+    cfg_file.write_text(LEARNED)
+    cfg = load_config(cfg_file)
+    sweep = Sweep(cfg, tmp_path / "out", show_progress=False)
+    env, prm = cfg.envs[0], cfg.learned_prms[0]
+    with registered_corridor(max_episode_steps=12):
+        older = sweep._train_argv(env, prm, step_limit=False)
+        assert "--step-limit" not in older and "--step-limit" in sweep._train_argv(env, prm)
+        out = sweep.prm_dir(env, prm)
+        out.mkdir(parents=True)
+        marker = {"argv": older, "key": sweep._portable(older)}
+        (out / ".sweep_trained.json").write_text(json.dumps(marker))
+        for saved, trained in ((12, True), (None, False), (15, False)):
+            (out / "prm_config.json").write_text(json.dumps({"step_limit": saved}))
+            assert sweep._trained(env, prm) is trained, saved
+        (out / "prm_config.json").unlink()
+        assert not sweep._trained(env, prm)
+
+
 def test_on_ray_prms_train_in_the_driver(tmp_path, monkeypatch):
     # Ray nodes need not see the rollout files: with --ray the PRMs train one by
     # one in this process, never in local worker processes.
