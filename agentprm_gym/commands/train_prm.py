@@ -88,6 +88,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="learning rate (default 1e-3 for state and tiny cross, 5e-5 for other cross)",
     )
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        default=None,
+        help="AdamW weight decay (default 0.01)",
+    )
     p.add_argument("--lam", type=float, default=0.95, help="GAE λ (default 0.95)")
     p.add_argument("--gamma", type=float, default=1.0, help="discount γ (default 1)")
     p.add_argument(
@@ -225,6 +231,8 @@ def _check(args: argparse.Namespace) -> None:
     _check_arch_options(args)
     if args.lr is not None and args.lr <= 0:
         raise CLIError("--lr must be > 0")
+    if args.weight_decay is not None and not 0.0 <= args.weight_decay < float("inf"):
+        raise CLIError("--weight-decay must be a finite number >= 0")
     if not 0.0 <= args.lam <= 1.0 or not 0.0 <= args.gamma <= 1.0:
         raise CLIError("--lam and --gamma must lie in [0, 1]")
     if args.beta is not None and args.beta < 0:
@@ -420,6 +428,7 @@ def run(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        **({} if args.weight_decay is None else {"weight_decay": args.weight_decay}),
         lam=args.lam,
         gamma=args.gamma,
         beta=args.beta,

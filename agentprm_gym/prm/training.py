@@ -654,6 +654,7 @@ def train_prm(
         "labels": cfg.labels,
         "epochs_run": epochs_run,
         "lr": lr,
+        "weight_decay": cfg.weight_decay,
         "beta": beta,
         "lam": cfg.lam,
         "gamma": cfg.gamma,
