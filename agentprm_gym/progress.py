@@ -41,16 +41,17 @@ _OPEN_BARS: weakref.WeakSet[PlainProgress] = weakref.WeakSet()
 
 
 class _OutputClock:
-    """When this module last wrote a line (the heartbeat speaks after a silence)."""
+    """When this module last wrote a line (the heartbeat speaks after a silence).
+
+    Its ``lock`` makes each line a whole write: the ticker and the work both write.
+    """
 
     def __init__(self) -> None:
         self.last_line = time.monotonic()
+        self.lock = threading.Lock()
 
 
 _CLOCK = _OutputClock()
-
-#: Lines are written whole, one at a time (the ticker and the work both write).
-_WRITE_LOCK = threading.Lock()
 
 #: Seconds between the ticker's looks at the open bars.
 _TICK_SECONDS = 0.1
@@ -80,19 +81,43 @@ class _Ticker:
     def _run(self) -> None:
         while True:
             time.sleep(_TICK_SECONDS)
-            with self._lock:
-                try:
-                    bars = list(_OPEN_BARS)
-                except RuntimeError:  # the set changed while it was read: look again
-                    continue
-                if not bars:
-                    self._thread = None
-                    return
-            for bar in bars:
-                bar._tick()
+            if not self._tick_all():
+                return
+
+    def _tick_all(self) -> bool:
+        """Tick every open bar; False (and the thread is done) when none is open.
+
+        The bars are held only during this call, so that a bar its caller drops
+        without closing it can still leave ``_OPEN_BARS`` (a weak set).
+        """
+        with self._lock:
+            try:
+                bars = list(_OPEN_BARS)
+            except RuntimeError:  # the set changed while it was read: look again
+                return True
+            if not bars:
+                self._thread = None
+                return False
+        for bar in bars:
+            bar._tick()
+        return True
+
+    def after_fork(self) -> None:
+        """In a forked child: the thread did not come along, and a lock may be held."""
+        self._lock = threading.Lock()
+        self._thread = None
 
 
 _TICKER = _Ticker()
+
+
+def _after_fork_in_child() -> None:
+    _CLOCK.lock = threading.Lock()
+    _TICKER.after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def interval_seconds() -> float:
@@ -192,6 +217,7 @@ class PlainProgress:
         self._start = time.monotonic()
         self._last_line = self._start
         self._closed = False
+        self._lock = threading.Lock()  # the ticker's line and the work's, one at a time
         if not disable:
             _OPEN_BARS.add(self)
             self._line("started")
@@ -213,11 +239,12 @@ class PlainProgress:
 
     def update(self, n: int = 1) -> None:
         """Count ``n`` more units done (a line is printed when the interval has passed)."""
-        self.n += n
-        # A caller that sets a postfix after each update gets its line printed
-        # there, so that the line shows the postfix of this update.
-        if self._due() and not self._uses_postfix:
-            self._line()
+        with self._lock:
+            self.n += n
+            # A caller that sets a postfix after each update gets its line printed
+            # there, so that the line shows the postfix of this update.
+            if self._due() and not self._uses_postfix and not self._closed:
+                self._line()
 
     def set_postfix(self, ordered_dict: dict[str, Any] | None = None, **kw: Any) -> None:
         """Show ``key=value`` pairs at the end of the lines from now on."""
@@ -226,10 +253,11 @@ class PlainProgress:
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         """Show ``s`` at the end of the lines from now on."""
-        self._postfix = str(s)
-        self._uses_postfix = True
-        if self._due():
-            self._line()
+        with self._lock:
+            self._postfix = str(s)
+            self._uses_postfix = True
+            if self._due() and not self._closed:
+                self._line()
 
     def set_description(self, desc: str | None = None, refresh: bool = True) -> None:
         """Change what the lines say is being done."""
@@ -240,12 +268,13 @@ class PlainProgress:
 
     def close(self) -> None:
         """Print the final line (once)."""
-        if self._closed:
-            return
-        self._closed = True
-        _OPEN_BARS.discard(self)
-        if not self.disable:
-            self._line("done")
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            _OPEN_BARS.discard(self)
+            if not self.disable:
+                self._line("done")
 
     def __enter__(self) -> PlainProgress:
         return self
@@ -259,8 +288,9 @@ class PlainProgress:
 
     def _tick(self) -> None:
         """The ticker's call: print the line if one is due (the current item runs long)."""
-        if not self._closed and self._due():
-            self._line()
+        with self._lock:
+            if not self._closed and self._due():
+                self._line()
 
     def _line(self, state: str = "") -> None:
         now = time.monotonic()
@@ -302,7 +332,7 @@ def say(line: str, file: TextIO | None = None) -> None:
 def _write(file: TextIO | None, line: str) -> None:
     stream = sys.stderr if file is None else file
     # a closed or broken stream must not break the work
-    with _WRITE_LOCK, contextlib.suppress(OSError, ValueError):
+    with _CLOCK.lock, contextlib.suppress(OSError, ValueError):
         _CLOCK.last_line = time.monotonic()
         stream.write(line + "\n")
         stream.flush()

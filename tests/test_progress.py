@@ -17,6 +17,8 @@ class FakeTerminal(io.StringIO):
 
 def test_log_gets_plain_lines_start_periodic_and_end(monkeypatch):
     monkeypatch.setenv("AGENTPRM_PROGRESS_SECONDS", "0.05")
+    # lines from updates only: the ticker's (a slow item's) lines are tested below
+    monkeypatch.setattr(prog._TICKER, "bar_opened", lambda: None)
     log = io.StringIO()
     bar = prog.progress(total=4, desc="collect noisy:0.5", file=log)
     assert isinstance(bar, prog.PlainProgress)
@@ -63,9 +65,18 @@ def test_terminal_gets_a_tqdm_bar_and_disable_prints_nothing():
         assert stream.getvalue() == ""
 
 
-def test_a_slow_item_still_gets_its_lines_on_time_and_the_ticker_ends():
+def _ticker_ends(timeout: float = 10.0) -> bool:
     import threading
 
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "agentprm-progress" not in {t.name for t in threading.enumerate()}:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_slow_item_still_gets_its_lines_on_time_and_the_ticker_ends():
     log = io.StringIO()
     bar = prog.PlainProgress(total=3, desc="epoch 1/1", file=log, interval=0.2)
     time.sleep(0.75)  # the first item runs long: the ticker prints the bar's line for it
@@ -74,15 +85,30 @@ def test_a_slow_item_still_gets_its_lines_on_time_and_the_ticker_ends():
     lines = log.getvalue().splitlines()
     assert lines[0] == "epoch 1/1: 0/3 (0.0%) | started"
     waiting = [x for x in lines[1:-1] if x.startswith("epoch 1/1: 0/3 (0.0%) | ")]
-    assert 2 <= len(waiting) <= 4, lines
+    assert waiting, lines  # due every 0.2 s of the 0.75 s (none without the ticker)
     assert lines[-1].startswith("epoch 1/1: 1/3 (33.3%) | done in ")
     # a bar whose interval has not passed gets no extra line
     quiet = io.StringIO()
     with prog.PlainProgress(total=2, desc="slow", file=quiet, interval=60):
         time.sleep(0.3)
     assert [x.split(" | ")[1][:4] for x in quiet.getvalue().splitlines()] == ["star", "done"]
-    time.sleep(0.3)  # no bar open: the ticker's thread has ended
-    assert "agentprm-progress" not in {t.name for t in threading.enumerate()}
+    assert _ticker_ends()  # no bar open: the ticker's thread ends
+
+
+def test_a_bar_dropped_without_close_is_not_kept_open_by_the_ticker():
+    import gc
+    import weakref
+
+    bar = prog.PlainProgress(total=2, desc="dropped", file=io.StringIO(), interval=0.05)
+    time.sleep(0.3)  # the ticker has ticked it
+    ref = weakref.ref(bar)
+    del bar
+    deadline = time.monotonic() + 10.0
+    while ref() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.05)
+    assert ref() is None
+    assert _ticker_ends()
 
 
 def test_bad_interval_falls_back_to_the_default(monkeypatch):

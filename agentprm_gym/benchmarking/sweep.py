@@ -200,13 +200,21 @@ def _commit_now() -> str:
 
 
 def _option(argv: Sequence[str], flag: str, default: str | None) -> str | None:
-    """The value of ``flag`` in ``argv`` (``--flag V`` or ``--flag=V``; the last wins)."""
+    """The value of ``flag`` in ``argv``, read as argparse reads it; the last one wins.
+
+    ``--flag V`` and ``--flag=V``, also with the flag abbreviated as argparse
+    allows (``--arc cross``): a word of ``argv`` names ``flag`` when it is a
+    prefix of it, longer than ``--``.
+    """
     value = default
     for i, a in enumerate(argv):
-        if a == flag and i + 1 < len(argv):
+        name, eq, rest = a.partition("=")
+        if not (name.startswith("--") and len(name) > 2 and flag.startswith(name)):
+            continue
+        if eq:
+            value = rest
+        elif i + 1 < len(argv):
             value = argv[i + 1]
-        elif a.startswith(flag + "="):
-            value = a[len(flag) + 1 :]
     return value
 
 
@@ -376,20 +384,22 @@ class Sweep:
                 show_progress=self.show_progress,
             )
 
-    def _train_argv(self, env: EnvConfig, prm: PRMConfig, step_limit: bool = True) -> list[str]:
+    def _train_argv(
+        self, env: EnvConfig, prm: PRMConfig, with_step_limit: bool = True
+    ) -> list[str]:
         """The ``train-prm`` arguments of one PRM.
 
         A state PRM gets the env's step limit as ``--step-limit``, read from this
         process's registry: a worker process knows only the envs that importing
         the package registers, and without the limit it would train another
-        network. ``step_limit=False`` leaves it out (the arguments of sweeps
-        made before the sweep passed it).
+        network. ``with_step_limit=False`` leaves it out (the arguments of
+        sweeps made before the sweep passed it).
         """
         out = self.prm_dir(env, prm)
         data = self.data_path(env, mc=prm.labels == "mc")
         argv = ["train-prm", "--data", str(data), "--labels", str(prm.labels), "--out", str(out)]
         extra = [*self.config.train_args, *prm.train_args]
-        limit = _registered_step_limit(env.id) if step_limit else None
+        limit = _registered_step_limit(env.id) if with_step_limit else None
         state = _option(extra, "--arch", "state") == "state"
         if limit is not None and state and _option(extra, "--step-limit", None) is None:
             extra = ["--step-limit", str(limit), *extra]
@@ -411,7 +421,7 @@ class Sweep:
             return False
         if done.get("key") == self._portable(argv) or done.get("argv") == argv:
             return True
-        older = self._train_argv(env, prm, step_limit=False)
+        older = self._train_argv(env, prm, with_step_limit=False)
         if older == argv or not (
             done.get("key") == self._portable(older) or done.get("argv") == older
         ):
@@ -420,7 +430,8 @@ class Sweep:
             saved = json.loads((marker.parent / "prm_config.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return False
-        return str(saved.get("step_limit")) == _option(argv, "--step-limit", None)
+        limit = saved.get("step_limit") if isinstance(saved, dict) else None
+        return str(limit) == _option(argv, "--step-limit", None)
 
     def _mark_trained(self, env: EnvConfig, prm: PRMConfig, seconds: float) -> None:
         argv = self._train_argv(env, prm)

@@ -278,6 +278,10 @@ def test_training_in_worker_processes_gives_the_same_prms(tmp_path, capsys):
         ),
         ('["--step-limit", "5"]', ["--step-limit", "5"]),
         ('["--step-limit=5"]', ["--step-limit=5"]),
+        # abbreviated, as argparse allows
+        ('["--arc", "cross"]', ["--arc", "cross"]),
+        ('["--ar=cross"]', ["--ar=cross"]),
+        ('["--step-l", "5"]', ["--step-l", "5"]),
     ],
 )
 def test_train_argv_gives_a_state_prm_the_registered_step_limit(tmp_path, train_args, want):
@@ -299,7 +303,7 @@ def test_a_marker_from_before_the_step_limit_argument_counts_if_the_prm_has_that
     sweep = Sweep(cfg, tmp_path / "out", show_progress=False)
     env, prm = cfg.envs[0], cfg.learned_prms[0]
     with registered_corridor(max_episode_steps=12):
-        older = sweep._train_argv(env, prm, step_limit=False)
+        older = sweep._train_argv(env, prm, with_step_limit=False)
         assert "--step-limit" not in older and "--step-limit" in sweep._train_argv(env, prm)
         out = sweep.prm_dir(env, prm)
         out.mkdir(parents=True)
