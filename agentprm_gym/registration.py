@@ -12,7 +12,14 @@ from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["EnvRow", "ENV_TABLE", "MINIWOB_TASKS", "register_envs", "env_ids"]
+__all__ = [
+    "EnvRow",
+    "ENV_TABLE",
+    "MINIWOB_TASKS",
+    "register_envs",
+    "env_ids",
+    "registered_step_limit",
+]
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,20 @@ def register_envs() -> None:
             max_episode_steps=row.max_episode_steps,
             kwargs=dict(row.kwargs),
         )
+
+
+def registered_step_limit(env_id: str) -> int | None:
+    """``max_episode_steps`` of ``env_id`` in this process's registry (None: registered without).
+
+    Raises:
+        LookupError: ``env_id`` is not registered in this process (an env that
+            another process's ``gym.register`` made, say).
+    """
+    try:
+        limit = gym.spec(env_id).max_episode_steps
+    except (gym.error.Error, ModuleNotFoundError) as e:
+        raise LookupError(f"{env_id} is not registered in this process") from e
+    return None if limit is None else int(limit)
 
 
 def env_ids(family: str | None = None, include_browser: bool = True) -> list[str]:

@@ -220,13 +220,12 @@ def _option(argv: Sequence[str], flag: str, default: str | None) -> str | None:
 
 def _registered_step_limit(env_id: str) -> int | None:
     """``max_episode_steps`` of ``env_id`` in this process's registry (None if unknown)."""
-    import gymnasium as gym
+    from agentprm_gym.registration import registered_step_limit
 
     try:
-        limit = gym.spec(env_id).max_episode_steps
-    except (gym.error.Error, ModuleNotFoundError):
+        return registered_step_limit(env_id)
+    except LookupError:
         return None
-    return None if limit is None else int(limit)
 
 
 def train_job(argv: list[str]) -> dict[str, Any]:

@@ -295,18 +295,18 @@ def _check_arch_options(args: argparse.Namespace) -> None:
 
 def _step_limit(train: list[Any]) -> tuple[int | None, str]:
     """The registered step limit of the data's env, or None and why it is unknown."""
-    import gymnasium as gym
+    from agentprm_gym.registration import registered_step_limit
 
     ids = sorted({e.trajectory.env_id for e in train})
     if len(ids) != 1:
         return None, f"the data holds episodes of {len(ids)} envs ({', '.join(ids)})"
     try:
-        limit = gym.spec(ids[0]).max_episode_steps
-    except (gym.error.Error, ModuleNotFoundError):
-        return None, f"the data's env {ids[0]} is not registered in this process"
+        limit = registered_step_limit(ids[0])
+    except LookupError as e:
+        return None, f"the data's env {e}"
     if limit is None:
         return None, f"the data's env {ids[0]} is registered without max_episode_steps"
-    return int(limit), ""
+    return limit, ""
 
 
 def cache_file(data: str, backbone: str) -> str:

@@ -235,3 +235,18 @@ def test_fuzz_bulk_10000_actions(env_id):
             obs, info = env.reset(seed=i)
     env.close()
     assert errors > n // 10
+
+
+def test_registered_step_limit_known_unknown_and_without():
+    from agentprm_gym.registration import registered_step_limit
+
+    assert registered_step_limit("AgentPRM/WebShop-v0") == 15
+    with pytest.raises(LookupError, match="Someone/Elsewhere-v0 is not registered in this process"):
+        registered_step_limit("Someone/Elsewhere-v0")
+    gym.register(
+        id="AgentPRMTest/NoLimit-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv"
+    )
+    try:
+        assert registered_step_limit("AgentPRMTest/NoLimit-v0") is None
+    finally:
+        del gym.registry["AgentPRMTest/NoLimit-v0"]
