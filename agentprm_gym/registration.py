@@ -2,7 +2,8 @@
 
 Importing :mod:`agentprm_gym` calls :func:`register_envs`. Entry points are
 strings, so registering imports no env module (and no heavy dependency);
-an env's module is imported by ``gym.make``.
+an env's module is imported by ``gym.make``. :func:`registered_step_limit`
+reads an id's step limit back from this process's registry.
 """
 
 from __future__ import annotations
