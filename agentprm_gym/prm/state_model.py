@@ -343,8 +343,11 @@ class StatePRM(PRM):
             with torch.inference_mode():
                 logits, vectors = self.net.forward_with_pairs(x, known)
                 q = torch.sigmoid(logits).double().cpu().numpy()
-                for i in x.new_pos:
-                    pairs[keys[i]] = vectors[i].clone()
+                if x.new_pos:
+                    # one copy of the new pairs' rows (not a view of the whole batch's)
+                    fresh = vectors[x.new_pos].unbind(0)
+                    for i, v in zip(x.new_pos, fresh, strict=True):
+                        pairs[keys[i]] = v
         finally:
             if was:
                 self.net.train(True)

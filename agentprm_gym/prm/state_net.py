@@ -147,6 +147,9 @@ class NetInputs:
     new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
     known_pos: list[int]  # pairs whose vectors the caller supplies
     split_history: bool = False  # packed with the history at the candidates (pack_inputs)
+    # the batch holds one instruction and every pair to match has tokens: each pair token
+    # attends to the same instruction, and a pair's index is its rank among the pairs
+    one_instruction: bool = False
 
 
 def pack_inputs(
@@ -315,6 +318,7 @@ def pack_inputs(
         new_pos=new_pos,
         known_pos=known_pos,
         split_history=split_history,
+        one_instruction=n_instr == 1 and bool((p_len > 0).all()),
     )
 
 
@@ -470,51 +474,36 @@ class StateNet(nn.Module):
         """One vector per (text, instruction) pair: token-level cross-attention + pooling."""
         qf = flat[x.pt_tok]  # (n_pt, d): the pair text's tokens
         q = self._heads(self.m_q(qf))
-        instr_of_pt = x.pair_instr[x.pt_pair]
         # keys and values only for the instructions' tokens (the other texts only query)
         k_all = self._heads(self.m_k(flat[: x.instr_tokens]))
         v_all = self._heads(self.m_v(flat[: x.instr_tokens]))
-        # each distinct instruction's keys/values are projected once, its queries batched
         nums = x.numbers
-        parts, nparts, where = [], [], []
-        cov_parts: list[torch.Tensor] = []
-        cov_where: list[torch.Tensor] = []
         ct = (
             torch.nn.functional.normalize(self._heads(self.cov_t(qf)), dim=-1)
             if self.coverage
             else None
         )
         pt_ids = x.ids[x.pt_tok] if self.exact else None
-        for j in torch.unique(x.pair_instr).tolist():
-            sel = (instr_of_pt == j).nonzero().squeeze(-1)
-            a, n = x.text_first[j], x.text_len[j]
-            k, v = k_all[a : a + n], v_all[a : a + n]
-            w = (torch.einsum("nhd,lhd->nhl", q[sel], k) * self.scale).softmax(-1)
-            parts.append(torch.einsum("nhl,lhd->nhd", w, v))
-            # the instruction's number features where each token looks (heads averaged)
-            nf = w.mean(1) @ nums[a : a + n]
-            eq = None
-            if pt_ids is not None:
-                # (m, L): a text token is the very word piece of an instruction token
-                mine = pt_ids[sel]
-                eq = ((mine.unsqueeze(1) == x.ids[a : a + n]) & (mine >= 0).unsqueeze(1)).to(
-                    nf.dtype
-                )
-                nf = torch.cat(
-                    [nf, eq.amax(-1, keepdim=True) if n else nf.new_zeros(len(nf), 1)], -1
-                )
-            nparts.append(nf)
-            where.append(sel)
-            if ct is not None:
-                pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
-                cov_parts.append(self._cover(ct[sel], local, len(pairs_j), flat[a : a + n], eq))
-                cov_where.append(pairs_j)
-        order = torch.cat(where)
-        att = torch.empty_like(q)
-        att[order] = torch.cat(parts)
-        n_att = nums.shape[1] + int(self.exact)
-        att_num = torch.empty(len(qf), n_att, device=qf.device, dtype=qf.dtype)
-        att_num[order] = torch.cat(nparts)
+        if x.one_instruction:
+            # every pair is matched against one instruction (a state's own call, a
+            # search within one task): no selection and no scatter back; every pair
+            # has tokens, so a token's pair index is its local one
+            n = x.text_len[0]
+            att, att_num, cov = self._match_instruction(
+                q,
+                ct,
+                pt_ids,
+                k_all,
+                v_all,
+                flat[:n],
+                nums[:n],
+                x.ids[:n],
+                x.pt_pair,
+                len(x.pair_text),
+            )
+        else:
+            # each distinct instruction's keys/values are projected once, its queries batched
+            att, att_num, cov = self._match_many(q, ct, pt_ids, k_all, v_all, flat, x)
         af = self.m_o(att.reshape(len(qf), self.d))
         own = nums[x.pt_tok]
         # a direct numeric channel: compare a number with the instruction's (price caps, sizes)
@@ -536,12 +525,140 @@ class StateNet(nn.Module):
         )
         mean_q = qf.new_zeros(n_pair, self.d).index_add_(0, x.pt_pair, qf) / count
         feats = [mean_f, max_f, mean_q]
-        if self.coverage:
-            cov = f.new_zeros(n_pair, self.n_cov)
-            if cov_parts:
-                cov[torch.cat(cov_where)] = torch.cat(cov_parts)
+        if cov is not None:
             feats.append(cov)
         return self.pair_out(torch.cat(feats, -1))
+
+    def _attend_instruction(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, nums: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Text tokens attend to one instruction's tokens.
+
+        Args:
+            q: ``(m, H, dh)`` queries of text tokens.
+            k: ``(L, H, dh)`` keys of the instruction's tokens.
+            v: ``(L, H, dh)`` values of the instruction's tokens.
+            nums: ``(L, NUMBER_FEATURES)`` the instruction tokens' number features.
+
+        Returns:
+            ``(attended (m, H, dh), the attended number features (m, NUMBER_FEATURES)``
+            with the heads' weights averaged).
+        """
+        # (H, m, L): per head, a (m, dh) x (dh, L) product
+        w = (torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) * self.scale).softmax(-1)
+        att = torch.matmul(w, v.transpose(0, 1)).transpose(0, 1)  # (m, H, dh)
+        return att, w.mean(0) @ nums
+
+    @staticmethod
+    def _exact_flags(mine: torch.Tensor, instr_ids: torch.Tensor) -> torch.Tensor:
+        """Which text tokens are which instruction word pieces, verbatim.
+
+        Returns:
+            ``(m, L)`` booleans: text token ``i`` has the id of instruction token ``l``
+            (special tokens, id -1, never match).
+        """
+        return (mine.unsqueeze(1) == instr_ids) & (mine >= 0).unsqueeze(1)
+
+    def _match_instruction(
+        self,
+        q: torch.Tensor,
+        ct: torch.Tensor | None,
+        ids: torch.Tensor | None,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        instr: torch.Tensor,
+        instr_nums: torch.Tensor,
+        instr_ids: torch.Tensor,
+        local: torch.Tensor | None,
+        n_pairs: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """What the tokens of some pairs take from their one instruction.
+
+        Args:
+            q: ``(m, H, dh)`` queries of the pairs' tokens.
+            ct: ``(m, H, dh)`` their normalised coverage projections (None without
+                ``coverage``).
+            ids: ``(m,)`` their vocabulary ids (None without ``exact``).
+            k: ``(L, H, dh)`` keys of the instruction's tokens.
+            v: ``(L, H, dh)`` values of the instruction's tokens.
+            instr: ``(L, d)`` the instruction's projected tokens.
+            instr_nums: ``(L, NUMBER_FEATURES)`` their number features.
+            instr_ids: ``(L,)`` their vocabulary ids.
+            local: ``(m,)`` each token's pair, numbered ``0 .. n_pairs - 1`` (needed
+                with ``coverage`` only).
+            n_pairs: How many pairs the tokens belong to.
+
+        Returns:
+            ``(attended (m, H, dh), number features (m, NUMBER_FEATURES [+ 1 with
+            exact: the exact-match flag]), coverage (n_pairs, n_cov) or None)``.
+        """
+        att, nf = self._attend_instruction(q, k, v, instr_nums)
+        eq = None
+        if ids is not None:
+            eq = self._exact_flags(ids, instr_ids).to(nf.dtype)
+            has = eq.amax(-1, keepdim=True) if len(instr_ids) else nf.new_zeros(len(nf), 1)
+            nf = torch.cat([nf, has], -1)
+        cov = None
+        if ct is not None:
+            cov = self._cover(ct, local, n_pairs, instr, eq)
+        return att, nf, cov
+
+    def _match_many(
+        self,
+        q: torch.Tensor,
+        ct: torch.Tensor | None,
+        pt_ids: torch.Tensor | None,
+        k_all: torch.Tensor,
+        v_all: torch.Tensor,
+        flat: torch.Tensor,
+        x: NetInputs,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """:meth:`_match_instruction` for a batch of several instructions.
+
+        Each distinct instruction's pair tokens are selected and attend to its tokens
+        together; the results are put back in pair-token order (coverage in pair
+        order; a pair without tokens gets zeros).
+        """
+        instr_of_pt = x.pair_instr[x.pt_pair]
+        parts, nparts, where = [], [], []
+        cov_parts: list[torch.Tensor] = []
+        cov_where: list[torch.Tensor] = []
+        for j in torch.unique(x.pair_instr).tolist():
+            sel = (instr_of_pt == j).nonzero().squeeze(-1)
+            a, n = x.text_first[j], x.text_len[j]
+            pairs_j, local = None, None
+            if ct is not None:
+                pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
+            att_j, nf, cov_j = self._match_instruction(
+                q[sel],
+                None if ct is None else ct[sel],
+                None if pt_ids is None else pt_ids[sel],
+                k_all[a : a + n],
+                v_all[a : a + n],
+                flat[a : a + n],
+                x.numbers[a : a + n],
+                x.ids[a : a + n],
+                local,
+                0 if pairs_j is None else len(pairs_j),
+            )
+            parts.append(att_j)
+            nparts.append(nf)
+            where.append(sel)
+            if cov_j is not None:
+                cov_parts.append(cov_j)
+                cov_where.append(pairs_j)
+        order = torch.cat(where)
+        att = torch.empty_like(q)
+        att[order] = torch.cat(parts)
+        n_att = x.numbers.shape[1] + int(self.exact)
+        att_num = torch.empty(len(q), n_att, device=q.device, dtype=q.dtype)
+        att_num[order] = torch.cat(nparts)
+        cov = None
+        if ct is not None:
+            cov = q.new_zeros(len(x.pair_text), self.n_cov)
+            if cov_parts:
+                cov[torch.cat(cov_where)] = torch.cat(cov_parts)
+        return att, att_num, cov
 
     def _cover(
         self,
@@ -607,24 +724,39 @@ class StateNet(nn.Module):
             ``(B, S, d)`` contextual vectors, layer-normed.
         """
         n_seq, s_len, d = seq.shape
-        flat_ix = mask.reshape(-1).nonzero().squeeze(-1)  # real positions, flat
-        x = seq.reshape(-1, d).index_select(0, flat_ix)  # (N, d)
-        keep = mask.reshape(n_seq, 1, 1, s_len)  # a query may attend to real keys only
+        # without padding (one state's call, rows of one length) nothing is packed or masked
+        full = bool(mask.all())
+        flat_ix = None if full else mask.reshape(-1).nonzero().squeeze(-1)  # real positions
+        x = seq.reshape(-1, d)
+        if flat_ix is not None:
+            x = x.index_select(0, flat_ix)  # (N, d)
+        keep = None if full else mask.reshape(n_seq, 1, 1, s_len)  # real keys only
         heads, dh = self.heads, d // self.heads
+        train = self.training
         # the layers are built in __init__: norm_first, one packed in-projection, no
-        # final norm in the encoder (ctx_norm follows)
+        # final norm in the encoder (ctx_norm follows); a dropout is the identity when
+        # not training, so it is not called then
         for layer in self.context.layers:
             att = layer.self_attn
             qkv = nn.functional.linear(layer.norm1(x), att.in_proj_weight, att.in_proj_bias)
-            pad = qkv.new_zeros(n_seq * s_len, 3 * d).index_copy(0, flat_ix, qkv)
-            q, k, v = pad.view(n_seq, s_len, 3, heads, dh).permute(2, 0, 3, 1, 4)
+            if flat_ix is not None:
+                qkv = qkv.new_zeros(n_seq * s_len, 3 * d).index_copy(0, flat_ix, qkv)
+            q, k, v = qkv.view(n_seq, s_len, 3, heads, dh).permute(2, 0, 3, 1, 4)
             o = nn.functional.scaled_dot_product_attention(
                 q, k, v, attn_mask=keep, dropout_p=att.dropout if att.training else 0.0
             )  # (B, H, S, dh)
-            o = o.transpose(1, 2).reshape(n_seq * s_len, d).index_select(0, flat_ix)
-            x = x + layer.dropout1(att.out_proj(o))
-            x = x + layer._ff_block(layer.norm2(x))
-        out = x.new_zeros(n_seq * s_len, d).index_copy(0, flat_ix, self.ctx_norm(x))
+            o = o.transpose(1, 2).reshape(n_seq * s_len, d)
+            if flat_ix is not None:
+                o = o.index_select(0, flat_ix)
+            if train:
+                x = x + layer.dropout1(att.out_proj(o))
+                x = x + layer._ff_block(layer.norm2(x))
+            else:
+                x = x + att.out_proj(o)
+                x = x + layer.linear2(layer.activation(layer.linear1(layer.norm2(x))))
+        out = self.ctx_norm(x)
+        if flat_ix is not None:
+            out = x.new_zeros(n_seq * s_len, d).index_copy(0, flat_ix, out)
         return out.view(n_seq, s_len, d)
 
     def forward(self, x: NetInputs) -> torch.Tensor:
@@ -684,14 +816,14 @@ class StateNet(nn.Module):
         # candidates: own vector + the named pieces' context, then attend to the context
         ctx = x.cand_ctx
         n_ctx, s_len = seq_mask.shape
-        named = []
-        for k in range(_MENTION_WINDOW):
-            pos = x.cand_mention + k
-            ok = (x.cand_mention >= 0) & (pos < s_len)
-            pos = pos.clamp(0, s_len - 1)
-            ok = ok & seq_mask[ctx, pos]
-            named.append(torch.where(ok.unsqueeze(-1), h[ctx, pos], self.no_mention[k]))
-        c = self.cand_in(torch.cat([pair[x.cand_pair], *named], -1))
+        # (n_cand, window): the named piece and the ones after it, where there are any
+        pos = x.cand_mention.unsqueeze(1) + torch.arange(_MENTION_WINDOW, device=ctx.device)
+        ok = (x.cand_mention >= 0).unsqueeze(1) & (pos < s_len)
+        pos = pos.clamp(0, s_len - 1)
+        ctx_col = ctx.unsqueeze(1)
+        ok = ok & seq_mask[ctx_col, pos]
+        named = torch.where(ok.unsqueeze(-1), h[ctx_col, pos], self.no_mention)  # (n_cand, w, d)
+        c = self.cand_in(torch.cat([pair[x.cand_pair], named.flatten(1)], -1))
         c = c + self.step_emb(x.cand_step) + self.left_emb(x.cand_left)
         if self.page_pool:
             top = h.masked_fill(~seq_mask.unsqueeze(-1), float("-inf")).amax(1)  # (n_ctx, d)
@@ -746,6 +878,10 @@ class StateNet(nn.Module):
             att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len : s_len + n_hist], hist_v)
         if prev_v is not None:
             att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len + n_hist :], prev_v)
-        c = c + self.drop(self.c_o(att.reshape(len(c), self.d)))
-        c = c + self.drop(self.c_ff(self.c_norm2(c)))
+        if self.training:
+            c = c + self.drop(self.c_o(att.reshape(len(c), self.d)))
+            c = c + self.drop(self.c_ff(self.c_norm2(c)))
+        else:  # the dropouts are the identity
+            c = c + self.c_o(att.reshape(len(c), self.d))
+            c = c + self.c_ff(self.c_norm2(c))
         return self.head(c).squeeze(-1), pair

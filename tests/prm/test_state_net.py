@@ -41,9 +41,10 @@ def test_packed_context_encoder_equals_the_padded_transformer(lengths):
     assert torch.count_nonzero(got[~mask]) == 0
 
 
-def test_packed_context_encoder_trains_without_dropout_like_the_padded_one():
+@pytest.mark.parametrize("lengths", [[5, 2, 4], [5, 5]])
+def test_packed_context_encoder_trains_without_dropout_like_the_padded_one(lengths):
     net = _net(dropout=0.0).train()
-    seq, mask = _padded([5, 2, 4], 5)
+    seq, mask = _padded(lengths, 5)
     seq.requires_grad_(True)
     got = net._encode_context(seq, mask)
     (got[mask] ** 2).sum().backward()
@@ -115,6 +116,17 @@ def test_candidates_are_ranked_within_their_context_row_by_hand(split_history, r
     assert x.cand_ctx.tolist() == rows
     assert x.cand_slot.tolist() == slots
     assert x.n_slot == n_slot
+
+
+def _perturbed_net(prm: StatePRM, **kwargs) -> StateNet:
+    """A width-16 network over ``prm``'s encoder, without dropout, every weight moved off
+    its initial value (no zero biases or identity norms to hide a missing term)."""
+    torch.manual_seed(0)
+    net = StateNet(enc_dim=prm.net.proj[0].in_features - 2, d=16, heads=4, dropout=0.0, **kwargs)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return net
 
 
 def _reference_logits(net: StateNet, x) -> torch.Tensor:
@@ -194,19 +206,9 @@ def test_forward_equals_the_plain_per_candidate_computation(
     spec = [(1, act, 0), (0, jump, 1), (1, back, 2), (1, lies, -1), (2, act, 0), (0, act, 2)]
     spec += [(4, under, 0), (1, under, 1)]
     candidates = [Candidate(k, row, m, k + 1, 6 - k) for k, row, m in spec]
-    torch.manual_seed(0)
-    net = StateNet(
-        enc_dim=prm.net.proj[0].in_features - 2,
-        d=16,
-        heads=4,
-        dropout=0.0,
-        history_in_context=history_in_context,
-        previous=previous,
-        page_pool=page_pool,
+    net = _perturbed_net(
+        prm, history_in_context=history_in_context, previous=previous, page_pool=page_pool
     )
-    with torch.no_grad():  # no zero biases or identity norms to hide a missing term
-        for p in net.parameters():
-            p.add_(0.1 * torch.randn_like(p))
     x = pack_inputs(
         prm.encoder.store, contexts, candidates, "cpu", split_history=not history_in_context
     )
@@ -244,8 +246,9 @@ class _Scale(nn.Module):
         return x * self.factor
 
 
+@pytest.mark.parametrize("lengths", [[7, 2, 5, 1], [7, 7]])
 @pytest.mark.parametrize("attention_dropout", [0.0, 0.5])
-def test_packed_context_encoder_puts_each_dropout_where_torch_does(attention_dropout):
+def test_packed_context_encoder_puts_each_dropout_where_torch_does(attention_dropout, lengths):
     """Each of a layer's three dropouts becomes a distinct fixed scaling: a dropout moved,
     dropped or doubled changes the numbers. Attention dropout is random; with one seed both
     draw the same mask, so the outputs still agree."""
@@ -253,7 +256,7 @@ def test_packed_context_encoder_puts_each_dropout_where_torch_does(attention_dro
     for i, layer in enumerate(net.context.layers):
         layer.dropout1, layer.dropout, layer.dropout2 = _Scale(0.3 + i), _Scale(1.7), _Scale(0.55)
         layer.self_attn.dropout = attention_dropout
-    seq, mask = _padded([7, 2, 5, 1], 7)
+    seq, mask = _padded(lengths, 7)
     torch.manual_seed(5)
     got = net._encode_context(seq, mask)
     torch.manual_seed(5)
@@ -266,3 +269,30 @@ def test_previous_observations_need_the_history_outside_the_context():
         StateNet(enc_dim=8, d=16, history_in_context=True, previous=1)
     with pytest.raises(ValueError, match=">= 0"):
         StateNet(enc_dim=8, d=16, history_in_context=False, previous=-1)
+
+
+@pytest.mark.parametrize(("coverage", "exact"), [(True, True), (True, False), (False, False)])
+def test_pairs_of_one_instruction_match_as_in_a_batch_of_several(coverage, exact):
+    """A batch of one instruction takes the direct path (no selection, no scatter back);
+    its pairs' vectors equal those the same pairs get in a batch of two instructions."""
+    words = "walk to room 3 wait go room 0 room 1 next jump pit 30 under dollars lies here back"
+    prm = StatePRM.create("tiny", tiny_corpus=[words], d=16)
+    texts = ["walk to room 3", "under 30 dollars", "wait", "room 0", "room 1 30", "go[next]"]
+    texts += ["a pit lies here"]
+    instr, other, a, p0, p1, act, lies = prm.encoder.rows(texts)
+    one = [Context(instr, (a,), (p0, p1))]
+    two = [Context(other, (), (p1, lies)), Context(instr, (a,), (p0, p1))]
+    xa = pack_inputs(
+        prm.encoder.store, one, [Candidate(0, act, 0, 1, 5)], "cpu", split_history=True
+    )
+    cands = [Candidate(1, act, 0, 1, 5), Candidate(0, act, -1, 0, 6)]
+    xb = pack_inputs(prm.encoder.store, two, cands, "cpu", split_history=True)
+    assert xa.one_instruction and not xb.one_instruction
+    net = _perturbed_net(prm, coverage=coverage, exact=exact, history_in_context=False).eval()
+    with torch.no_grad():
+        logits_a, pairs_a = net.forward_with_pairs(xa)
+        logits_b, pairs_b = net.forward_with_pairs(xb)
+    where_b = {key: i for i, key in enumerate(xb.pair_keys)}
+    for i, key in enumerate(xa.pair_keys):
+        torch.testing.assert_close(pairs_a[i], pairs_b[where_b[key]], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(logits_a[0], logits_b[0], atol=1e-5, rtol=1e-5)
