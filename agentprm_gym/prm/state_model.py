@@ -343,11 +343,9 @@ class StatePRM(PRM):
             with torch.inference_mode():
                 logits, vectors = self.net.forward_with_pairs(x, known)
                 q = torch.sigmoid(logits).double().cpu().numpy()
-                if x.new_pos:
-                    # one copy of the new pairs' rows (not a view of the whole batch's)
-                    fresh = vectors[x.new_pos].unbind(0)
-                    for i, v in zip(x.new_pos, fresh, strict=True):
-                        pairs[keys[i]] = v
+                for i in x.new_pos:
+                    # a copy each: a view would keep the whole batch's block alive
+                    pairs[keys[i]] = vectors[i].clone()
         finally:
             if was:
                 self.net.train(True)

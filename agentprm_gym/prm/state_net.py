@@ -541,8 +541,9 @@ class StateNet(nn.Module):
             nums: ``(L, NUMBER_FEATURES)`` the instruction tokens' number features.
 
         Returns:
-            ``(attended (m, H, dh), the attended number features (m, NUMBER_FEATURES)``
-            with the heads' weights averaged).
+            ``(attended, numbers)``: the attended values ``(m, H, dh)`` and the
+            instruction's number features where each token looks, with the heads'
+            weights averaged ``(m, NUMBER_FEATURES)``.
         """
         # (H, m, L): per head, a (m, dh) x (dh, L) product
         w = (torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) * self.scale).softmax(-1)
@@ -552,6 +553,10 @@ class StateNet(nn.Module):
     @staticmethod
     def _exact_flags(mine: torch.Tensor, instr_ids: torch.Tensor) -> torch.Tensor:
         """Which text tokens are which instruction word pieces, verbatim.
+
+        Args:
+            mine: ``(m,)`` vocabulary ids of text tokens (-1: a special token).
+            instr_ids: ``(L,)`` vocabulary ids of the instruction's tokens.
 
         Returns:
             ``(m, L)`` booleans: text token ``i`` has the id of instruction token ``l``
@@ -618,6 +623,19 @@ class StateNet(nn.Module):
         Each distinct instruction's pair tokens are selected and attend to its tokens
         together; the results are put back in pair-token order (coverage in pair
         order; a pair without tokens gets zeros).
+
+        Args:
+            q: ``(n_pt, H, dh)`` queries of every pair token.
+            ct: ``(n_pt, H, dh)`` their normalised coverage projections (None without
+                ``coverage``).
+            pt_ids: ``(n_pt,)`` their vocabulary ids (None without ``exact``).
+            k_all: ``(instr_tokens, H, dh)`` keys of every instruction's tokens.
+            v_all: ``(instr_tokens, H, dh)`` values of every instruction's tokens.
+            flat: ``(n_tok, d)`` every projected token of the batch.
+            x: The packed inputs.
+
+        Returns:
+            As :meth:`_match_instruction`, for all pair tokens and all pairs.
         """
         instr_of_pt = x.pair_instr[x.pt_pair]
         parts, nparts, where = [], [], []
@@ -724,15 +742,16 @@ class StateNet(nn.Module):
             ``(B, S, d)`` contextual vectors, layer-normed.
         """
         n_seq, s_len, d = seq.shape
+        flat_ix: torch.Tensor | None = mask.reshape(-1).nonzero().squeeze(-1)  # real positions
         # without padding (one state's call, rows of one length) nothing is packed or masked
-        full = bool(mask.all())
-        flat_ix = None if full else mask.reshape(-1).nonzero().squeeze(-1)  # real positions
+        full = len(flat_ix) == n_seq * s_len
         x = seq.reshape(-1, d)
-        if flat_ix is not None:
+        if full:
+            flat_ix = None
+        else:
             x = x.index_select(0, flat_ix)  # (N, d)
         keep = None if full else mask.reshape(n_seq, 1, 1, s_len)  # real keys only
         heads, dh = self.heads, d // self.heads
-        train = self.training
         # the layers are built in __init__: norm_first, one packed in-projection, no
         # final norm in the encoder (ctx_norm follows); a dropout is the identity when
         # not training, so it is not called then
@@ -748,7 +767,7 @@ class StateNet(nn.Module):
             o = o.transpose(1, 2).reshape(n_seq * s_len, d)
             if flat_ix is not None:
                 o = o.index_select(0, flat_ix)
-            if train:
+            if layer.training:
                 x = x + layer.dropout1(att.out_proj(o))
                 x = x + layer._ff_block(layer.norm2(x))
             else:
@@ -878,7 +897,7 @@ class StateNet(nn.Module):
             att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len : s_len + n_hist], hist_v)
         if prev_v is not None:
             att = att + torch.einsum("nhk,nkhd->nhd", w[..., s_len + n_hist :], prev_v)
-        if self.training:
+        if self.drop.training:
             c = c + self.drop(self.c_o(att.reshape(len(c), self.d)))
             c = c + self.drop(self.c_ff(self.c_norm2(c)))
         else:  # the dropouts are the identity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -129,9 +130,10 @@ def _perturbed_net(prm: StatePRM, **kwargs) -> StateNet:
     return net
 
 
-def _reference_logits(net: StateNet, x) -> torch.Tensor:
+def _reference_logits(net: StateNet, x, drop_scale: float = 1.0) -> torch.Tensor:
     """The network's forward pass written plainly: the padded ``nn.TransformerEncoder``
-    and one candidate at a time, each with its own keys and values."""
+    and one candidate at a time, each with its own keys and values. ``drop_scale``
+    stands for the candidate block's two dropouts (1: none)."""
     flat = net.proj(torch.cat([x.tokens, x.numbers], -1))
     pair = net._match(flat, x)
     text_mean = torch.stack([flat[x.tok_text == t].mean(0) for t in range(len(x.text_len))])
@@ -173,8 +175,8 @@ def _reference_logits(net: StateNet, x) -> torch.Tensor:
         q = net.c_q(net.c_norm1(c)).view(heads, dh)
         w = (torch.einsum("hd,khd->hk", q, k.view(-1, heads, dh)) / dh**0.5).softmax(-1)
         att = torch.einsum("hk,khd->hd", w, v.view(-1, heads, dh)).reshape(-1)
-        c = c + net.c_o(att)
-        c = c + net.c_ff(net.c_norm2(c))
+        c = c + drop_scale * net.c_o(att)
+        c = c + drop_scale * net.c_ff(net.c_norm2(c))
         out.append(net.head(c).squeeze(-1))
     return torch.stack(out)
 
@@ -296,3 +298,45 @@ def test_pairs_of_one_instruction_match_as_in_a_batch_of_several(coverage, exact
     for i, key in enumerate(xa.pair_keys):
         torch.testing.assert_close(pairs_a[i], pairs_b[where_b[key]], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(logits_a[0], logits_b[0], atol=1e-5, rtol=1e-5)
+
+
+def _two_state_batch(prm: StatePRM, split_history: bool):
+    """Packed inputs of two states of one instruction, three candidates."""
+    instr, a, p0, p1, act, lies = prm.encoder.rows(
+        ["walk to room 3", "wait", "room 0", "room 1", "go[next]", "a pit lies here"]
+    )
+    contexts = [Context(instr, (a,), (p0, p1, lies)), Context(instr, (), (p1,))]
+    candidates = [Candidate(0, act, 1, 1, 5), Candidate(0, lies, -1, 1, 5)]
+    candidates.append(Candidate(1, act, 0, 0, 6))
+    return pack_inputs(prm.encoder.store, contexts, candidates, "cpu", split_history=split_history)
+
+
+@pytest.mark.parametrize("history_in_context", [False, True])
+def test_candidate_block_puts_its_dropouts_where_the_plain_computation_does(history_in_context):
+    """In training the candidate block's dropout (a distinct fixed scaling here) scales
+    its attention output and its feed-forward output, as the plain computation says; a
+    dropout moved or dropped changes the numbers."""
+    words = "walk to room 3 wait go room 0 room 1 next a pit lies here"
+    prm = StatePRM.create("tiny", tiny_corpus=[words], d=16)
+    net = _perturbed_net(prm, history_in_context=history_in_context).train()
+    net.drop = _Scale(0.4)
+    x = _two_state_batch(prm, split_history=not history_in_context)
+    torch.testing.assert_close(
+        net(x), _reference_logits(net, x, drop_scale=0.4), atol=1e-5, rtol=1e-5
+    )
+    net.eval()  # no dropout when scoring
+    torch.testing.assert_close(net(x), _reference_logits(net, x), atol=1e-5, rtol=1e-5)
+
+
+def test_a_pair_without_tokens_takes_the_path_of_several_instructions():
+    """The one-instruction path numbers pairs by their tokens, so a text without tokens
+    (never a real text: every one has at least its special tokens) turns it off."""
+    prm = StatePRM.create("tiny", tiny_corpus=["walk to room 3 wait go"], d=16)
+    instr, act = prm.encoder.rows(["walk to room 3", "go"])
+    store = prm.encoder.store
+    empty = store.add("<no tokens>", np.zeros((0, store.dim), np.float32), np.zeros((0, 2)))
+    one = [Candidate(0, act, -1, 0, 5)]
+    x = pack_inputs(store, [Context(instr, (), (act,))], one, "cpu", split_history=True)
+    assert x.one_instruction
+    x = pack_inputs(store, [Context(instr, (), (empty, act))], one, "cpu", split_history=True)
+    assert not x.one_instruction
