@@ -529,41 +529,6 @@ class StateNet(nn.Module):
             feats.append(cov)
         return self.pair_out(torch.cat(feats, -1))
 
-    def _attend_instruction(
-        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, nums: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Text tokens attend to one instruction's tokens.
-
-        Args:
-            q: ``(m, H, dh)`` queries of text tokens.
-            k: ``(L, H, dh)`` keys of the instruction's tokens.
-            v: ``(L, H, dh)`` values of the instruction's tokens.
-            nums: ``(L, NUMBER_FEATURES)`` the instruction tokens' number features.
-
-        Returns:
-            ``(attended, numbers)``: the attended values ``(m, H, dh)`` and the
-            instruction's number features where each token looks, with the heads'
-            weights averaged ``(m, NUMBER_FEATURES)``.
-        """
-        # (H, m, L): per head, a (m, dh) x (dh, L) product
-        w = (torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) * self.scale).softmax(-1)
-        att = torch.matmul(w, v.transpose(0, 1)).transpose(0, 1)  # (m, H, dh)
-        return att, w.mean(0) @ nums
-
-    @staticmethod
-    def _exact_flags(mine: torch.Tensor, instr_ids: torch.Tensor) -> torch.Tensor:
-        """Which text tokens are which instruction word pieces, verbatim.
-
-        Args:
-            mine: ``(m,)`` vocabulary ids of text tokens (-1: a special token).
-            instr_ids: ``(L,)`` vocabulary ids of the instruction's tokens.
-
-        Returns:
-            ``(m, L)`` booleans: text token ``i`` has the id of instruction token ``l``
-            (special tokens, id -1, never match).
-        """
-        return (mine.unsqueeze(1) == instr_ids) & (mine >= 0).unsqueeze(1)
-
     def _match_instruction(
         self,
         q: torch.Tensor,
@@ -597,10 +562,16 @@ class StateNet(nn.Module):
             ``(attended (m, H, dh), number features (m, NUMBER_FEATURES [+ 1 with
             exact: the exact-match flag]), coverage (n_pairs, n_cov) or None)``.
         """
-        att, nf = self._attend_instruction(q, k, v, instr_nums)
+        # (H, m, L): per head, a (m, dh) x (dh, L) product
+        w = (torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) * self.scale).softmax(-1)
+        att = torch.matmul(w, v.transpose(0, 1)).transpose(0, 1)  # (m, H, dh)
+        # the instruction's number features where each token looks (heads averaged)
+        nf = w.mean(0) @ instr_nums
         eq = None
         if ids is not None:
-            eq = self._exact_flags(ids, instr_ids).to(nf.dtype)
+            # (m, L): a text token is the very word piece of an instruction token
+            # (special tokens, id -1, never are)
+            eq = ((ids.unsqueeze(1) == instr_ids) & (ids >= 0).unsqueeze(1)).to(nf.dtype)
             has = eq.amax(-1, keepdim=True) if len(instr_ids) else nf.new_zeros(len(nf), 1)
             nf = torch.cat([nf, has], -1)
         cov = None
