@@ -53,7 +53,7 @@ Run (about 5 minutes a variant on that subset, one thread)::
         --test runs/ws-m-test.jsonl --variants gae,pvm,expert,gae+goal --epochs 6 \\
         --threads 1 --cache runs/ws-m.tokens
 
-and the README's ``qpi`` row (about 1 minute of rollouts, then 5 of training)::
+and the ``qpi`` row of docs/prm-experiments.md (about 1 minute of rollouts, then 5 of training)::
 
     .venv/bin/python benchmarks/prm_label_signal.py --train runs/ws-m.jsonl \\
         --test runs/ws-m-test.jsonl --variants qpi --epochs 10 --threads 1 \\

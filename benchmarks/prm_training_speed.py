@@ -1,7 +1,7 @@
 """How long one training batch of the state PRM takes, with the history in or out of the context.
 
 Training time decides how many epochs fit a budget, and on WebShop more epochs
-is what lifts held-out ranking (README). This script times whole optimiser
+is what lifts held-out ranking (docs/prm-experiments.md). This script times whole optimiser
 steps (forward, loss with per-batch GAE targets, backward, AdamW) of the state
 PRM on the same batches of a trajectory file, for each network layout:
 

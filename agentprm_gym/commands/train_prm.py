@@ -108,7 +108,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "data policy gave its action (known for noisy:EPS, random and expert rollouts; "
         "undoes what a privileged data policy knew that the PRM cannot read; other "
         "policies' steps keep weight 1). Default none: on WebShop it lowered held-out "
-        "ranking (README)",
+        "ranking (docs/prm.md)",
     )
     p.add_argument(
         "--max-weight",

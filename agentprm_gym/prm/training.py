@@ -37,7 +37,7 @@ With ``weighting="propensity"`` every mean above is weighted: step t by
 took (:mod:`~agentprm_gym.prm.propensity`), and pair (t−1, t) by ``w_t``. That
 undoes what a privileged data policy (the noisy expert) knew when it chose. The
 targets are unchanged (TD/GAE ones still bootstrap from the one, weighted,
-model). Off by default: on WebShop it lowered held-out ranking (README).
+model). Off by default: on WebShop it lowered held-out ranking (docs/prm.md).
 
 Rewards ``r_t`` are the env rewards of the steps; a truncated episode's last
 step bootstraps with ``M_{T+1} = 0`` like a failure.
