@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,6 +46,7 @@ from numpy.typing import NDArray
 
 from agentprm_gym.prm.base import PRM, ScoreItem
 from agentprm_gym.prm.model import _FORMAT, _FORMAT_VERSION, STATE_ARCHITECTURE
+from agentprm_gym.prm.net_cache import NetCache
 from agentprm_gym.prm.segments import MAX_PIECES, mention_index, observation_pieces
 from agentprm_gym.prm.state_net import Candidate, Context, StateNet, pack_inputs
 from agentprm_gym.prm.text_encoder import FrozenTextEncoder
@@ -57,8 +57,6 @@ __all__ = ["ARCHITECTURE", "StatePRM", "StateKey"]
 ARCHITECTURE = STATE_ARCHITECTURE
 #: Token states kept in memory when scoring before the store starts afresh (about 1.5 GB).
 MAX_CACHED_TOKENS = 2_000_000
-#: Most matched (text, instruction) vectors kept between scoring calls (``d`` floats each).
-MAX_CACHED_PAIRS = 100_000
 _ENCODER_DIR = "encoder"
 #: ``(instruction, current observation, last past actions, previous observations)``:
 #: what a context is made of (the last is empty for PRMs that do not read them).
@@ -132,8 +130,7 @@ class StatePRM(PRM):
         self.contexts_per_batch = int(contexts_per_batch)
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
-        self._pairs: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
-        self._pairs_for: tuple[weakref.ref[Any], tuple[Any, ...]] | None = None
+        self._net_cache = NetCache()
         self._params = tuple(self.net.parameters())  # walking the modules per call is slow
 
     # ------------------------------------------------------------------ build
@@ -301,56 +298,52 @@ class StatePRM(PRM):
             tuple(tuple(row_of[p] for p in obs) for obs in prev),
         )
 
-    def _pair_cache(self) -> OrderedDict[tuple[int, int], torch.Tensor]:
-        """Matched (text row, instruction row) vectors from earlier scoring calls.
-
-        A pair's vector depends only on the two texts and the weights, so scoring
-        reuses it across states (a results page's pieces recur in every state that
-        shows the page). The cache empties itself when the token store is replaced
-        or a weight changes in a way torch records: an in-place update (optimiser
-        steps, ``load_state_dict``) bumps the tensor's version, and a move or cast
-        changes its storage or dtype. Writes that torch does not record (through
-        ``.data``, fused optimisers) and swapped-in modules or parameters
-        (``load_state_dict(assign=True)``) need :meth:`clear_cache`.
-        """
-        params = tuple((p.data_ptr(), p.dtype, p._version) for p in self._params)
-        seen = self._pairs_for
-        if seen is None or seen[0]() is not self.encoder.store or seen[1] != params:
-            self._pairs.clear()
-            # a weak reference: a replaced store is freed, not kept alive by this check
-            self._pairs_for = (weakref.ref(self.encoder.store), params)
-        return self._pairs
-
     def _forward(self, contexts: list[Context], candidates: list[Candidate]) -> NDArray[np.float64]:
-        pairs = self._pair_cache()
+        """Q of every candidate, reusing what earlier calls computed (:class:`NetCache`)."""
+        cache = self._net_cache
+        cache.check(self.encoder.store, self._params)
         x = pack_inputs(
             self.encoder.store,
             contexts,
             candidates,
             self.device,
-            known=pairs,
+            known=cache.pairs,
             split_history=self.net.split_history,
+            known_contexts=cache.contexts,
         )
         keys = x.pair_keys
         known_keys = [keys[i] for i in x.known_pos]
         for k in known_keys:
-            pairs.move_to_end(k)
-        known = torch.stack([pairs[k] for k in known_keys]) if known_keys else None
+            cache.pairs.move_to_end(k)
+        known = torch.stack([cache.pairs[k] for k in known_keys]) if known_keys else None
+        known_ctx = [x.ctx_keys[r] for r in x.ctx_known]
+        for k in known_ctx:
+            cache.contexts.move_to_end(k)
+        instr_row = x.instr_rows[0] if x.n_instr == 1 else -1
+        side = cache.instructions.get(instr_row)
+        if side is not None:
+            cache.instructions.move_to_end(instr_row)
         was = self.net.training
         if was:
             self.net.eval()
         try:
             with torch.inference_mode():
-                logits, vectors = self.net.forward_with_pairs(x, known)
-                q = torch.sigmoid(logits).double().cpu().numpy()
+                out = self.net.forward_cached(
+                    x, known, [cache.contexts[k] for k in known_ctx], side
+                )
+                q = torch.sigmoid(out.logits).double().cpu().numpy()
+                # a copy each: a view would keep the whole batch's block alive
                 for i in x.new_pos:
-                    # a copy each: a view would keep the whole batch's block alive
-                    pairs[keys[i]] = vectors[i].clone()
+                    cache.pairs[keys[i]] = out.pairs[i].clone()
+                lengths = x.ctx_len.tolist()
+                for j, r in enumerate(x.ctx_new):
+                    cache.contexts[x.ctx_keys[r]] = out.contexts[j, : lengths[r]].clone()
+                if side is None and out.instruction is not None:
+                    cache.instructions[instr_row] = out.instruction
         finally:
             if was:
                 self.net.train(True)
-        while len(pairs) > MAX_CACHED_PAIRS:
-            pairs.popitem(last=False)
+        cache.trim()
         return q
 
     def _score_groups(
@@ -420,25 +413,24 @@ class StatePRM(PRM):
         return q
 
     def clear_cache(self) -> None:
-        """Forget cached scores and matched pairs (needed after the weights change).
+        """Forget cached scores and the network's kept work (needed after the weights change).
 
-        Token states stay. Matched pairs also empty themselves when a weight changes
-        in a way torch records (see :meth:`_pair_cache`); after any other change of
-        the weights, call this. It also picks up parameters swapped into ``net``.
+        Token states stay. Matched pairs, encoded contexts and instruction sides
+        (:class:`~agentprm_gym.prm.net_cache.NetCache`) also empty themselves when a
+        weight changes in a way torch records; after any other change of the weights,
+        call this. It also picks up parameters swapped into ``net``.
         """
         self._cache.clear()
-        self._pairs.clear()
-        self._pairs_for = None
+        self._net_cache.clear()
         self._params = tuple(self.net.parameters())
 
     def __deepcopy__(self, memo: dict[int, Any]) -> StatePRM:
-        """A copy as :meth:`PRM.__deepcopy__`, without the matched pairs (they are per copy)."""
-        pairs, seen = self._pairs, self._pairs_for
-        self._pairs, self._pairs_for = OrderedDict(), None
+        """A copy as :meth:`PRM.__deepcopy__`, with an empty :class:`NetCache` of its own."""
+        kept, self._net_cache = self._net_cache, NetCache()
         try:
             return super().__deepcopy__(memo)  # type: ignore[return-value]
         finally:
-            self._pairs, self._pairs_for = pairs, seen
+            self._net_cache = kept
 
     # ---------------------------------------------------------------- saving
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:

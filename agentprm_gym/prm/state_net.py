@@ -44,14 +44,18 @@ Everything text-shaped arrives as rows of a :class:`~agentprm_gym.prm.text_encod
 A state's context is computed once for all its candidates, and a candidate's
 score depends only on its own state: scoring one candidate or a hundred gives
 the same number. The matched vector of a (text, instruction) pair depends only
-on the two texts, so a caller may keep it (:meth:`StateNet.forward_with_pairs`
-returns them; :func:`pack_inputs` leaves out the pairs it is told are known).
+on the two texts, the contextual vectors of a context row only on its texts,
+and an instruction's side of the matching (:class:`InstructionSide`) only on the
+instruction, so a caller may keep them: :meth:`StateNet.forward_cached` returns
+them and takes them back, and :func:`pack_inputs` leaves out the pairs and
+context rows it is told are known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -59,7 +63,17 @@ from torch import nn
 
 from agentprm_gym.prm.text_encoder import NUMBER_FEATURES, TokenStore
 
-__all__ = ["MAX_STEP_EMBED", "Context", "Candidate", "NetInputs", "StateNet", "pack_inputs"]
+__all__ = [
+    "MAX_STEP_EMBED",
+    "Context",
+    "ContextKey",
+    "Candidate",
+    "InstructionSide",
+    "NetInputs",
+    "NetOutput",
+    "StateNet",
+    "pack_inputs",
+]
 
 #: Pieces a candidate reads from where its argument is named on (an id, then its title and price).
 _MENTION_WINDOW = 3
@@ -68,6 +82,12 @@ _MENTION_WINDOW = 3
 _NUMERIC = 2 * NUMBER_FEATURES + 2
 #: Largest step index / steps-left value with its own embedding (larger ones share the last).
 MAX_STEP_EMBED = 64
+
+
+#: ``(instruction row, past-action rows, piece rows)`` of a context row: its contextual
+#: vectors depend on these and the weights only (the past actions are empty for networks
+#: that keep the history out of the context).
+ContextKey = tuple[int, tuple[int, ...], tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -118,15 +138,20 @@ class NetInputs:
     tok_text: torch.Tensor  # (n_tok,) text of each flat token
     text_first: list[int]  # first flat token of each text
     text_len: list[int]  # tokens of each text
-    instr_tokens: int  # the instructions are the first texts: their tokens are the first ones
+    n_instr: int  # the instructions read in this pass are the first texts
+    instr_rows: list[int]  # their store rows
+    instr_tokens: int  # ... and their tokens are the first tokens
     pt_pair: torch.Tensor  # (n_pair_tok,) pair of each flat pair token
     pt_tok: torch.Tensor  # (n_pair_tok,) flat token of each pair token
     pair_text: torch.Tensor  # (n_pair,) index into texts
     pair_instr: torch.Tensor  # (n_pair,) index into texts
-    ctx_instr: torch.Tensor  # (n_ctx,) index into texts
-    ctx_seq: torch.Tensor  # (n_ctx, S) index into pairs, -1 = padding
-    ctx_type: torch.Tensor  # (n_ctx, S) 1 = past action, 2 = piece
-    ctx_pos: torch.Tensor  # (n_ctx, S)
+    # context rows to encode in this pass ("new" rows; all rows unless the caller knows some)
+    ctx_instr: torch.Tensor  # (n_new_ctx,) index into texts
+    ctx_seq: torch.Tensor  # (n_new_ctx, S_new) index into pairs, -1 = padding
+    ctx_type: torch.Tensor  # (n_new_ctx, S_new) 1 = past action, 2 = piece
+    ctx_pos: torch.Tensor  # (n_new_ctx, S_new)
+    ctx_len: torch.Tensor  # (n_ctx,) positions of every context row (1 + its texts)
+    ctx_width: int  # the most positions of a context row (1 without rows)
     cand_ctx: torch.Tensor  # (n_cand,)
     cand_pair: torch.Tensor  # (n_cand,) index into pairs
     cand_mention: torch.Tensor  # (n_cand,) position in ctx sequence, -1 = none
@@ -146,10 +171,62 @@ class NetInputs:
     pair_keys: list[tuple[int, int]]  # (text row, instruction row) of every pair
     new_pos: list[int]  # pairs matched in this pass (pair_text etc. list these)
     known_pos: list[int]  # pairs whose vectors the caller supplies
+    ctx_keys: list[ContextKey]  # what every context row is made of
+    ctx_new: list[int]  # rows encoded in this pass, in ctx_seq's order
+    ctx_known: list[int]  # rows whose contextual vectors the caller supplies
     split_history: bool = False  # packed with the history at the candidates (pack_inputs)
     # the batch holds one instruction and every pair to match has tokens: each pair token
     # attends to the same instruction, and a pair's index is its rank among the pairs
     one_instruction: bool = False
+
+
+class InstructionSide(NamedTuple):
+    """What the network derives from one instruction's tokens alone.
+
+    It depends only on the instruction and the weights, so a caller may keep it
+    for later calls (:meth:`StateNet.forward_cached`).
+
+    Attributes:
+        keys: ``(L, H, dh)`` the matching attention's keys of the instruction's tokens.
+        values: ``(L, H, dh)`` its values.
+        numbers: ``(L, NUMBER_FEATURES)`` the tokens' number features.
+        ids: ``(L,)`` their vocabulary ids (-1: special token).
+        cover_keys: ``(L, H, dh)`` normalised coverage projections (None without
+            ``coverage``).
+        importance: ``(H, L)`` the learned weight of each token (None without
+            ``coverage``).
+        cover_values: ``(L, H, dh)`` coverage value vectors (None without ``coverage``).
+        vector: ``(d,)`` the instruction's position in a context row (None where
+            it was not computed).
+    """
+
+    keys: torch.Tensor
+    values: torch.Tensor
+    numbers: torch.Tensor
+    ids: torch.Tensor
+    cover_keys: torch.Tensor | None
+    importance: torch.Tensor | None
+    cover_values: torch.Tensor | None
+    vector: torch.Tensor | None
+
+
+class NetOutput(NamedTuple):
+    """What :meth:`StateNet.forward_cached` gives back.
+
+    Attributes:
+        logits: ``(n_cand,)`` logits of ``Q``.
+        pairs: ``(n_pair, d)``: ``pairs[i]`` is the vector of ``pair_keys[i]``.
+        contexts: ``(n_new_ctx, S_new, d)``: the contextual vectors of the rows
+            encoded in this pass (``ctx_new``), zeros after each row's
+            ``ctx_len``.
+        instruction: The side of the pass's one instruction (``n_instr == 1``),
+            else None.
+    """
+
+    logits: torch.Tensor
+    pairs: torch.Tensor
+    contexts: torch.Tensor
+    instruction: InstructionSide | None
 
 
 def pack_inputs(
@@ -159,6 +236,7 @@ def pack_inputs(
     device: torch.device,
     known: Container[tuple[int, int]] = frozenset(),
     split_history: bool = False,
+    known_contexts: Container[ContextKey] = frozenset(),
 ) -> NetInputs:
     """Gather the store rows a batch needs into padded tensors.
 
@@ -169,11 +247,18 @@ def pack_inputs(
     (instruction, pieces) of the contexts, and each candidate carries its own
     state's history rows (``cand_hist``). Pairs in ``known`` (``(text row,
     instruction row)``) are not matched at all: the caller passes their vectors to
-    :meth:`StateNet.forward_with_pairs`, and their texts' tokens are not
+    :meth:`StateNet.forward_cached`, and their texts' tokens are not
     gathered unless another part of the batch needs them. The previous
     observations of the contexts (:attr:`Context.previous`) become rows of
     ``prev_seq``, one per distinct (instruction, pieces), and each candidate
     names its state's rows by recency (``cand_prev``).
+
+    Context rows whose :data:`ContextKey` is in ``known_contexts`` are not
+    encoded: the caller passes their contextual vectors to
+    :meth:`StateNet.forward_cached` (``ctx_known`` lists those rows), and
+    their pieces are not matched unless another part of the batch needs them.
+    The instructions that new rows and new pairs read are the first texts
+    (``n_instr``; ``instr_rows`` names their store rows).
     """
     text_ix: dict[int, int] = {}
 
@@ -191,21 +276,23 @@ def pack_inputs(
             pair_keys.append(key)
         return i
 
+    seqs: list[ContextKey]
     if split_history:
-        seq_of: dict[tuple[int, tuple[int, ...]], int] = {}
-        ctx_of = [seq_of.setdefault((c.instruction, c.pieces), len(seq_of)) for c in contexts]
-        seqs = [(instr, (), pieces) for instr, pieces in seq_of]
+        seq_of: dict[ContextKey, int] = {}
+        ctx_of = [seq_of.setdefault((c.instruction, (), c.pieces), len(seq_of)) for c in contexts]
+        seqs = list(seq_of)
     else:
         ctx_of = list(range(len(contexts)))
         seqs = [(c.instruction, c.history, c.pieces) for c in contexts]
-    s_len = 1 + max((len(h) + len(p) for _, h, p in seqs), default=0)
     n_ctx = len(seqs)
-    ctx_seq = np.full((n_ctx, s_len), -1, dtype=np.int64)
-    ctx_type = np.zeros((n_ctx, s_len), dtype=np.int64)
-    ctx_pos = np.zeros((n_ctx, s_len), dtype=np.int64)
-    ctx_instr = np.zeros(n_ctx, dtype=np.int64)
-    for k, (instr, history, pieces) in enumerate(seqs):
-        ctx_instr[k] = tix(instr)
+    ctx_len = np.asarray([1 + len(h) + len(p) for _, h, p in seqs], dtype=np.int64)
+    ctx_new = [k for k, key in enumerate(seqs) if key not in known_contexts]
+    ctx_known = [k for k, key in enumerate(seqs) if key in known_contexts]
+    s_len = int(ctx_len[ctx_new].max(initial=1))
+    ctx_seq = np.full((len(ctx_new), s_len), -1, dtype=np.int64)
+    ctx_type = np.zeros((len(ctx_new), s_len), dtype=np.int64)
+    ctx_pos = np.zeros((len(ctx_new), s_len), dtype=np.int64)
+    for k, (instr, history, pieces) in enumerate(seqs[i] for i in ctx_new):
         j = 1
         for h, row in enumerate(history):
             ctx_seq[k, j] = pix(row, instr)
@@ -217,7 +304,6 @@ def pack_inputs(
             ctx_type[k, j] = 2
             ctx_pos[k, j] = p + 1
             j += 1
-    n_instr = len(text_ix)  # only instructions have text indices yet
     n_cand = len(candidates)
     cand_ctx = np.zeros(n_cand, dtype=np.int64)
     cand_pair = np.zeros(n_cand, dtype=np.int64)
@@ -266,6 +352,11 @@ def pack_inputs(
     known_pos: list[int] = []
     for i, key in enumerate(pair_keys):
         (known_pos if key in known else new_pos).append(i)
+    # the instructions that are read (by new rows and new pairs) are the first texts
+    for instr in [seqs[k][0] for k in ctx_new] + [pair_keys[i][1] for i in new_pos]:
+        tix(instr)
+    n_instr = len(text_ix)
+    ctx_instr = np.asarray([text_ix[seqs[k][0]] for k in ctx_new], dtype=np.int64)
     pair_text = [tix(pair_keys[i][0]) for i in new_pos]
     pair_instr = [tix(pair_keys[i][1]) for i in new_pos]
     rows = sorted(text_ix, key=text_ix.__getitem__)
@@ -293,6 +384,8 @@ def pack_inputs(
         tok_text=t(tok_text),
         text_first=text_first.tolist(),
         text_len=lengths.tolist(),
+        n_instr=n_instr,
+        instr_rows=rows[:n_instr],
         instr_tokens=int(lengths[:n_instr].sum()),
         pt_pair=t(pt_pair),
         pt_tok=t(pt_tok),
@@ -302,6 +395,8 @@ def pack_inputs(
         ctx_seq=t(ctx_seq),
         ctx_type=t(ctx_type),
         ctx_pos=t(ctx_pos),
+        ctx_len=t(ctx_len),
+        ctx_width=int(ctx_len.max(initial=1)),
         cand_ctx=t(cand_ctx),
         cand_pair=t(cand_pair),
         cand_mention=t(cand_mention),
@@ -317,6 +412,9 @@ def pack_inputs(
         pair_keys=pair_keys,
         new_pos=new_pos,
         known_pos=known_pos,
+        ctx_keys=seqs,
+        ctx_new=ctx_new,
+        ctx_known=ctx_known,
         split_history=split_history,
         one_instruction=n_instr == 1 and bool((p_len > 0).all()),
     )
@@ -470,13 +568,44 @@ class StateNet(nn.Module):
     def _heads(self, t: torch.Tensor) -> torch.Tensor:
         return t.view(*t.shape[:-1], self.heads, self.d // self.heads)
 
-    def _match(self, flat: torch.Tensor, x: NetInputs) -> torch.Tensor:
-        """One vector per (text, instruction) pair: token-level cross-attention + pooling."""
+    def _instruction_side(
+        self,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        instr: torch.Tensor,
+        nums: torch.Tensor,
+        ids: torch.Tensor,
+        vector: torch.Tensor | None = None,
+    ) -> InstructionSide:
+        """An :class:`InstructionSide` from its keys, values and projected tokens ``instr``."""
+        ci = imp = vi = None
+        if self.coverage:
+            ci = torch.nn.functional.normalize(self._heads(self.cov_i(instr)), dim=-1)
+            imp = self.cov_w(instr).softmax(0).t()
+            vi = self._heads(self.cov_v(instr))
+        return InstructionSide(k, v, nums, ids, ci, imp, vi, vector)
+
+    def _one_instruction(self, flat: torch.Tensor, x: NetInputs) -> InstructionSide:
+        """The side of the batch's one instruction (``x.n_instr == 1``), vector included."""
+        instr = flat[: x.text_len[0]]
+        return self._instruction_side(
+            self._heads(self.m_k(instr)),
+            self._heads(self.m_v(instr)),
+            instr,
+            x.numbers[: len(instr)].clone(),  # copies: the side may outlive the batch
+            x.ids[: len(instr)].clone(),
+            self.instr_out(instr.mean(0, keepdim=True))[0],
+        )
+
+    def _match(
+        self, flat: torch.Tensor, x: NetInputs, side: InstructionSide | None = None
+    ) -> torch.Tensor:
+        """One vector per (text, instruction) pair: token-level cross-attention + pooling.
+
+        ``side`` is the batch's one instruction's (``x.n_instr == 1``), or None.
+        """
         qf = flat[x.pt_tok]  # (n_pt, d): the pair text's tokens
         q = self._heads(self.m_q(qf))
-        # keys and values only for the instructions' tokens (the other texts only query)
-        k_all = self._heads(self.m_k(flat[: x.instr_tokens]))
-        v_all = self._heads(self.m_v(flat[: x.instr_tokens]))
         nums = x.numbers
         ct = (
             torch.nn.functional.normalize(self._heads(self.cov_t(qf)), dim=-1)
@@ -488,22 +617,13 @@ class StateNet(nn.Module):
             # every pair is matched against one instruction (a state's own call, a
             # search within one task): no selection and no scatter back; every pair
             # has tokens, so a token's pair index is its local one
-            n = x.text_len[0]
+            side = self._one_instruction(flat, x) if side is None else side
             att, att_num, cov = self._match_instruction(
-                q,
-                ct,
-                pt_ids,
-                k_all,
-                v_all,
-                flat[:n],
-                nums[:n],
-                x.ids[:n],
-                x.pt_pair,
-                len(x.pair_text),
+                q, ct, pt_ids, side, x.pt_pair, len(x.pair_text)
             )
         else:
             # each distinct instruction's keys/values are projected once, its queries batched
-            att, att_num, cov = self._match_many(q, ct, pt_ids, k_all, v_all, flat, x)
+            att, att_num, cov = self._match_many(q, ct, pt_ids, flat, x)
         af = self.m_o(att.reshape(len(qf), self.d))
         own = nums[x.pt_tok]
         # a direct numeric channel: compare a number with the instruction's (price caps, sizes)
@@ -534,11 +654,7 @@ class StateNet(nn.Module):
         q: torch.Tensor,
         ct: torch.Tensor | None,
         ids: torch.Tensor | None,
-        k: torch.Tensor,
-        v: torch.Tensor,
-        instr: torch.Tensor,
-        instr_nums: torch.Tensor,
-        instr_ids: torch.Tensor,
+        side: InstructionSide,
         local: torch.Tensor | None,
         n_pairs: int,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -549,11 +665,8 @@ class StateNet(nn.Module):
             ct: ``(m, H, dh)`` their normalised coverage projections (None without
                 ``coverage``).
             ids: ``(m,)`` their vocabulary ids (None without ``exact``).
-            k: ``(L, H, dh)`` keys of the instruction's tokens.
-            v: ``(L, H, dh)`` values of the instruction's tokens.
-            instr: ``(L, d)`` the instruction's projected tokens.
-            instr_nums: ``(L, NUMBER_FEATURES)`` their number features.
-            instr_ids: ``(L,)`` their vocabulary ids.
+            side: The instruction's keys, values, number features, ids and coverage
+                projections.
             local: ``(m,)`` each token's pair, numbered ``0 .. n_pairs - 1`` (needed
                 with ``coverage`` only).
             n_pairs: How many pairs the tokens belong to.
@@ -563,10 +676,11 @@ class StateNet(nn.Module):
             exact: the exact-match flag]), coverage (n_pairs, n_cov) or None)``.
         """
         # (H, m, L): per head, a (m, dh) x (dh, L) product
+        k, v, instr_ids = side.keys, side.values, side.ids
         w = (torch.matmul(q.transpose(0, 1), k.permute(1, 2, 0)) * self.scale).softmax(-1)
         att = torch.matmul(w, v.transpose(0, 1)).transpose(0, 1)  # (m, H, dh)
         # the instruction's number features where each token looks (heads averaged)
-        nf = w.mean(0) @ instr_nums
+        nf = w.mean(0) @ side.numbers
         eq = None
         if ids is not None:
             # (m, L): a text token is the very word piece of an instruction token
@@ -576,7 +690,7 @@ class StateNet(nn.Module):
             nf = torch.cat([nf, has], -1)
         cov = None
         if ct is not None:
-            cov = self._cover(ct, local, n_pairs, instr, eq)
+            cov = self._cover(ct, local, n_pairs, side, eq)
         return att, nf, cov
 
     def _match_many(
@@ -584,8 +698,6 @@ class StateNet(nn.Module):
         q: torch.Tensor,
         ct: torch.Tensor | None,
         pt_ids: torch.Tensor | None,
-        k_all: torch.Tensor,
-        v_all: torch.Tensor,
         flat: torch.Tensor,
         x: NetInputs,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -600,14 +712,15 @@ class StateNet(nn.Module):
             ct: ``(n_pt, H, dh)`` their normalised coverage projections (None without
                 ``coverage``).
             pt_ids: ``(n_pt,)`` their vocabulary ids (None without ``exact``).
-            k_all: ``(instr_tokens, H, dh)`` keys of every instruction's tokens.
-            v_all: ``(instr_tokens, H, dh)`` values of every instruction's tokens.
             flat: ``(n_tok, d)`` every projected token of the batch.
             x: The packed inputs.
 
         Returns:
             As :meth:`_match_instruction`, for all pair tokens and all pairs.
         """
+        # keys and values only for the instructions' tokens (the other texts only query)
+        k_all = self._heads(self.m_k(flat[: x.instr_tokens]))
+        v_all = self._heads(self.m_v(flat[: x.instr_tokens]))
         instr_of_pt = x.pair_instr[x.pt_pair]
         parts, nparts, where = [], [], []
         cov_parts: list[torch.Tensor] = []
@@ -622,11 +735,13 @@ class StateNet(nn.Module):
                 q[sel],
                 None if ct is None else ct[sel],
                 None if pt_ids is None else pt_ids[sel],
-                k_all[a : a + n],
-                v_all[a : a + n],
-                flat[a : a + n],
-                x.numbers[a : a + n],
-                x.ids[a : a + n],
+                self._instruction_side(
+                    k_all[a : a + n],
+                    v_all[a : a + n],
+                    flat[a : a + n],
+                    x.numbers[a : a + n],
+                    x.ids[a : a + n],
+                ),
                 local,
                 0 if pairs_j is None else len(pairs_j),
             )
@@ -654,10 +769,10 @@ class StateNet(nn.Module):
         ct: torch.Tensor,
         local: torch.Tensor,
         n_pairs: int,
-        instr: torch.Tensor,
+        side: InstructionSide,
         eq: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """How well each pair's text covers one instruction's tokens.
+        """How well each pair's text covers one instruction's tokens (``side``).
 
         For every instruction token and head, the best cosine similarity with
         any token of the text; the instruction's tokens are weighted by a
@@ -671,16 +786,14 @@ class StateNet(nn.Module):
         are never held, so they add the same amount to every text of one
         instruction and do not change how its texts compare.
         """
-        ci = torch.nn.functional.normalize(self._heads(self.cov_i(instr)), dim=-1)  # (L,H,dh)
+        ci, imp, vi = side.cover_keys, side.importance, side.cover_values  # (L,H,dh), (H,L)
         sim = torch.einsum("mhd,lhd->mhl", ct, ci)  # (m, H, L)
         best = sim.new_full((n_pairs, *sim.shape[1:]), -1.0)
         best = best.scatter_reduce(
             0, local.view(-1, 1, 1).expand_as(sim), sim, "amax", include_self=True
         )  # (P, H, L)
-        imp = self.cov_w(instr).softmax(0).t()  # (H, L)
         covered = best.clamp_min(0.0) * imp  # (P, H, L)
         missing = (1.0 - best.clamp_min(0.0)) * imp
-        vi = self._heads(self.cov_v(instr))  # (L, H, dh)
         got = torch.einsum("phl,lhd->phd", covered, vi).reshape(n_pairs, self.d)
         lack = torch.einsum("phl,lhd->phd", missing, vi).reshape(n_pairs, self.d)
         out = [covered.sum(-1), got, lack]
@@ -768,8 +881,39 @@ class StateNet(nn.Module):
             ``(logits, pairs)``: ``pairs[i]`` is the vector of ``x.pair_keys[i]``.
 
         Raises:
+            ValueError: As :meth:`forward_cached`.
+        """
+        out = self.forward_cached(x, known)
+        return out.logits, out.pairs
+
+    def forward_cached(
+        self,
+        x: NetInputs,
+        known: torch.Tensor | None = None,
+        known_contexts: Sequence[torch.Tensor] = (),
+        instruction: InstructionSide | None = None,
+    ) -> NetOutput:
+        """Logits as :meth:`forward`, with what a caller may keep for later calls.
+
+        Args:
+            x: Inputs from :func:`pack_inputs`.
+            known: Vectors of the pairs at ``x.known_pos``, in that order (from an
+                earlier call in eval mode with the same weights); required when
+                ``pack_inputs`` was given known pairs.
+            known_contexts: Contextual vectors of the rows at ``x.ctx_known``, in
+                that order, each ``(x.ctx_len[row], d)`` (a row of
+                :attr:`NetOutput.contexts` of an earlier call in eval mode with the
+                same weights); required when ``pack_inputs`` was given known contexts.
+            instruction: The side of ``x``'s one instruction (``x.n_instr == 1``)
+                from an earlier call's :attr:`NetOutput.instruction` in eval mode
+                with the same weights; ignored when ``x`` reads more than one.
+
+        Returns:
+            The logits, every pair's vector and the new context rows' vectors.
+
+        Raises:
             ValueError: If ``x`` was packed for the other layout (``split_history``)
-                or known pairs are missing.
+                or known pairs or contexts are missing.
         """
         if x.split_history is not self.split_history:
             raise ValueError(
@@ -777,35 +921,58 @@ class StateNet(nn.Module):
                 f"split_history={self.split_history}: pack with pack_inputs(..., "
                 "split_history=net.split_history)"
             )
-        flat = self.proj[1](_linear_parts(self.proj[0], [x.tokens, x.numbers]))  # (n_tok, d)
         n_known = len(x.known_pos)
         if n_known and (known is None or len(known) != n_known):
             raise ValueError(f"{n_known} pairs are known to pack_inputs but not passed here")
+        if len(known_contexts) != len(x.ctx_known):
+            raise ValueError(
+                f"{len(x.ctx_known)} contexts are known to pack_inputs, "
+                f"{len(known_contexts)} passed here"
+            )
+        flat = self.proj[1](_linear_parts(self.proj[0], [x.tokens, x.numbers]))  # (n_tok, d)
+        side = None
+        if x.n_instr == 1:
+            side = self._one_instruction(flat, x) if instruction is None else instruction
         if not n_known:
-            pair = self._match(flat, x)
+            pair = self._match(flat, x, side)
         else:
             pair = flat.new_empty(len(x.pair_keys), self.d)
             pair[x.known_pos] = known.to(flat.dtype)
             if len(x.new_pos):
-                pair[x.new_pos] = self._match(flat, x)
-        # context sequence per row: [instruction, pieces] (or, with the history in the
-        # context, [instruction, past actions, pieces])
-        n_text = len(x.text_len)
-        tcount = torch.zeros(n_text, 1, device=flat.device, dtype=flat.dtype)
-        tcount.index_add_(
-            0, x.tok_text, torch.ones(len(flat), 1, device=flat.device, dtype=flat.dtype)
-        )
-        text_mean = flat.new_zeros(n_text, self.d).index_add_(0, x.tok_text, flat) / tcount
-        instr = self.instr_out(text_mean[x.ctx_instr])
-        seq_mask = x.ctx_seq >= 0
-        seq_mask[:, 0] = True
-        seq = pair[x.ctx_seq.clamp_min(0)]
-        seq[:, 0] = instr
-        seq = seq + self.type_emb(x.ctx_type) + self.pos_emb(x.ctx_pos)
-        h = self._encode_context(seq, seq_mask)
+                pair[x.new_pos] = self._match(flat, x, side)
+        n_ctx, s_len = len(x.ctx_len), x.ctx_width
+        seq_mask = torch.arange(s_len, device=flat.device) < x.ctx_len.unsqueeze(1)
+        h_new = flat.new_zeros(0, 1, self.d)
+        if len(x.ctx_new):
+            # context sequence per new row: [instruction, pieces] (or, with the history in
+            # the context, [instruction, past actions, pieces]); the instructions are the
+            # first texts, and their tokens the first tokens
+            if side is not None and side.vector is not None:
+                instr = side.vector.expand(len(x.ctx_new), -1)
+            else:
+                tok = x.tok_text[: x.instr_tokens]
+                ones = flat.new_ones(len(tok), 1)
+                tcount = flat.new_zeros(x.n_instr, 1).index_add_(0, tok, ones)
+                text_mean = flat.new_zeros(x.n_instr, self.d).index_add_(
+                    0, tok, flat[: x.instr_tokens]
+                )
+                instr = self.instr_out((text_mean / tcount)[x.ctx_instr])
+            new_mask = x.ctx_seq >= 0
+            new_mask[:, 0] = True
+            seq = pair[x.ctx_seq.clamp_min(0)]
+            seq[:, 0] = instr
+            seq = seq + self.type_emb(x.ctx_type) + self.pos_emb(x.ctx_pos)
+            h_new = self._encode_context(seq, new_mask)
+        if not x.ctx_known:
+            h = h_new
+        else:
+            h = flat.new_zeros(n_ctx, s_len, self.d)
+            if x.ctx_new:
+                h[x.ctx_new, : h_new.shape[1]] = h_new
+            for row, vectors in zip(x.ctx_known, known_contexts, strict=True):
+                h[row, : len(vectors)] = vectors.to(flat.dtype)
         # candidates: own vector + the named pieces' context, then attend to the context
         ctx = x.cand_ctx
-        n_ctx, s_len = seq_mask.shape
         # (n_cand, window): the named piece and the ones after it, where there are any
         pos = x.cand_mention.unsqueeze(1) + torch.arange(_MENTION_WINDOW, device=ctx.device)
         ok = (x.cand_mention >= 0).unsqueeze(1) & (pos < s_len)
@@ -874,4 +1041,4 @@ class StateNet(nn.Module):
         else:  # the dropouts are the identity
             c = c + self.c_o(att.reshape(len(c), self.d))
             c = c + self.c_ff(self.c_norm2(c))
-        return self.head(c).squeeze(-1), pair
+        return NetOutput(self.head(c).squeeze(-1), pair, h_new, side)

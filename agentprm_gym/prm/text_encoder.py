@@ -18,6 +18,7 @@ PRM can tell when a title holds the very word piece an instruction asks for.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -75,6 +76,28 @@ def number_features(text: str, offsets: Sequence[tuple[int, int]]) -> np.ndarray
                 out[i] = (1.0, z)
                 break
     return out
+
+
+def _bf16_linears(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``model`` whose linear layers hold bf16 weights, sharing its other parameters.
+
+    Under bf16 autocast a linear layer casts its float32 weight and bias to bf16 on
+    every call; a frozen encoder's weights never change, so this copy holds them
+    cast once. Autocast leaves bf16 tensors as they are, so under autocast the copy
+    computes exactly what ``model`` does (the cast is the same rounding), without
+    the casts: about twice as fast for one short text on this project's CPUs. The
+    embeddings and layer norms, which autocast runs in float32, are shared.
+    """
+    linear = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Linear)}
+    linear |= {id(m.bias) for m in model.modules() if isinstance(m, torch.nn.Linear)}
+    memo: dict[int, Any] = {id(p): p for p in model.parameters() if id(p) not in linear}
+    runner = copy.deepcopy(model, memo)
+    for m in runner.modules():
+        if isinstance(m, torch.nn.Linear):
+            m.weight.data = m.weight.data.to(torch.bfloat16)
+            if m.bias is not None:
+                m.bias.data = m.bias.data.to(torch.bfloat16)
+    return runner
 
 
 class TokenStore:
@@ -285,7 +308,8 @@ class FrozenTextEncoder:
         self.dim = int(model.config.hidden_size)
         self._fingerprint: str | None = None
         self._special = frozenset(int(i) for i in getattr(tokenizer, "all_special_ids", ()))
-        self.store = TokenStore(self.dim, self.tag)
+        self.store = TokenStore(self.dim, self.tag)  # the tag digests the weights as given
+        self._runner = _bf16_linears(self.model) if self.bf16 else self.model
 
     def reset(self) -> None:
         """Forget every cached token state (memory is freed)."""
@@ -351,7 +375,7 @@ class FrozenTextEncoder:
                     torch.inference_mode(),
                     torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16),
                 ):
-                    h = self.model(input_ids=ids, attention_mask=att).last_hidden_state
+                    h = self._runner(input_ids=ids, attention_mask=att).last_hidden_state
                 h = h.float().cpu().numpy()
                 for r, i in enumerate(idx):
                     key, text = pairs[i]

@@ -89,16 +89,22 @@ def test_one_state_many_candidates_equals_item_by_item(
     assert len(set(np.round(grouped[:4], 6))) == 4  # candidates are told apart
 
 
+def _spy(monkeypatch, record):
+    """Calls of ``StateNet.forward_cached``, each as ``record(inputs, instruction side)``."""
+    seen = []
+    real = StateNet.forward_cached
+
+    def spy(self, x, known=None, contexts=(), instruction=None):
+        seen.append(record(x, instruction))
+        return real(self, x, known, contexts, instruction)
+
+    monkeypatch.setattr(StateNet, "forward_cached", spy)
+    return seen
+
+
 def test_a_state_context_runs_once_for_all_its_candidates(eps, monkeypatch):
     prm = _prm(eps)
-    seen = []
-    real = StateNet.forward_with_pairs
-
-    def spy(self, x, known=None):
-        seen.append((x.ctx_seq.shape[0], x.cand_ctx.shape[0]))
-        return real(self, x, known)
-
-    monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
+    seen = _spy(monkeypatch, lambda x, _: (x.ctx_seq.shape[0], x.cand_ctx.shape[0]))
     prm.score_candidates(STATE, ACTIONS)
     # one context, one forward pass, four candidates: the repeated "wait" is scored once
     assert seen == [(1, 4)]
@@ -108,14 +114,9 @@ def test_one_observation_runs_the_context_once_for_all_its_histories(eps, monkey
     """Split history: states that differ only in their past actions share one context row,
     and the past actions still change the scores."""
     prm = _prm(eps)
-    seen = []
-    real = StateNet.forward_with_pairs
-
-    def spy(self, x, known=None):
-        seen.append((x.ctx_seq.shape[0], x.cand_ctx.shape[0], x.cand_hist.shape[1]))
-        return real(self, x, known)
-
-    monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
+    seen = _spy(
+        monkeypatch, lambda x, _: (x.ctx_seq.shape[0], x.cand_ctx.shape[0], x.cand_hist.shape[1])
+    )
     other = STATE._replace(history=(("o", "jump[pit]"), *STATE.history[1:]))
     none = STATE._replace(history=STATE.history[-1:])
     q = prm.score([STATE, other, none])
@@ -143,15 +144,7 @@ def test_inputs_packed_for_the_other_layout_are_refused(eps, history_in_context)
 
 
 def _spy_pairs(monkeypatch):
-    seen = []
-    real = StateNet.forward_with_pairs
-
-    def spy(self, x, known=None):
-        seen.append((len(x.new_pos), len(x.known_pos)))
-        return real(self, x, known)
-
-    monkeypatch.setattr(StateNet, "forward_with_pairs", spy)
-    return seen
+    return _spy(monkeypatch, lambda x, _: (len(x.new_pos), len(x.known_pos)))
 
 
 def test_matched_pairs_are_reused_across_states_with_the_same_scores(eps, monkeypatch):
@@ -164,13 +157,74 @@ def test_matched_pairs_are_reused_across_states_with_the_same_scores(eps, monkey
     later = STATE._replace(history=(("o", "look"), *STATE.history))
     prm.score_candidates(later, ACTIONS)
     (new1, known1), (new2, known2), (new3, known3) = seen
-    assert known1 == 0 and new1 > 0 and new2 == 0 and known2 == new1
-    assert new3 == 1 and known3 == new1  # only the added past action is new
+    # the page's context is kept too, so its pieces need no pair: only the candidates' and
+    # past actions' pairs are in the later calls, all known but the added past action
+    assert known1 == 0 and new1 > 0 and new2 == 0 and 0 < known2 < new1
+    assert new3 == 1 and known3 == known2
     np.testing.assert_allclose(again, first, atol=1e-6)
     fresh = _prm(eps)  # same seed, no cache: the reference numbers
     np.testing.assert_allclose(
         fresh.score_candidates(later, ACTIONS), prm.score_candidates(later, ACTIONS), atol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [{}, {"history_in_context": True}, {"previous": 1, "page_pool": True}],
+    ids=["default", "history-in-context", "previous-page-pool"],
+)
+def test_encoded_contexts_are_reused_with_the_same_scores(eps, monkeypatch, variant):
+    prm = _prm(eps, **variant)
+    seen = _spy(monkeypatch, lambda x, _: (len(x.ctx_new), len(x.ctx_known)))
+    prm.score_candidates(STATE, ACTIONS)
+    other = STATE._replace(history=(("o", "jump[pit]"), *STATE.history[1:]))
+    longer = STATE._replace(history=(("o", "look"), *STATE.history))
+    items = [other._replace(action=a) for a in ACTIONS] + [longer, *eps[0].items]
+    together = prm.score(items)
+    assert seen[0] == (1, 0)
+    new, known = seen[1]
+    # the same page after other past actions: a known row (the previous observations are
+    # read beside the row), unless the history is in the context (a row per history)
+    assert known == (0 if variant.get("history_in_context") else 1) and new >= 1
+    fresh = _prm(eps, **variant)  # same seed, nothing cached: the reference numbers
+    np.testing.assert_allclose(together, fresh.score(items), atol=1e-6)
+    prm._cache.clear()
+    seen.clear()
+    np.testing.assert_allclose(prm.score(items), together, atol=1e-6)
+    assert seen[0][0] == 0  # every row known now
+
+
+def test_an_instruction_side_is_kept_with_the_same_scores(eps, monkeypatch):
+    prm = _prm(eps)
+    given = _spy(monkeypatch, lambda x, side: (x.n_instr, side is not None))
+    prm.score_candidates(STATE, ACTIONS)
+    later = STATE._replace(history=(("o", "look"), *STATE.history))  # one new past action
+    got = prm.score_candidates(later, ACTIONS)
+    assert given == [(1, False), (1, True)] and len(prm._net_cache.instructions) == 1
+    np.testing.assert_allclose(got, _prm(eps).score_candidates(later, ACTIONS), atol=1e-6)
+    # two instructions in one call: each is matched in the batch, nothing is passed
+    other = later._replace(instruction="Walk to room 1.")
+    prm.clear_cache()  # both instructions are read anew
+    prm.score([later, other])
+    assert given[-1] == (2, False)
+
+
+def test_a_known_context_needs_its_vectors(eps):
+    prm = _prm(eps)
+    store = prm.encoder.store
+    instr, piece, act = prm.encoder.rows(["Walk to room 3.", "room 0", "go[next]"])
+    ctx = [Context(instr, (), (piece,))]
+    cand = [Candidate(0, act, 0, 1, 5)]
+    x = pack_inputs(
+        store, ctx, cand, "cpu", split_history=True, known_contexts={(instr, (), (piece,))}
+    )
+    assert x.ctx_known == [0] and x.ctx_new == [] and x.n_instr == 1  # the action is matched
+    with pytest.raises(ValueError, match="1 contexts are known"):
+        prm.net.forward_cached(x)
+    with torch.inference_mode():
+        full = prm.net.forward_cached(pack_inputs(store, ctx, cand, "cpu", split_history=True))
+        part = prm.net.forward_cached(x, None, [full.contexts[0, :2]])
+    torch.testing.assert_close(part.logits, full.logits)
 
 
 def test_matched_pairs_are_forgotten_when_a_weight_changes(eps, monkeypatch):
@@ -184,7 +238,7 @@ def test_matched_pairs_are_forgotten_when_a_weight_changes(eps, monkeypatch):
     assert seen[0][1] == 0  # nothing reused
     assert not np.allclose(after, before)
     copy = __import__("copy").deepcopy(prm)
-    assert not copy._pairs  # matched pairs are not copied
+    assert not len(copy._net_cache)  # the network's kept work is not copied
     copy._cache.clear()  # make the copy run its network
     np.testing.assert_allclose(copy.score_candidates(STATE, ACTIONS), after, atol=1e-6)
     assert seen[-1][1] == 0
@@ -400,6 +454,12 @@ def test_a_tiny_checkpoint_without_its_encoder_is_refused(eps, tmp_path):
         AgentPRM.from_pretrained(d)
 
 
+def _side(net, instr):
+    """The coverage part of an instruction's side (what ``_cover`` reads)."""
+    none = torch.empty(0)
+    return net._instruction_side(none, none, instr, none, none)
+
+
 def test_coverage_by_hand():
     """A text holding every instruction token covers it fully; a text of opposites only partly."""
     torch.manual_seed(0)
@@ -415,7 +475,7 @@ def test_coverage_by_hand():
     texts = torch.cat([same, -same])
     local = torch.tensor([0] * 5 + [1] * 5)
     with torch.no_grad():
-        out = net._cover(texts, local, 2, instr)
+        out = net._cover(texts, local, 2, _side(net, instr))
     h, d = 2, 8
     cov, got, lack = out[:, :h], out[:, h : h + d], out[:, h + d :]
     full = torch.einsum("hl,lhd->hd", imp, vi).reshape(d)
@@ -455,7 +515,7 @@ def test_exact_coverage_by_hand():
     eq[0, 2] = 1.0  # pair 0's first token is instruction token 2
     eq[1, 0] = 1.0  # pair 0's second token is instruction token 0
     with torch.no_grad():
-        out = net._cover(texts, local, 2, instr, eq)
+        out = net._cover(texts, local, 2, _side(net, instr), eq)
     h, d = 2, 8
     share, absent = out[:, h + 2 * d : 2 * h + 2 * d], out[:, 2 * h + 2 * d :]
     assert out.shape == (2, 2 * h + 3 * d)

@@ -1,0 +1,50 @@
+"""The frozen text encoder: bf16 linear weights cast once give the very states autocast gives."""
+
+from __future__ import annotations
+
+import torch
+
+from agentprm_gym.prm.text_encoder import FrozenTextEncoder, _bf16_linears
+from agentprm_gym.prm.tiny import build_tiny_backbone, build_tiny_tokenizer
+
+TEXTS = ["Walk to room 3.", "go[next]", "spf 30 sunscreen, price lower than 60.00 dollars"]
+
+
+def _tiny():
+    torch.manual_seed(0)
+    tok = build_tiny_tokenizer(TEXTS)
+    return build_tiny_backbone(len(tok)).eval(), tok
+
+
+def _states(model, ids):
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        return model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+
+
+def test_bf16_linears_compute_what_autocast_computes_and_share_the_rest():
+    model, tok = _tiny()
+    runner = _bf16_linears(model)
+    for text in TEXTS:
+        ids = torch.tensor([tok(text)["input_ids"]])
+        assert torch.equal(_states(runner, ids), _states(model, ids))
+    linears = [m for m in runner.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)
+    # the model itself is untouched (its weights are saved and digested as given)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    emb = runner.embeddings.word_embeddings.weight
+    assert emb is model.embeddings.word_embeddings.weight  # shared, not copied
+
+
+def test_the_encoder_runs_the_cast_copy_under_bf16_and_keeps_its_tag():
+    model, tok = _tiny()
+    plain = FrozenTextEncoder(model, tok, "tiny", bf16=False)
+    fast = FrozenTextEncoder(model, tok, "tiny", bf16=True)
+    assert fast._runner is not model and plain._runner is model
+    # the tag digests the weights as given (only the precision field differs)
+    assert fast.tag.split("|")[-1] == plain.tag.split("|")[-1]
+    rows = fast.rows(TEXTS)
+    ids = torch.tensor([tok(TEXTS[2])["input_ids"]])
+    want = _states(model, ids)[0].to(torch.float16).numpy()
+    st = fast.store
+    got = st.states[st.start[rows[2]] : st.start[rows[2]] + st.length[rows[2]]]
+    assert (got == want).all()
