@@ -27,16 +27,19 @@ from typing import Any
 import torch
 
 from agentprm_gym.prm.state_net import ContextKey, InstructionSide
+from agentprm_gym.prm.text_encoder import TokenStore
 
 __all__ = ["MAX_CACHED_CONTEXTS", "MAX_CACHED_INSTRUCTIONS", "MAX_CACHED_PAIRS", "NetCache"]
 
-#: Most matched (text, instruction) vectors kept (``d`` floats each).
+#: Most matched (text, instruction) vectors kept (``d`` floats each: 51 MB at most at the
+#: default width, d = 128).
 MAX_CACHED_PAIRS = 100_000
 #: Most encoded context rows kept (``d`` floats per position each: about 20 kB for a
-#: WebShop results page at the default width, so at most about 160 MB).
-MAX_CACHED_CONTEXTS = 8_192
-#: Most instruction sides kept.
-MAX_CACHED_INSTRUCTIONS = 1_024
+#: WebShop results page at d = 128, 52 kB for the longest row, so 107 MB at most).
+MAX_CACHED_CONTEXTS = 2_048
+#: Most instruction sides kept (about ``4·d + 8`` floats per token: 135 kB for a 64-token
+#: instruction at d = 128, so 35 MB at most).
+MAX_CACHED_INSTRUCTIONS = 256
 
 
 class NetCache:
@@ -66,7 +69,7 @@ class NetCache:
         self.instructions.clear()
         self._valid_for = None
 
-    def check(self, store: Any, params: Sequence[torch.Tensor]) -> None:
+    def check(self, store: TokenStore, params: Sequence[torch.Tensor]) -> None:
         """Empty the cache unless ``store`` and the weights are those it was filled with.
 
         An in-place update of a weight (optimiser steps, ``load_state_dict``) bumps

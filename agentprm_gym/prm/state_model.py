@@ -132,6 +132,7 @@ class StatePRM(PRM):
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
         self._net_cache = NetCache()
         self._params = tuple(self.net.parameters())  # walking the modules per call is slow
+        self._params_of = self.net
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -301,6 +302,8 @@ class StatePRM(PRM):
     def _forward(self, contexts: list[Context], candidates: list[Candidate]) -> NDArray[np.float64]:
         """Q of every candidate, reusing what earlier calls computed (:class:`NetCache`)."""
         cache = self._net_cache
+        if self._params_of is not self.net:  # a network swapped in: track its weights
+            self.clear_cache()
         cache.check(self.encoder.store, self._params)
         x = pack_inputs(
             self.encoder.store,
@@ -338,8 +341,8 @@ class StatePRM(PRM):
                 lengths = x.ctx_len.tolist()
                 for j, r in enumerate(x.ctx_new):
                     cache.contexts[x.ctx_keys[r]] = out.contexts[j, : lengths[r]].clone()
-                if side is None and out.instruction is not None:
-                    cache.instructions[instr_row] = out.instruction
+                if out.instruction is not None and out.instruction is not side:
+                    cache.instructions[instr_row] = out.instruction  # new, or with its vector
         finally:
             if was:
                 self.net.train(True)
@@ -423,6 +426,7 @@ class StatePRM(PRM):
         self._cache.clear()
         self._net_cache.clear()
         self._params = tuple(self.net.parameters())
+        self._params_of = self.net
 
     def __deepcopy__(self, memo: dict[int, Any]) -> StatePRM:
         """A copy as :meth:`PRM.__deepcopy__`, with an empty :class:`NetCache` of its own."""

@@ -196,8 +196,9 @@ class InstructionSide(NamedTuple):
         importance: ``(H, L)`` the learned weight of each token (None without
             ``coverage``).
         cover_values: ``(L, H, dh)`` coverage value vectors (None without ``coverage``).
-        vector: ``(d,)`` the instruction's position in a context row (None where
-            it was not computed).
+        vector: ``(d,)`` the instruction's position in a context row (None until a
+            call encodes a context row of it).
+        row: The instruction's store row (-1: not known).
     """
 
     keys: torch.Tensor
@@ -208,6 +209,7 @@ class InstructionSide(NamedTuple):
     importance: torch.Tensor | None
     cover_values: torch.Tensor | None
     vector: torch.Tensor | None
+    row: int = -1
 
 
 class NetOutput(NamedTuple):
@@ -575,18 +577,18 @@ class StateNet(nn.Module):
         instr: torch.Tensor,
         nums: torch.Tensor,
         ids: torch.Tensor,
-        vector: torch.Tensor | None = None,
+        row: int = -1,
     ) -> InstructionSide:
-        """An :class:`InstructionSide` from its keys, values and projected tokens ``instr``."""
+        """An :class:`InstructionSide`, without its vector, from keys, values and tokens."""
         ci = imp = vi = None
         if self.coverage:
             ci = torch.nn.functional.normalize(self._heads(self.cov_i(instr)), dim=-1)
             imp = self.cov_w(instr).softmax(0).t()
             vi = self._heads(self.cov_v(instr))
-        return InstructionSide(k, v, nums, ids, ci, imp, vi, vector)
+        return InstructionSide(k, v, nums, ids, ci, imp, vi, None, row)
 
     def _one_instruction(self, flat: torch.Tensor, x: NetInputs) -> InstructionSide:
-        """The side of the batch's one instruction (``x.n_instr == 1``), vector included."""
+        """The side of the batch's one instruction (``x.n_instr == 1``)."""
         instr = flat[: x.text_len[0]]
         return self._instruction_side(
             self._heads(self.m_k(instr)),
@@ -594,7 +596,7 @@ class StateNet(nn.Module):
             instr,
             x.numbers[: len(instr)].clone(),  # copies: the side may outlive the batch
             x.ids[: len(instr)].clone(),
-            self.instr_out(instr.mean(0, keepdim=True))[0],
+            x.instr_rows[0],
         )
 
     def _match(
@@ -906,14 +908,15 @@ class StateNet(nn.Module):
                 same weights); required when ``pack_inputs`` was given known contexts.
             instruction: The side of ``x``'s one instruction (``x.n_instr == 1``)
                 from an earlier call's :attr:`NetOutput.instruction` in eval mode
-                with the same weights; ignored when ``x`` reads more than one.
+                with the same weights; ignored when ``x`` reads none or several.
 
         Returns:
             The logits, every pair's vector and the new context rows' vectors.
 
         Raises:
-            ValueError: If ``x`` was packed for the other layout (``split_history``)
-                or known pairs or contexts are missing.
+            ValueError: If ``x`` was packed for the other layout (``split_history``),
+                known pairs or contexts are missing or of the wrong length, or the
+                instruction side is another instruction's.
         """
         if x.split_history is not self.split_history:
             raise ValueError(
@@ -928,6 +931,18 @@ class StateNet(nn.Module):
             raise ValueError(
                 f"{len(x.ctx_known)} contexts are known to pack_inputs, "
                 f"{len(known_contexts)} passed here"
+            )
+        for r, vectors in zip(x.ctx_known, known_contexts, strict=True):
+            instr_row, history, pieces = x.ctx_keys[r]
+            if len(vectors) != 1 + len(history) + len(pieces):
+                raise ValueError(
+                    f"context row {r} has {1 + len(history) + len(pieces)} positions, "
+                    f"its known vectors {len(vectors)}"
+                )
+        if x.n_instr == 1 and instruction is not None and instruction.row != x.instr_rows[0]:
+            raise ValueError(
+                f"an instruction side of store row {instruction.row} for inputs that read "
+                f"row {x.instr_rows[0]}"
             )
         flat = self.proj[1](_linear_parts(self.proj[0], [x.tokens, x.numbers]))  # (n_tok, d)
         side = None
@@ -957,6 +972,8 @@ class StateNet(nn.Module):
                     0, tok, flat[: x.instr_tokens]
                 )
                 instr = self.instr_out((text_mean / tcount)[x.ctx_instr])
+                if side is not None:  # one instruction: every row's is the same vector
+                    side = side._replace(vector=instr[0].clone())
             new_mask = x.ctx_seq >= 0
             new_mask[:, 0] = True
             seq = pair[x.ctx_seq.clamp_min(0)]

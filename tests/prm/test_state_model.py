@@ -170,8 +170,14 @@ def test_matched_pairs_are_reused_across_states_with_the_same_scores(eps, monkey
 
 @pytest.mark.parametrize(
     "variant",
-    [{}, {"history_in_context": True}, {"previous": 1, "page_pool": True}],
-    ids=["default", "history-in-context", "previous-page-pool"],
+    [
+        {},
+        {"history_in_context": True},
+        {"previous": 1, "page_pool": True},
+        {"exact": True},
+        {"coverage": False},
+    ],
+    ids=["default", "history-in-context", "previous-page-pool", "exact", "no-coverage"],
 )
 def test_encoded_contexts_are_reused_with_the_same_scores(eps, monkeypatch, variant):
     prm = _prm(eps, **variant)
@@ -224,18 +230,38 @@ def test_a_known_context_needs_its_vectors(eps):
     with torch.inference_mode():
         full = prm.net.forward_cached(pack_inputs(store, ctx, cand, "cpu", split_history=True))
         part = prm.net.forward_cached(x, None, [full.contexts[0, :2]])
+        with pytest.raises(ValueError, match="has 2 positions, its known vectors 1"):
+            prm.net.forward_cached(x, None, [full.contexts[0, :1]])
+        assert full.instruction.row == instr and full.instruction.vector is not None
+        other = full.instruction._replace(row=piece)
+        with pytest.raises(ValueError, match=f"store row {piece} for inputs that read row {instr}"):
+            prm.net.forward_cached(x, None, [full.contexts[0, :2]], other)
+        again = prm.net.forward_cached(x, None, [full.contexts[0, :2]], full.instruction)
     torch.testing.assert_close(part.logits, full.logits)
+    torch.testing.assert_close(again.logits, full.logits)
+
+
+def test_a_network_swapped_in_is_not_served_the_old_ones_work(eps):
+    prm, ref = _prm(eps), _prm(eps)
+    before = prm.score_candidates(STATE, ACTIONS)
+    prm.net = ref.net = _prm(eps, seed=1).net  # another network, no clear_cache()
+    prm._cache.clear()
+    after = prm.score_candidates(STATE, ACTIONS)
+    np.testing.assert_allclose(after, ref.score_candidates(STATE, ACTIONS), atol=1e-6)
+    assert not np.allclose(after, before)
 
 
 def test_matched_pairs_are_forgotten_when_a_weight_changes(eps, monkeypatch):
     prm = _prm(eps)
     before = prm.score_candidates(STATE, ACTIONS)
+    assert len(prm._net_cache.contexts) == len(prm._net_cache.instructions) == 1
     with torch.no_grad():
         prm.net.match_mlp[0].weight.mul_(1.5)  # an in-place update, as an optimiser step
     prm._cache.clear()
+    kept = _spy(monkeypatch, lambda x, side: (len(x.ctx_known), side is not None))
     seen = _spy_pairs(monkeypatch)
     after = prm.score_candidates(STATE, ACTIONS)
-    assert seen[0][1] == 0  # nothing reused
+    assert seen[0][1] == 0 and kept[0] == (0, False)  # nothing reused
     assert not np.allclose(after, before)
     copy = __import__("copy").deepcopy(prm)
     assert not len(copy._net_cache)  # the network's kept work is not copied

@@ -35,16 +35,40 @@ def test_bf16_linears_compute_what_autocast_computes_and_share_the_rest():
     assert emb is model.embeddings.word_embeddings.weight  # shared, not copied
 
 
+def test_a_tied_linear_weight_is_shared_not_cast():
+    """A weight a linear layer shares with an embedding stays float32 (autocast casts it)."""
+    model, tok = _tiny()
+    head = torch.nn.Linear(model.config.hidden_size, model.config.vocab_size, bias=False)
+    head.weight = model.embeddings.word_embeddings.weight  # tied, as in a language-model head
+    both = torch.nn.ModuleDict({"body": model, "head": head})
+    runner = _bf16_linears(both)
+    assert runner["head"].weight is both["head"].weight
+    assert runner["body"].embeddings.word_embeddings.weight is runner["head"].weight
+    x = torch.randn(3, model.config.hidden_size)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(runner["head"](x), both["head"](x))
+
+
 def test_the_encoder_runs_the_cast_copy_under_bf16_and_keeps_its_tag():
     model, tok = _tiny()
     plain = FrozenTextEncoder(model, tok, "tiny", bf16=False)
     fast = FrozenTextEncoder(model, tok, "tiny", bf16=True)
-    assert fast._runner is not model and plain._runner is model
-    # the tag digests the weights as given (only the precision field differs)
-    assert fast.tag.split("|")[-1] == plain.tag.split("|")[-1]
+    assert fast._runner is not None and plain._runner is None
+    # the tag digests the weights as given: recomputed after the copy was made, it is
+    # the same (only the precision field differs from the float32 encoder's)
+    tag = fast.tag
+    fast._fingerprint = None
+    assert fast.tag == tag and tag.split("|")[-1] == plain.tag.split("|")[-1]
     rows = fast.rows(TEXTS)
     ids = torch.tensor([tok(TEXTS[2])["input_ids"]])
     want = _states(model, ids)[0].to(torch.float16).numpy()
     st = fast.store
     got = st.states[st.start[rows[2]] : st.start[rows[2]] + st.length[rows[2]]]
     assert (got == want).all()
+    fast.bf16 = False  # switched off later: the float32 model runs, as plain does
+    fast.reset()
+    rows = fast.rows(TEXTS)
+    got = fast.store.states[fast.store.start[rows[2]] : fast.store.start[rows[2]] + len(want)]
+    plain_rows = plain.rows(TEXTS)
+    st = plain.store
+    assert (got == st.states[st.start[plain_rows[2]] : st.start[plain_rows[2]] + len(want)]).all()
