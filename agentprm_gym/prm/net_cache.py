@@ -14,14 +14,14 @@ only on texts (token-store rows) and the weights, never on the rest of a batch:
   in every call.
 
 :class:`NetCache` keeps them, least recently used first out, and empties itself
-when the token store is replaced or a weight changes in a way torch records.
+when the token store is replaced, another network is scored with, or a weight
+changes in a way torch records.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -58,34 +58,48 @@ class NetCache:
         self.contexts: OrderedDict[ContextKey, torch.Tensor] = OrderedDict()
         self.instructions: OrderedDict[int, InstructionSide] = OrderedDict()
         self._valid_for: tuple[weakref.ref[Any], tuple[Any, ...]] | None = None
+        self._net: torch.nn.Module | None = None
+        self._params: tuple[torch.Tensor, ...] = ()  # walking the modules per call is slow
 
     def __len__(self) -> int:
         return len(self.pairs) + len(self.contexts) + len(self.instructions)
 
     def clear(self) -> None:
-        """Forget everything (needed after a weight change torch does not record)."""
+        """Forget everything (needed after a weight change torch does not record).
+
+        The network's parameters are looked up again at the next :meth:`check`, so
+        parameters swapped into it are picked up.
+        """
+        self._drop()
+        self._net = None
+
+    def _drop(self) -> None:
+        """Forget the kept work (the network stays tracked)."""
         self.pairs.clear()
         self.contexts.clear()
         self.instructions.clear()
         self._valid_for = None
 
-    def check(self, store: TokenStore, params: Sequence[torch.Tensor]) -> None:
-        """Empty the cache unless ``store`` and the weights are those it was filled with.
+    def check(self, store: TokenStore, net: torch.nn.Module) -> None:
+        """Empty the cache unless ``store``, ``net`` and its weights are those it was filled with.
 
-        An in-place update of a weight (optimiser steps, ``load_state_dict``) bumps
-        the tensor's version, and a move or cast changes its storage or dtype. Writes
-        that torch does not record (through ``.data``, fused optimisers) and
-        swapped-in modules or parameters (``load_state_dict(assign=True)``) need
-        :meth:`clear`.
+        Another network empties it, an in-place update of a weight (optimiser steps,
+        ``load_state_dict``) bumps the tensor's version, and a move or cast changes
+        its storage or dtype. Writes that torch does not record (through ``.data``,
+        fused optimisers) and parameters swapped into ``net``
+        (``load_state_dict(assign=True)``) need :meth:`clear`.
 
         Args:
             store: The token store whose rows the keys name.
-            params: The network's parameters.
+            net: The network whose work is kept.
         """
-        key = tuple((p.data_ptr(), p.dtype, p._version) for p in params)
+        if net is not self._net:
+            self._drop()
+            self._net, self._params = net, tuple(net.parameters())
+        key = tuple((p.data_ptr(), p.dtype, p._version) for p in self._params)
         seen = self._valid_for
         if seen is None or seen[0]() is not store or seen[1] != key:
-            self.clear()
+            self._drop()
             # a weak reference: a replaced store is freed, not kept alive by this check
             self._valid_for = (weakref.ref(store), key)
 

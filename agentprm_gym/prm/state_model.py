@@ -131,8 +131,6 @@ class StatePRM(PRM):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
         self._net_cache = NetCache()
-        self._params = tuple(self.net.parameters())  # walking the modules per call is slow
-        self._params_of = self.net
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -302,9 +300,7 @@ class StatePRM(PRM):
     def _forward(self, contexts: list[Context], candidates: list[Candidate]) -> NDArray[np.float64]:
         """Q of every candidate, reusing what earlier calls computed (:class:`NetCache`)."""
         cache = self._net_cache
-        if self._params_of is not self.net:  # a network swapped in: track its weights
-            self.clear_cache()
-        cache.check(self.encoder.store, self._params)
+        cache.check(self.encoder.store, self.net)
         x = pack_inputs(
             self.encoder.store,
             contexts,
@@ -425,8 +421,6 @@ class StatePRM(PRM):
         """
         self._cache.clear()
         self._net_cache.clear()
-        self._params = tuple(self.net.parameters())
-        self._params_of = self.net
 
     def __deepcopy__(self, memo: dict[int, Any]) -> StatePRM:
         """A copy as :meth:`PRM.__deepcopy__`, with an empty :class:`NetCache` of its own."""
