@@ -117,6 +117,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with --weighting propensity: clip the weights at this value (>= 1; default none)",
     )
     p.add_argument(
+        "--within-weight",
+        type=float,
+        default=0.0,
+        metavar="ETA",
+        help="η: add η_t·L_W to the loss, where L_W is the part of L_Q within states (each "
+        "step's deviation from the mean of the steps in the same state, the model's "
+        "against the target's): it weighs what an action adds to its state's value more "
+        "than the state's value. η_t starts at ETA and falls linearly to 0 over training. "
+        "Default 0, the paper's loss (docs/prm.md)",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -243,6 +254,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--max-weight: only with --weighting propensity")
     if args.max_weight is not None and not 1.0 <= args.max_weight < float("inf"):
         raise CLIError("--max-weight must be a finite number >= 1")
+    if not 0.0 <= args.within_weight < float("inf"):
+        raise CLIError("--within-weight must be a finite number >= 0")
     if not 0.0 <= args.val_fraction < 1.0:
         raise CLIError("--val-fraction must lie in [0, 1)")
     if args.max_length < 16:
@@ -437,6 +450,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         weighting=args.weighting,
         max_weight=args.max_weight,
+        within_weight=args.within_weight,
         progress=not args.no_progress,
         cache_path=None
         if args.arch != "state" or args.no_cache

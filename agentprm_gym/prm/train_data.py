@@ -33,9 +33,15 @@ __all__ = ["CrossEncoderSteps", "StateSteps", "StepSet", "make_step_set"]
 
 
 class StepSet(Protocol):
-    """Steps of a list of episodes, flattened: step ``i`` of episode ``e`` is ``offsets[e] + i``."""
+    """Steps of a list of episodes, flattened: step ``i`` of episode ``e`` is ``offsets[e] + i``.
+
+    ``state_ids[i]`` numbers the state of step ``i``: steps with equal ids show the
+    model the same state (for the state PRM: the same page and last past actions; the
+    step index may differ), and the within-state loss groups them.
+    """
 
     offsets: np.ndarray
+    state_ids: np.ndarray
 
     def predict(self, idx: Sequence[int]) -> torch.Tensor:
         """``M_t = sigmoid(logit)`` at the flat indices ``idx`` (gradients on)."""
@@ -46,7 +52,8 @@ class CrossEncoderSteps:
     """All steps formatted and tokenized once for the cross-encoder.
 
     ``src[i]`` is the first step whose input is identical to step ``i``'s;
-    identical inputs in a batch go through the network once.
+    identical inputs in a batch go through the network once. ``state_ids`` number
+    the distinct (instruction, history) of the steps.
     """
 
     def __init__(self, prm: Any, episodes: Sequence[EpisodeSteps]) -> None:
@@ -59,6 +66,15 @@ class CrossEncoderSteps:
         first: dict[tuple[int, ...], int] = {}
         self.src = np.array(
             [first.setdefault(tuple(seq), i) for i, seq in enumerate(self.ids)], dtype=np.int64
+        )
+        states: dict[tuple[Any, ...], int] = {}
+        self.state_ids = np.array(
+            [
+                states.setdefault((str(it.instruction), *map(str, it.history)), len(states))
+                for e in episodes
+                for it in e.items
+            ],
+            dtype=np.int64,
         )
 
     def _collate(self, idx: Sequence[int]) -> dict[str, torch.Tensor]:
@@ -83,6 +99,9 @@ class CrossEncoderSteps:
 
 class StateSteps:
     """All steps as (state, candidate) pairs over cached frozen token states.
+
+    ``state_ids[i]`` is the index of step ``i``'s state among the distinct
+    :meth:`~agentprm_gym.prm.state_model.StatePRM.state_key` of the steps.
 
     Args:
         prm: A :class:`~agentprm_gym.prm.state_model.StatePRM`.
@@ -146,6 +165,7 @@ class StateSteps:
             Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm.steps_left(t))
             for k, a, t in steps
         ]
+        self.state_ids = np.asarray([k for k, _, _ in steps], dtype=np.int64)
 
     def predict(self, idx: Sequence[int]) -> torch.Tensor:
         """M at ``idx``; each distinct state's context runs once for all its steps."""

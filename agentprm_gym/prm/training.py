@@ -2,10 +2,23 @@
 
 Loss per batch (whole episodes, so consecutive steps sit side by side)::
 
-    L   = L_Q + β·L_A
+    L   = L_Q + β·L_A (+ η_t·L_W)
     L_Q = mean over labelled steps of ½·(M_t − Q̂_t)²
     L_A = mean over consecutive labelled pairs (t−1, t) of one episode of
           ((M_t − M_{t−1}) − (Q̂_t − Q̂_{t−1}))²
+    L_W = mean over labelled steps of ½·((M_t − M̄_s) − (Q̂_t − Q̂̄_s))²
+
+``L`` is the paper's loss with η = 0 (the default). ``L_W`` is the part of ``L_Q``
+*within states*: ``M̄_s`` and ``Q̂̄_s`` are the means of ``M`` and ``Q̂`` over the
+batch's labelled steps in the same state ``s`` as step t (the rollouts of a task
+reach many states alike and take different actions there), and ``L_Q`` splits
+exactly into ``L_W`` and the same error of the state means
+(:func:`within_state_loss`). η_t > 0 weighs the error of what each *action* adds
+to its state's value more than the error of the state's value itself (steps
+alone in their state add 0). It starts at ``within_weight`` and falls linearly to
+0 over training, as the learning rate does after warm-up: early on it keeps the
+network from settling on each state's value alone, and at the end the loss is
+the paper's again.
 
 with ``M_t`` the model's Q of step t (either architecture: the state-encoder
 :class:`~agentprm_gym.prm.state_model.StatePRM` or the cross-encoder
@@ -92,6 +105,7 @@ __all__ = [
     "lr_factor",
     "prm_loss",
     "train_prm",
+    "within_state_loss",
 ]
 
 _TD_KINDS = ("gae", "td0")
@@ -149,6 +163,11 @@ class TrainConfig:
         max_weight: Clip propensity weights at this value (None: no clipping).
             The held-out loss is weighted the same way, so it does not compare
             with an unweighted run's.
+        within_weight: η, the weight of ``L_W`` (:func:`within_state_loss`) at the
+            start; it falls linearly to 0 with the fraction of training done (as
+            the learning rate's decay counts it: steps, or time under
+            ``max_minutes``). 0 is the paper's loss. The held-out loss leaves
+            ``L_W`` out.
     """
 
     labels: str = "gae"
@@ -169,6 +188,7 @@ class TrainConfig:
     cache_path: str | None = None
     weighting: str = "none"
     max_weight: float | None = None
+    within_weight: float = 0.0
 
 
 @dataclass
@@ -289,6 +309,63 @@ def prm_loss(
     return lq + beta * la, lq, la
 
 
+def within_state_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    group: torch.Tensor,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``L_W``: the part of ``L_Q`` within states.
+
+    Over the labelled steps, each step's deviation from its state's mean is
+    compared, the model's against the target's::
+
+        L_W = mean_t ½·((M_t − M̄_s(t)) − (Q̂_t − Q̂̄_s(t)))²
+
+    where ``M̄_s`` and ``Q̂̄_s`` are means over the labelled steps of state ``s``.
+    With ``L_B = mean_t ½·(M̄_s(t) − Q̂̄_s(t))²`` (the state means' error, counted
+    once per step), ``L_Q = L_B + L_W`` exactly, so ``L_Q + η·L_W`` weighs what
+    the actions add to a state's value by ``1 + η`` and the state's value by 1.
+    A step alone in its state adds 0 (and still counts in the mean).
+
+    Args:
+        pred: ``M_t`` per step, shape (n,).
+        target: ``Q̂_t`` per step (no gradient), shape (n,).
+        mask: True where a step is labelled, shape (n,).
+        group: The state of each step (equal ids: the same state), shape (n,).
+        weight: Per-step weights (None: all 1): the state means and the mean
+            over steps become weighted means, as in :func:`prm_loss`.
+
+    Returns:
+        The scalar ``L_W`` (0 without labelled steps).
+    """
+    m = mask.bool()
+    if not m.any():
+        return pred.sum() * 0.0
+    p, t = pred[m], target.detach()[m].to(pred.dtype)
+    w = torch.ones_like(p) if weight is None else weight[m].to(pred.dtype)
+    _, inv = torch.unique(group[m], return_inverse=True)
+    n = int(inv.max()) + 1
+    ws = p.new_zeros(n).index_add_(0, inv, w)
+    p_mean = p.new_zeros(n).index_add_(0, inv, w * p) / ws
+    t_mean = t.new_zeros(n).index_add_(0, inv, w * t) / ws
+    err = (p - p_mean[inv]) - (t - t_mean[inv])
+    return 0.5 * (w * err**2).sum() / w.sum()
+
+
+def _done(step: int, total: int, time_spent: float | None = None) -> float:
+    """The fraction of training done before optimiser step ``step``, in [0, 1].
+
+    ``step / total``, or under a time budget ``time_spent`` (the fraction of the
+    budget used) if that is further along; the first step ignores the clock.
+    """
+    done = step / total
+    if time_spent is not None and step > 0:
+        done = max(done, time_spent)
+    return min(1.0, done)
+
+
 def lr_factor(step: int, total: int, warmup: float, time_spent: float | None = None) -> float:
     """The learning-rate multiplier of optimiser step ``step`` (0-based) of ``total``.
 
@@ -301,9 +378,7 @@ def lr_factor(step: int, total: int, warmup: float, time_spent: float | None = N
         done < warmup:  min(1, max((step + 1) / (warmup · total), done / warmup))
         otherwise:      max(0, (1 − done) / (1 − warmup))
     """
-    done = step / total
-    if time_spent is not None and step > 0:
-        done = max(done, time_spent)
+    done = _done(step, total, time_spent)
     if done < warmup:
         return min(1.0, max((step + 1) / (warmup * total), done / warmup))
     return max(0.0, (1.0 - done) / (1.0 - warmup))
@@ -367,13 +442,16 @@ def _batch_loss(
     cfg: TrainConfig,
     beta: float,
     weights: NDArray[np.float64] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[int], NDArray[np.float64]]:
-    """Loss of a batch of whole episodes: ``(L, L_Q, L_A, step indices, targets used)``.
+    within: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[int], NDArray[np.float64]]:
+    """Loss of a batch of whole episodes: ``(L, L_Q, L_A, L_W, step indices, targets used)``.
 
     For ``gae``/``td0`` the targets come from this very forward pass: the
     batch's own predictions, detached, over each whole episode (Algorithm 1
     with targets refreshed at every update; no gradient flows through them).
-    ``weights`` (per step of the data, or None) weight the loss's means.
+    ``weights`` (per step of the data, or None) weight the loss's means. ``L_W``
+    (added as ``within · L_W``; ``within`` is η for this batch) is computed only
+    when ``within`` or ``cfg.within_weight`` is positive (else 0).
     """
     idx: list[int] = []
     bounds: list[tuple[int, int]] = []
@@ -396,15 +474,19 @@ def _batch_loss(
     pair = np.zeros(len(idx), dtype=bool)
     for a, b in bounds:
         pair[a + 1 : b] = mask[a + 1 : b] & mask[a : b - 1]
-    loss, lq, la = prm_loss(
-        pred,
-        torch.as_tensor(targets, dtype=torch.float32, device=dev),
-        torch.as_tensor(mask, device=dev),
-        torch.as_tensor(pair, device=dev),
-        beta,
-        None if weights is None else torch.as_tensor(weights[idx], dtype=pred.dtype, device=dev),
+    target_t = torch.as_tensor(targets, dtype=torch.float32, device=dev)
+    mask_t = torch.as_tensor(mask, device=dev)
+    weight_t = (
+        None if weights is None else torch.as_tensor(weights[idx], dtype=pred.dtype, device=dev)
     )
-    return loss, lq, la, idx, targets
+    pair_t = torch.as_tensor(pair, device=dev)
+    loss, lq, la = prm_loss(pred, target_t, mask_t, pair_t, beta, weight_t)
+    lw = pred.sum() * 0.0
+    if within > 0 or cfg.within_weight > 0:
+        group = torch.as_tensor(data.state_ids[idx], device=dev)
+        lw = within_state_loss(pred, target_t, mask_t, group, weight_t)
+        loss = loss + within * lw
+    return loss, lq, la, lw, idx, targets
 
 
 def _weights(episodes: Sequence[EpisodeSteps], cfg: TrainConfig) -> NDArray[np.float64] | None:
@@ -528,7 +610,8 @@ def train_prm(
 
     Raises:
         ValueError: For an unknown label kind or weighting, a ``max_weight``
-            below 1, no training steps, or ``mc`` without MC labels.
+            below 1, a negative ``within_weight``, no training steps, or ``mc``
+            without MC labels.
     """
     cfg = config or TrainConfig()
     if cfg.labels not in L.LABEL_KINDS:
@@ -541,6 +624,8 @@ def train_prm(
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {cfg.weighting!r}")
     if cfg.max_weight is not None and not (1.0 <= cfg.max_weight < math.inf):
         raise ValueError(f"max_weight must be a finite number >= 1, got {cfg.max_weight}")
+    if not 0.0 <= cfg.within_weight < math.inf:
+        raise ValueError(f"within_weight must be a finite number >= 0, got {cfg.within_weight}")
     # Sorted: the same episodes give the same model whatever order a file lists them in.
     train = canonical_order(e for e in train if len(e))
     val = canonical_order(e for e in val if len(e))
@@ -594,7 +679,7 @@ def train_prm(
             break
         batches = _batches(lengths, _task_order(train, rng), cfg.batch_size)
         prm.net.train()
-        sums = np.zeros(3)
+        sums = np.zeros(4)
         moved, moved_n = 0.0, 0
         nb = 0
         bar = pbar(
@@ -603,14 +688,22 @@ def train_prm(
             disable=not cfg.progress,
         )
         for b in bar:
-            loss, lq, la, idx, tg = _batch_loss(data, train, b, fixed, cfg, beta, weights)
+            eta = 0.0
+            if cfg.within_weight > 0:
+                spent = None
+                if deadline is not None:
+                    spent = (time.perf_counter() - t_train) / max(1e-9, deadline - t_train)
+                eta = cfg.within_weight * (1.0 - _done(steps_done, total, spent))
+            loss, lq, la, lw, idx, tg = _batch_loss(
+                data, train, b, fixed, cfg, beta, weights, within=eta
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
             steps_done += 1
-            sums += [loss.item(), lq.item(), la.item()]
+            sums += [loss.item(), lq.item(), la.item(), lw.item()]
             if fixed is None:
                 before = seen[idx]
                 known = ~np.isnan(before)
@@ -634,6 +727,7 @@ def train_prm(
             "train_loss": final_loss,
             "train_lq": float(sums[1] / max(nb, 1)),
             "train_la": float(sums[2] / max(nb, 1)),
+            "train_lw": float(sums[3] / max(nb, 1)),
             "lr": float(opt.param_groups[0]["lr"]),
         }
         if fixed is None:
@@ -662,6 +756,7 @@ def train_prm(
         "batch_size": cfg.batch_size,
         "weighting": cfg.weighting,
         "max_weight": cfg.max_weight,
+        "within_weight": cfg.within_weight,
         "train_episodes": len(train),
         "train_steps": int(sum(lengths)),
         "targets": "per batch, from the batch's own detached predictions"

@@ -341,20 +341,26 @@ def test_train_prm_step_limit_registered_given_or_unknown_says_so(ws_file, tmp_p
     assert "--step-limit must be >= 1" in capsys.readouterr().err
 
 
-def test_train_prm_weight_decay_is_recorded_and_checked(ws_file, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("flag", "key", "default", "value"),
+    [("--weight-decay", "weight_decay", 0.01, 0.1), ("--within-weight", "within_weight", 0.0, 1.0)],
+)
+def test_train_prm_loss_settings_are_recorded_and_checked(
+    ws_file, tmp_path, capsys, flag, key, default, value
+):
     import json as _json
 
     base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
     quiet = ["--no-progress", "--no-cache"]
-    for extra, want in (([], 0.01), (["--weight-decay", "0.1"], 0.1), (["--weight-decay", "0"], 0)):
-        out = tmp_path / f"wd{len(extra)}{want}"
+    for extra, want in (([], default), ([flag, str(value)], value), ([flag, "0"], 0)):
+        out = tmp_path / f"run{len(extra)}{want}"
         assert main([*base, *extra, "--out", str(out), *quiet]) == 0
         training = _json.loads((out / "prm_config.json").read_text())["training"]
-        assert training["weight_decay"] == want
+        assert training[key] == want
     for bad in ("-0.1", "inf", "nan"):
-        assert main([*base, "--weight-decay", bad, "--out", str(tmp_path / "x"), *quiet]) == 2
+        assert main([*base, flag, bad, "--out", str(tmp_path / "x"), *quiet]) == 2
         err = capsys.readouterr().err
-        assert "--weight-decay must be a finite number >= 0" in err and "Traceback" not in err
+        assert f"{flag} must be a finite number >= 0" in err and "Traceback" not in err
 
 
 def test_train_prm_refuses_bad_previous_observations(ws_file, tmp_path, capsys):

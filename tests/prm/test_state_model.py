@@ -397,6 +397,18 @@ def test_token_states_are_cached_on_disk_and_reused(eps, tmp_path):
     assert StateSteps(other, eps, cache).texts_encoded > 0  # so the cache is not used
 
 
+def test_state_ids_number_the_states_the_network_reads(eps):
+    prm = _prm(eps)
+    data = StateSteps(prm, eps)
+    keys = [prm.state_key(it) for e in eps for it in e.items]
+    assert len(data.state_ids) == len(keys) == int(data.offsets[-1])
+    for i in range(len(keys)):
+        for j in range(i):
+            assert (data.state_ids[i] == data.state_ids[j]) == (keys[i] == keys[j])
+    # the rollouts of a task share their first state
+    assert len(set(data.state_ids.tolist())) < len(keys)
+
+
 @pytest.mark.parametrize(("history_in_context", "previous", "page_pool"), LAYOUTS)
 def test_training_step_predictions_equal_scoring(eps, history_in_context, previous, page_pool):
     prm = _prm(eps, history_in_context=history_in_context, previous=previous, page_pool=page_pool)

@@ -67,6 +67,79 @@ def test_weighted_loss_hand_worked():
     assert lq.item() == pytest.approx(0.5 * (0.04 + 0.05) / 6)
 
 
+def test_within_state_loss_hand_worked():
+    pred = torch.tensor([0.2, 0.6, 0.5, 0.9])
+    tgt = torch.tensor([0.0, 1.0, 0.3, 0.4])
+    full = torch.ones(4, dtype=torch.bool)
+    group = torch.tensor([7, 7, 3, 5])
+    # state 7: model deviations (-0.2, 0.2), target ones (-0.5, 0.5): errors 0.3, -0.3;
+    # states 3 and 5 hold one step each and add 0; the mean runs over all 4 steps
+    lw = T.within_state_loss(pred, tgt, full, group)
+    assert lw.item() == pytest.approx(0.5 * (0.09 + 0.09) / 4)
+    # L_Q = the state means' error (per step) + L_W, exactly
+    _, lq, _ = T.prm_loss(pred, tgt, full, torch.zeros(4, dtype=torch.bool), beta=0.0)
+    means = 0.5 * (2 * (0.4 - 0.5) ** 2 + (0.5 - 0.3) ** 2 + (0.9 - 0.4) ** 2) / 4
+    assert lq.item() == pytest.approx(means + lw.item())
+    # an unlabelled step leaves its state's means and the mean over steps: with step 2
+    # in state 7 too but unlabelled, state 7's means stay 0.4 and 0.5
+    mask = torch.tensor([True, True, False, True])
+    three = torch.tensor([7, 7, 7, 5])
+    assert T.within_state_loss(pred, tgt, mask, three).item() == pytest.approx(0.09 / 3)
+    # weights: state 7's means become (1·0.2 + 4·0.6)/5 = 0.52 and (0 + 4·1.0)/5 = 0.8,
+    # errors (-0.32 + 0.8, 0.08 - 0.2) = (0.48, -0.12), weighted over a weight of 7
+    w = torch.tensor([1.0, 4.0, 1.0, 1.0])
+    lw = T.within_state_loss(pred, tgt, full, group, w)
+    assert lw.item() == pytest.approx(0.5 * (0.48**2 + 4 * 0.12**2) / 7)
+    assert lw.item() != pytest.approx(T.within_state_loss(pred, tgt, full, group).item())
+    # equal weights give the unweighted loss; no labelled step gives 0
+    same = T.within_state_loss(pred, tgt, full, group, torch.full((4,), 2.0))
+    assert same.item() == pytest.approx(T.within_state_loss(pred, tgt, full, group).item())
+    assert T.within_state_loss(pred, tgt, torch.zeros(4, dtype=torch.bool), group).item() == 0
+
+
+def test_within_weight_adds_eta_times_the_within_state_loss():
+    eps = episode_steps(corridor_trajectories([1, 2], 4, eps=0.5, seed=3))
+    prm = _tiny(eps)
+    prm.net.eval()
+    data = CrossEncoderSteps(prm, eps)
+    # rollouts of a task start in the same state: the ids group them
+    starts = data.state_ids[data.offsets[:-1].astype(int)]
+    assert len(set(starts.tolist())) == 2 and len(data.state_ids) == data.offsets[-1]
+    batch = list(range(len(eps)))
+    cfg = T.TrainConfig(labels="gae")
+    with torch.no_grad():
+        plain = T._batch_loss(data, eps, batch, None, cfg, 1.0)
+        both = T._batch_loss(data, eps, batch, None, cfg, 1.0, within=2.0)
+    assert plain[3].item() == 0.0 and both[3].item() > 0
+    assert both[0].item() == pytest.approx(plain[0].item() + 2.0 * both[3].item())
+    with pytest.raises(ValueError, match="within_weight"):
+        T.train_prm(prm, eps, config=T.TrainConfig(within_weight=-1.0, progress=False))
+
+
+def test_within_weight_falls_linearly_to_zero_over_training(monkeypatch):
+    eps = episode_steps(corridor_trajectories(range(4), 3, eps=0.5, seed=2))
+    seen = []
+    inner = T._batch_loss
+
+    def spy(*args, within=0.0, **kw):
+        seen.append(within)
+        return inner(*args, within=within, **kw)
+
+    monkeypatch.setattr(T, "_batch_loss", spy)
+    cfg = T.TrainConfig(labels="gae", epochs=2, batch_size=8, progress=False, within_weight=3.0)
+    res = T.train_prm(_tiny(eps), eps, config=cfg)
+    # step k of the n planned gets η·max(0, 1 − k/n) (n: the batches of an epoch in the
+    # canonical order, times the epochs, as the learning rate's decay counts them)
+    ordered = canonical_order(eps)
+    n = 2 * len(T._batches([len(e) for e in ordered], range(len(ordered)), 8))
+    assert len(seen) == res.optimizer_steps > 2
+    assert seen == pytest.approx([3.0 * max(0.0, 1 - k / n) for k in range(len(seen))])
+    assert res.history[0]["train_lw"] > 0
+    seen.clear()
+    T.train_prm(_tiny(eps), eps, config=T.TrainConfig(labels="gae", epochs=1, progress=False))
+    assert seen and set(seen) == {0.0}
+
+
 def test_loss_gradient_does_not_flow_into_targets():
     pred = torch.tensor([0.2, 0.6], requires_grad=True)
     tgt = torch.tensor([0.5, 1.0], requires_grad=True)
@@ -241,7 +314,7 @@ def test_batch_runs_each_distinct_input_once_with_the_same_loss_and_gradient():
     calls = []
     hook = prm.net.register_forward_hook(lambda m, a, kw_out: calls.append(1))
     cfg = T.TrainConfig(labels="pvm")
-    loss, _, _, idx, _ = T._batch_loss(data, eps, batch, (tg, mk), cfg, beta=1.0)
+    loss, _, _, _, idx, _ = T._batch_loss(data, eps, batch, (tg, mk), cfg, beta=1.0)
     loss.backward()
     grad = [p.grad.clone() for p in prm.net.parameters() if p.grad is not None]
     hook.remove()
@@ -285,9 +358,9 @@ def test_training_weights_every_step_by_its_own_propensity(monkeypatch):
     seen = []
     inner = T._batch_loss
 
-    def spy(data, episodes, eps_idx, fixed, cfg, beta, weights=None):
+    def spy(data, episodes, eps_idx, fixed, cfg, beta, weights=None, **kw):
         seen.append((data.offsets, list(episodes), list(eps_idx), weights))
-        return inner(data, episodes, eps_idx, fixed, cfg, beta, weights)
+        return inner(data, episodes, eps_idx, fixed, cfg, beta, weights, **kw)
 
     monkeypatch.setattr(T, "_batch_loss", spy)
     cfg = T.TrainConfig(
