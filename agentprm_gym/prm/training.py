@@ -345,8 +345,8 @@ def within_state_loss(
         return pred.sum() * 0.0
     p, t = pred[m], target.detach()[m].to(pred.dtype)
     w = torch.ones_like(p) if weight is None else weight[m].to(pred.dtype)
-    _, inv = torch.unique(group[m], return_inverse=True)
-    n = int(inv.max()) + 1
+    states, inv = torch.unique(group[m], return_inverse=True)
+    n = len(states)
     ws = p.new_zeros(n).index_add_(0, inv, w)
     p_mean = p.new_zeros(n).index_add_(0, inv, w * p) / ws
     t_mean = t.new_zeros(n).index_add_(0, inv, w * t) / ws
@@ -655,11 +655,14 @@ def train_prm(
     total = max(1, per_epoch * cfg.epochs)
     t_train = time.perf_counter()
 
+    def spent() -> float | None:
+        """The fraction of the time budget used so far (None without a budget)."""
+        if deadline is None:
+            return None
+        return (time.perf_counter() - t_train) / max(1e-9, deadline - t_train)
+
     def factor(step: int) -> float:
-        spent = None
-        if deadline is not None:
-            spent = (time.perf_counter() - t_train) / max(1e-9, deadline - t_train)
-        return lr_factor(step, total, cfg.warmup_fraction, spent)
+        return lr_factor(step, total, cfg.warmup_fraction, spent())
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     # each step's last TD/GAE target, to measure how far targets move as the model learns
@@ -690,10 +693,7 @@ def train_prm(
         for b in bar:
             eta = 0.0
             if cfg.within_weight > 0:
-                spent = None
-                if deadline is not None:
-                    spent = (time.perf_counter() - t_train) / max(1e-9, deadline - t_train)
-                eta = cfg.within_weight * (1.0 - _done(steps_done, total, spent))
+                eta = cfg.within_weight * (1.0 - _done(steps_done, total, spent()))
             loss, lq, la, lw, idx, tg = _batch_loss(
                 data, train, b, fixed, cfg, beta, weights, within=eta
             )
