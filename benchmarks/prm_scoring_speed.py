@@ -25,8 +25,9 @@ recorded, and every PRM then replays exactly those calls, grouped the same way,
 from an empty score cache: the state PRM cold and warm as above. So every PRM
 scores the same items in the same calls.
 
-PRMs: a trained state PRM (``--prm DIR``; an untrained one of the default size
-when omitted: the speed does not depend on the weights), the MiniLM
+PRMs: a trained state PRM (``--prm DIR``, or an ensemble of them from ``train-prm
+--members K``; an untrained one of the default size when omitted: the speed does
+not depend on the weights), the MiniLM
 cross-encoder and the tiny from-config cross-encoder (untrained; same reason).
 
 Run::
@@ -187,7 +188,8 @@ def main() -> None:
     tiny = AgentPRM.create("tiny", tiny_corpus=corpus)
     res["cross-encoder tiny"] = time_prm(tiny, states)
     calls = beam_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
-    state.encoder.reset()  # the replay's first pass encodes the beam's pages anew
+    for member in getattr(state, "members", [state]):  # an ensemble's members
+        member.encoder.reset()  # the replay's first pass encodes the beam's pages anew
     res["beam: state (cold)"] = time_calls(state, calls)
     res["beam: state (warm)"] = time_calls(state, calls)
     res["beam: cross-encoder minilm"] = time_calls(minilm, calls)

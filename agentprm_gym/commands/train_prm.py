@@ -136,6 +136,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        metavar="K",
+        help="train K PRMs (seeds SEED..SEED+K-1, each with its own held-out split) side by "
+        "side, one process each, and save them as one ensemble PRM that scores with their "
+        "mean Q (--out holds member-0/ .. member-K-1/). The --max-minutes budget covers all "
+        "of it. Default 1 (docs/prm.md: ensembles)",
+    )
+    p.add_argument(
         "--val-fraction", type=float, default=0.1, help="share of tasks held out (default 0.1)"
     )
     p.add_argument(
@@ -226,6 +236,10 @@ def _check(args: argparse.Namespace) -> None:
         args.batch_size = STATE_BATCH if args.arch == "state" else 32
     if args.epochs < 1:
         raise CLIError("--epochs must be >= 1")
+    if not 1 <= args.members <= 64:
+        raise CLIError("--members must lie in [1, 64]")
+    if args.members > 1 and args.arch == "state" and args.no_cache:
+        raise CLIError("--members needs the token-state cache on disk: drop --no-cache")
     if args.arch == "state" and args.previous_observations < 0:
         raise CLIError("--previous-observations must be >= 0")
     if args.arch == "state" and args.previous_observations and args.history_in_context:
@@ -328,8 +342,10 @@ def cache_file(data: str, backbone: str) -> str:
     return f"{data}.tokens-{tag or 'encoder'}"
 
 
-def _build(args: argparse.Namespace, train: list[Any], step_limit: int | None) -> tuple[Any, float]:
-    """The untrained PRM, and when its building started (``perf_counter``)."""
+def _build(
+    args: argparse.Namespace, train: list[Any], step_limit: int | None, seed: int
+) -> tuple[Any, float]:
+    """The untrained PRM (initialised with ``seed``), and when its building started."""
     import torch
 
     from agentprm_gym.prm.model import AgentPRM
@@ -357,7 +373,7 @@ def _build(args: argparse.Namespace, train: list[Any], step_limit: int | None) -
                 page_pool=args.page_pool,
                 step_limit=step_limit,
                 tiny_corpus=corpus,
-                seed=args.seed,
+                seed=seed,
                 device=args.device,
             )
         else:
@@ -368,7 +384,7 @@ def _build(args: argparse.Namespace, train: list[Any], step_limit: int | None) -
                 max_turns=args.max_turns,
                 candidate_context=args.candidate_context,
                 tiny_corpus=corpus,
-                seed=args.seed,
+                seed=seed,
                 device=args.device,
             )
     except (OSError, ValueError, ImportError) as e:
@@ -376,17 +392,10 @@ def _build(args: argparse.Namespace, train: list[Any], step_limit: int | None) -
     return prm, t0
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train, save and report."""
-    _check(args)
-    quiet = bool(args.no_progress)
-
-    def note(msg: str) -> None:
-        if not quiet:
-            say(f"train-prm: {msg}")
-
+def _read_episodes(args: argparse.Namespace, quiet: bool) -> list[Any]:
+    """The data's episodes, checked against the label kind and weighting asked for."""
     from agentprm_gym.core.trajectory import TrajectoryFormatError, read_trajectories
-    from agentprm_gym.prm.steps import episode_steps, split_by_task
+    from agentprm_gym.prm.steps import episode_steps
 
     try:
         with heartbeat(f"train-prm: reading {args.data}", disable=quiet):
@@ -405,37 +414,71 @@ def run(args: argparse.Namespace) -> int:
                 f"--labels mc needs MC labels (meta {key}) but {lacking} of {len(episodes)} "
                 f"episodes in {args.data} have none; collect with --mc N (or --mc-from)"
             )
-    if args.weighting == "propensity":
-        from agentprm_gym.prm.propensity import known_share
+    return episodes
 
-        share = known_share(e.trajectory for e in episodes)
-        if share == 0.0:
-            policies = sorted({e.trajectory.policy for e in episodes})
-            raise CLIError(
-                f"--weighting propensity: no step of {args.data} has a known propensity "
-                f"(policies {', '.join(policies)}; known for noisy:EPS, random and expert "
-                "rollouts with recorded expert actions)"
-            )
-        note(f"propensity weights: {share:.1%} of the steps have a known propensity")
-    train, val = split_by_task(episodes, args.val_fraction, args.seed)
+
+def _cache_path(args: argparse.Namespace) -> str | None:
+    """The token-state cache file of this run (None: the cross-encoder, or ``--no-cache``)."""
+    if args.arch != "state" or args.no_cache:
+        return None
+    return str(args.cache or cache_file(args.data, args.backbone))
+
+
+def _train_one(
+    args: argparse.Namespace,
+    episodes: list[Any],
+    seed: int,
+    out_dir: str,
+    *,
+    label: str = "",
+    deadline: float | None = None,
+) -> dict[str, Any]:
+    """Split, build, train and save one PRM; returns the summary (with its history).
+
+    Args:
+        args: The checked arguments.
+        episodes: Every episode of the data.
+        seed: The seed of the split, the initialisation and the batch order.
+        out_dir: Where the PRM is saved.
+        label: A name that starts this PRM's progress lines (an ensemble member).
+        deadline: ``time.time()`` by which training must end (an ensemble's budget;
+            None: ``args.max_minutes`` from now, if given).
+    """
+    quiet = bool(args.no_progress)
+    prefix = f"train-prm: {label}: " if label else "train-prm: "
+
+    def note(msg: str) -> None:
+        if not quiet:
+            say(prefix + msg)
+
+    from agentprm_gym.prm.steps import split_by_task
+
+    train, val = split_by_task(episodes, args.val_fraction, seed)
     n_steps = sum(len(e) for e in train)
     note(
         f"{len(train)} training episodes ({n_steps} steps), {len(val)} held out; "
         f"building the {args.backbone} backbone"
     )
-
     step_limit = args.step_limit
     if args.arch == "state" and step_limit is None:
         step_limit, why = _step_limit(train)
         if step_limit is None:  # a warning, shown with --no-progress too
             say(
-                f"train-prm: no step limit known ({why}): the PRM sees the step index but not "
+                f"{prefix}no step limit known ({why}): the PRM sees the step index but not "
                 "the steps left before a truncation; give --step-limit N if the env has one"
             )
-    with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
-        prm, t0 = _build(args, train, step_limit)
+    with heartbeat(f"{prefix}building the {args.backbone} backbone", disable=quiet or bool(label)):
+        prm, t0 = _build(args, train, step_limit, seed)
     from agentprm_gym.prm.training import TrainConfig, train_prm
 
+    max_minutes = args.max_minutes
+    if deadline is not None:
+        max_minutes = (deadline - time.time()) / 60.0
+        if max_minutes <= 0.05:
+            raise CLIError(
+                f"{label or 'train-prm'}: the --max-minutes budget was spent before training "
+                "started (reading the data and building the cache took it); give more minutes"
+            )
     cfg = TrainConfig(
         labels=args.labels,
         epochs=args.epochs,
@@ -446,17 +489,16 @@ def run(args: argparse.Namespace) -> int:
         gamma=args.gamma,
         beta=args.beta,
         mc_mode=args.mc_mode,
-        max_minutes=args.max_minutes,
-        seed=args.seed,
+        max_minutes=max_minutes,
+        seed=seed,
         weighting=args.weighting,
         max_weight=args.max_weight,
         within_weight=args.within_weight,
         progress=not args.no_progress,
-        cache_path=None
-        if args.arch != "state" or args.no_cache
-        else (args.cache or cache_file(args.data, args.backbone)),
+        cache_path=_cache_path(args),
+        label=label,
     )
-    budget = f", at most {args.max_minutes:g} min" if args.max_minutes is not None else ""
+    budget = f", at most {max_minutes:.3g} min" if max_minutes is not None else ""
     note(
         f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}); "
         + (
@@ -467,20 +509,21 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         with heartbeat(
-            "train-prm: encoding inputs or checking held-out tasks",
-            disable=quiet,
+            f"{prefix}encoding inputs or checking held-out tasks",
+            disable=quiet or bool(label),
         ):
             result = train_prm(prm, train, val, cfg)
     except ValueError as e:
         raise CLIError(str(e)) from None
     except OSError as e:  # e.g. the token cache next to --data cannot be written
         raise CLIError(f"{e} (give --cache FILE in a writable place, or --no-cache)") from None
-    out = prm.save_pretrained(args.out)
+    out = prm.save_pretrained(out_dir)
     summary = {
         "out": str(out),
         "labels": args.labels,
         "arch": args.arch,
         "backbone": args.backbone,
+        "seed": seed,
         "device": str(prm.device),
         "step_limit": getattr(prm, "step_limit", None),
         "bf16": bool(
@@ -499,9 +542,15 @@ def run(args: argparse.Namespace) -> int:
     with (out / "train_result.json").open("w", encoding="utf-8") as f:
         json.dump({**summary, "history": result.history}, f, indent=2)
         f.write("\n")
-    for h in result.history if args.no_progress else ():  # else printed as they ended
+    return {**summary, "history": result.history}
+
+
+def _print_history(history: list[dict[str, Any]], label: str = "") -> None:
+    """The epoch lines, for a run whose progress output was off."""
+    for h in history:
         print(
-            f"epoch {h['epoch']}: loss {h['train_loss']:.4f}"
+            (f"{label}: " if label else "")
+            + f"epoch {h['epoch']}: loss {h['train_loss']:.4f}"
             + (
                 f"  held-out ranking {h['val_ranking_accuracy']:.3f}"
                 if h.get("val_ranking_accuracy") is not None
@@ -509,10 +558,149 @@ def run(args: argparse.Namespace) -> int:
             )
             + f"  ({h['seconds']:.1f}s)"
         )
+
+
+def _member_job(job: tuple[argparse.Namespace, int, float | None]) -> dict[str, Any]:
+    """Train ensemble member ``k`` in a worker process (module level: it is pickled)."""
+    from agentprm_gym.prm.ensemble import member_dir_name
+
+    args, k, deadline = job
+    episodes = _read_episodes(args, quiet=True)
+    out = str(Path(args.out) / member_dir_name(k))
+    res = _train_one(args, episodes, args.seed + k, out, label=f"member {k}", deadline=deadline)
+    res["member"] = k
+    return res
+
+
+def _prebuild_cache(args: argparse.Namespace, episodes: list[Any], quiet: bool) -> float:
+    """Encode every text of the data once, into the token-state cache the members read.
+
+    Returns the seconds it took.
+    """
+    from agentprm_gym.prm.train_data import make_step_set
+    from agentprm_gym.progress import progress as pbar
+
+    t = time.perf_counter()
+    with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
+        prm, _ = _build(args, episodes, args.step_limit, args.seed)
+    bar = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = pbar(total=total, desc="encode every step (frozen encoder, cached)", unit="text")
+        bar.update(done - bar.n)
+
+    try:
+        make_step_set(prm, episodes, _cache_path(args), None if quiet else tick)
+    except OSError as e:
+        raise CLIError(f"{e} (give --cache FILE in a writable place)") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    return time.perf_counter() - t
+
+
+def _run_ensemble(args: argparse.Namespace, episodes: list[Any]) -> int:
+    """Train ``args.members`` members side by side, one process each, and save the ensemble."""
+    import os
+
+    from agentprm_gym.parallel import ProcessExecutor
+    from agentprm_gym.prm.ensemble import member_dir_name, write_ensemble_config
+
+    quiet = bool(args.no_progress)
+    start = time.time()
+    deadline = None if args.max_minutes is None else start + 60.0 * args.max_minutes
+    k = args.members
+    cores = os.cpu_count() or 1
+    threads = max(1, cores // k)
+    if args.arch == "state" and args.step_limit is None:
+        args.step_limit, why = _step_limit(episodes)
+        if args.step_limit is None:
+            say(
+                f"train-prm: no step limit known ({why}): the PRMs see the step index but not "
+                "the steps left before a truncation; give --step-limit N if the env has one"
+            )
+    cache_seconds = 0.0
+    if _cache_path(args) is not None and args.backbone != "tiny":
+        # once, before the members start: each then loads the states from disk (a tiny
+        # encoder is built from each member's own training texts, so it has its own)
+        cache_seconds = _prebuild_cache(args, episodes, quiet)
+    if not quiet:
+        say(
+            f"train-prm: training {k} members (seeds {args.seed}..{args.seed + k - 1}) side by "
+            f"side, one process each with {threads} thread(s) ({cores} cores)"
+        )
+    jobs = [(args, i, deadline) for i in range(k)]
+    members: list[dict[str, Any]] = [{} for _ in range(k)]
+    with ProcessExecutor(k, threads_per_worker=threads) as ex:
+        for res in ex.imap_unordered(_member_job, jobs):
+            members[res["member"]] = res
+    wall = time.time() - start
+    out = write_ensemble_config(
+        args.out,
+        [member_dir_name(i) for i in range(k)],
+        {"training": {"members": k, "seeds": [args.seed + i for i in range(k)]}},
+    )
+    summary = {
+        "out": str(out),
+        "labels": args.labels,
+        "arch": args.arch,
+        "backbone": args.backbone,
+        "members": k,
+        "threads_per_member": threads,
+        "wall_seconds": round(wall, 2),
+        "cache_seconds": round(cache_seconds, 2),
+        "member_results": [{key: v for key, v in m.items() if key != "history"} for m in members],
+    }
+    with (out / "train_result.json").open("w", encoding="utf-8") as f:
+        json.dump({**summary, "member_results": members}, f, indent=2)
+        f.write("\n")
+    for i, m in enumerate(members):
+        if args.no_progress:
+            _print_history(m["history"], f"member {i}")
+        acc = m["heldout"].get("val_ranking_accuracy")
+        print(
+            f"member {i} (seed {m['seed']}): {m['epochs_run']} epochs in "
+            f"{m['train_seconds']:.1f}s"
+            + (f", held-out ranking {acc:.3f}" if acc is not None else "")
+        )
     print(
-        f"trained {args.labels} PRM on {summary['steps']} steps of {len(train)} episodes "
-        f"in {result.train_seconds:.1f}s; saved to {out}"
+        f"trained an ensemble of {k} {args.labels} PRMs in {wall:.1f}s of wall time; saved to {out}"
     )
     if args.json:
         emit_json(summary)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save and report."""
+    _check(args)
+    quiet = bool(args.no_progress)
+    episodes = _read_episodes(args, quiet)
+    if args.weighting == "propensity":
+        from agentprm_gym.prm.propensity import known_share
+
+        share = known_share(e.trajectory for e in episodes)
+        if share == 0.0:
+            policies = sorted({e.trajectory.policy for e in episodes})
+            raise CLIError(
+                f"--weighting propensity: no step of {args.data} has a known propensity "
+                f"(policies {', '.join(policies)}; known for noisy:EPS, random and expert "
+                "rollouts with recorded expert actions)"
+            )
+        if not quiet:
+            say(f"train-prm: propensity weights: {share:.1%} of the steps have a known propensity")
+    if args.members > 1:
+        return _run_ensemble(args, episodes)
+    res = _train_one(args, episodes, args.seed, args.out)
+    history = res.pop("history")
+    if args.no_progress:  # else printed as they ended
+        _print_history(history)
+    print(
+        f"trained {args.labels} PRM on {res['steps']} steps of {res['episodes']} episodes "
+        f"in {res['train_seconds']:.1f}s; saved to {res['out']}"
+    )
+    if args.json:
+        emit_json(res)
     return 0

@@ -61,6 +61,8 @@ _FORMAT_VERSION = 1
 CROSS_ENCODER = "cross-encoder"
 #: ``architecture`` of :class:`agentprm_gym.prm.state_model.StatePRM` checkpoints.
 STATE_ARCHITECTURE = "state"
+#: ``prm_config.json``'s ``architecture`` value of an ensemble (:mod:`~agentprm_gym.prm.ensemble`).
+ENSEMBLE_ARCHITECTURE = "ensemble"
 _POOLINGS = ("mean", "cls")
 #: Texts whose token offsets :meth:`AgentPRM._tail` keeps (an LRU; formatting only).
 _STARTS_CACHE_SIZE = 8192
@@ -390,13 +392,16 @@ class AgentPRM(PRM):
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike[str], **kwargs: Any) -> AgentPRM:
-        """Load a saved PRM of either architecture (safetensors + JSON only).
+        """Load a saved PRM of any architecture (safetensors + JSON only).
 
         A directory whose ``prm_config.json`` says ``"architecture": "state"`` loads
         as a :class:`~agentprm_gym.prm.state_model.StatePRM` (the default of
         ``train-prm``; keyword arguments ``device``, ``cache_size`` and
-        ``contexts_per_batch``); one without the key, or with ``"cross-encoder"``,
-        loads as this class (checkpoints saved before the key existed included).
+        ``contexts_per_batch``); ``"ensemble"`` as an
+        :class:`~agentprm_gym.prm.ensemble.EnsemblePRM` of the PRMs saved in its
+        sub-directories (``train-prm --members K``; the keyword arguments go to
+        every member); one without the key, or with ``"cross-encoder"``, loads as
+        this class (checkpoints saved before the key existed included).
 
         Args:
             directory: The saved directory.
@@ -413,9 +418,8 @@ class AgentPRM(PRM):
         d = Path(directory)
         if not d.is_dir():
             raise CheckpointError(f"no PRM directory at {str(d)!r}")
-        for name in (PRM_CONFIG_NAME, WEIGHTS_NAME):
-            if not (d / name).is_file():
-                raise CheckpointError(f"{d}: missing file {name}")
+        if not (d / PRM_CONFIG_NAME).is_file():
+            raise CheckpointError(f"{d}: missing file {PRM_CONFIG_NAME}")
         try:
             config = json.loads((d / PRM_CONFIG_NAME).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -428,6 +432,12 @@ class AgentPRM(PRM):
                 f"is not supported (this build reads {_FORMAT_VERSION})"
             )
         arch = config.get("architecture", CROSS_ENCODER)
+        if arch == ENSEMBLE_ARCHITECTURE:
+            from agentprm_gym.prm.ensemble import EnsemblePRM
+
+            return EnsemblePRM.from_config_dir(d, config, **kwargs)  # type: ignore[return-value]
+        if not (d / WEIGHTS_NAME).is_file():
+            raise CheckpointError(f"{d}: missing file {WEIGHTS_NAME}")
         if arch == STATE_ARCHITECTURE:
             from agentprm_gym.prm.state_model import StatePRM
 
@@ -439,7 +449,8 @@ class AgentPRM(PRM):
         if arch != CROSS_ENCODER:
             raise CheckpointError(
                 f"{d / PRM_CONFIG_NAME}: unknown PRM architecture {arch!r} "
-                f"(this build reads {CROSS_ENCODER!r} and {STATE_ARCHITECTURE!r})"
+                f"(this build reads {CROSS_ENCODER!r}, {STATE_ARCHITECTURE!r} and "
+                f"{ENSEMBLE_ARCHITECTURE!r})"
             )
         if not (d / "config.json").is_file():
             raise CheckpointError(f"{d}: missing file config.json")

@@ -78,7 +78,6 @@ it natively.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -94,6 +93,7 @@ from agentprm_gym.prm.propensity import WEIGHTINGS, trajectory_weights
 from agentprm_gym.prm.steps import EpisodeSteps, canonical_order
 from agentprm_gym.prm.train_data import StepSet, make_step_set
 from agentprm_gym.progress import progress as pbar
+from agentprm_gym.progress import say
 
 __all__ = [
     "TrainConfig",
@@ -168,6 +168,9 @@ class TrainConfig:
             the learning rate's decay counts it: steps, or time under
             ``max_minutes``). 0 is the paper's loss. The held-out loss leaves
             ``L_W`` out.
+        label: With ``progress``, a name that starts every epoch line (one member
+            of an ensemble trained beside others); bars are then left out, as
+            several processes' bars would overwrite each other on one terminal.
     """
 
     labels: str = "gae"
@@ -189,6 +192,7 @@ class TrainConfig:
     weighting: str = "none"
     max_weight: float | None = None
     within_weight: float = 0.0
+    label: str = ""
 
 
 @dataclass
@@ -572,22 +576,23 @@ def _prepare(prm: Any, episodes: Sequence[EpisodeSteps], cfg: TrainConfig, what:
         bar.update(done - bar.n)
 
     try:
-        return make_step_set(prm, episodes, cfg.cache_path, tick if cfg.progress else None)
+        show = cfg.progress and not cfg.label
+        return make_step_set(prm, episodes, cfg.cache_path, tick if show else None)
     finally:
         if bar is not None:
             bar.close()
 
 
-def _print_epoch(rec: dict[str, Any]) -> None:
+def _print_epoch(rec: dict[str, Any], label: str = "") -> None:
     acc = rec.get("val_ranking_accuracy")
     shift = rec.get("target_shift")
-    print(
-        f"epoch {rec['epoch']}: loss {rec['train_loss']:.4f}"
+    # one write per line: members trained side by side share the terminal
+    say(
+        (f"{label}: " if label else "")
+        + f"epoch {rec['epoch']}: loss {rec['train_loss']:.4f}"
         + (f"  target shift {shift:.4f}" if shift is not None else "")
         + (f"  held-out ranking {acc:.3f}" if acc is not None else "")
-        + f"  ({rec['seconds']:.1f}s)",
-        file=sys.stderr,
-        flush=True,
+        + f"  ({rec['seconds']:.1f}s)"
     )
 
 
@@ -688,7 +693,7 @@ def train_prm(
         bar = pbar(
             batches,
             desc=f"train-prm {cfg.labels} epoch {epoch + 1}/{cfg.epochs}",
-            disable=not cfg.progress,
+            disable=not cfg.progress or bool(cfg.label),
         )
         for b in bar:
             eta = 0.0
@@ -712,7 +717,7 @@ def train_prm(
                     moved_n += 1
                 seen[idx] = tg
             nb += 1
-            if cfg.progress:
+            if cfg.progress and not cfg.label:
                 bar.set_postfix(loss=f"{sums[0] / nb:.4f}")
             if deadline is not None and time.perf_counter() > deadline:
                 stopped = True
@@ -738,7 +743,7 @@ def train_prm(
         last_epoch = rec["seconds"]
         history.append(rec)
         if cfg.progress:
-            _print_epoch(rec)
+            _print_epoch(rec, cfg.label)
         if stopped:
             break
     prm.net.eval()

@@ -68,6 +68,23 @@ def test_train_then_eval(data, capsys, arch):
     assert ev["mse_vs_mc"] is None and ev["episodes"] == 8 and ev["steps"] > 0
 
 
+def test_train_an_ensemble_then_eval(data, capsys):
+    out = data / "ens"
+    args = ["train-prm", "--data", str(data / "train.jsonl"), "--backbone", "tiny"]
+    args += ["--out", str(out), "--epochs", "1", "--batch-size", "16", "--members", "2"]
+    assert main([*args, "--seed", "5", "--no-progress", "--device", "cpu", "--json"]) == 0
+    res = _last_json(capsys.readouterr().out)
+    assert res["members"] == 2 and res["wall_seconds"] > 0
+    assert [m["seed"] for m in res["member_results"]] == [5, 6]
+    config = json.loads((out / "prm_config.json").read_text())
+    assert config["architecture"] == "ensemble" and config["training"]["seeds"] == [5, 6]
+    for k in (0, 1):
+        assert (out / f"member-{k}" / "model.safetensors").is_file()
+    assert main(["eval-prm", "--prm", str(out), "--data", str(data / "test.jsonl"), "--json"]) == 0
+    ev = _last_json(capsys.readouterr().out)
+    assert 0.0 <= ev["ranking_accuracy"] <= 1.0 and ev["ranked_steps"] > 0
+
+
 def test_eval_random_prm(data, capsys):
     assert main(["eval-prm", "--prm", "random", "--data", str(data / "test.jsonl"), "--json"]) == 0
     got = _last_json(capsys.readouterr().out)
@@ -96,6 +113,11 @@ def test_eval_random_prm(data, capsys):
         (["train-prm", "--data", "{train}", "--out", "x", "--epochs", "0"], "--epochs"),
         (["train-prm", "--data", "{train}", "--out", "x", "--backbone", "/no/model"], "--backbone"),
         (["train-prm", "--data", "{train}", "--out", "x", "--lam", "2"], "--lam"),
+        (["train-prm", "--data", "{train}", "--out", "x", "--members", "0"], "--members"),
+        (
+            ["train-prm", "--data", "{train}", "--out", "x", "--members", "2", "--no-cache"],
+            "--no-cache",
+        ),
         (["eval-prm", "--prm", "/no/prm", "--data", "{train}"], "no PRM directory"),
         (["eval-prm", "--prm", "{train}", "--data", "/nope.jsonl"], "no trajectory file"),
         (["eval-prm", "--prm", "{bad}", "--data", "{train}"], "missing file"),

@@ -1,0 +1,196 @@
+"""An ensemble PRM: the mean ``Q`` of several PRMs trained alike from different seeds.
+
+A PRM trained on a few thousand rollouts carries much run-to-run variance: on
+the paper-sized WebShop data, nine AgentPRMs of the same command and nine seeds
+rank held-out steps at 0.741 on average, and the mean ``Q`` of any two of them at
+0.759 (docs/prm-experiments.md). ``train-prm --members K`` trains K members side
+by side, one process each (on a 2-core CPU, two single-thread processes each
+run about as fast as one alone, so two members cost little more wall time than
+one), and saves them as one directory that loads like any other PRM.
+
+Each member is a complete PRM (its own directory, in the format of its
+architecture); they follow the paper's method one by one (each bootstraps its
+own targets). Scoring asks every member and averages. State PRMs that read
+the same frozen encoder share it, so a text is encoded once for all members.
+
+Layout of a saved ensemble::
+
+    DIR/prm_config.json      {"format": ..., "version": ..., "architecture": "ensemble",
+                              "members": ["member-0", "member-1"], ...}
+    DIR/member-0/            a saved PRM (model.safetensors + prm_config.json)
+    DIR/member-1/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agentprm_gym.prm.base import PRM, ScoreItem
+
+__all__ = ["ENSEMBLE_ARCHITECTURE", "EnsemblePRM", "member_dir_name", "write_ensemble_config"]
+
+#: ``prm_config.json``'s ``architecture`` value of an ensemble.
+ENSEMBLE_ARCHITECTURE = "ensemble"
+
+
+def member_dir_name(k: int) -> str:
+    """The sub-directory of member ``k`` in a saved ensemble."""
+    return f"member-{k}"
+
+
+def write_ensemble_config(
+    directory: str | os.PathLike[str], members: Sequence[str], extra: dict[str, Any] | None = None
+) -> Path:
+    """Write the ``prm_config.json`` of an ensemble whose members are saved in ``members``.
+
+    Args:
+        directory: The ensemble's directory (created if missing).
+        members: The members' sub-directory names, in order.
+        extra: More settings to keep in the config (for example how it was trained).
+
+    Returns:
+        The directory.
+    """
+    from agentprm_gym.prm.model import _FORMAT, _FORMAT_VERSION, PRM_CONFIG_NAME
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    layout = {"format", "version", "architecture", "members"}
+    config = {k: v for k, v in (extra or {}).items() if k not in layout}
+    config.update(
+        format=_FORMAT,
+        version=_FORMAT_VERSION,
+        architecture=ENSEMBLE_ARCHITECTURE,
+        members=list(members),
+    )
+    with (d / PRM_CONFIG_NAME).open("w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    return d
+
+
+class EnsemblePRM(PRM):
+    """Scores every item with each member PRM and returns the mean ``Q``.
+
+    Args:
+        members: The member PRMs (at least one).
+        config: Settings saved in ``prm_config.json`` besides the layout keys
+            (for example how the members were trained).
+
+    Raises:
+        ValueError: Without members.
+    """
+
+    name = "agentprm"
+
+    def __init__(self, members: Sequence[PRM], config: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = list(members)
+        self.config = dict(config or {})
+        _share_encoders(self.members)
+
+    @property
+    def requires_state(self) -> bool:  # type: ignore[override]
+        """True if any member reads env snapshots."""
+        return any(m.requires_state for m in self.members)
+
+    @property
+    def device(self) -> Any:
+        """The first member's device."""
+        return getattr(self.members[0], "device", "cpu")
+
+    @property
+    def contexts_per_batch(self) -> int:
+        """States per forward pass of the state-PRM members."""
+        return int(getattr(self.members[0], "contexts_per_batch", 64))
+
+    @contexts_per_batch.setter
+    def contexts_per_batch(self, n: int) -> None:
+        for m in self.members:
+            if hasattr(m, "contexts_per_batch"):
+                m.contexts_per_batch = int(n)
+
+    def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
+        return np.mean([m.score(items) for m in self.members], axis=0)
+
+    def score_candidates(self, state: Any, actions: Sequence[str]) -> NDArray[np.float64]:
+        """The mean of the members' ``score_candidates`` (each encodes the state once)."""
+        self.stats.calls += 1
+        self.stats.items_scored += len(actions)
+        if not len(actions):
+            return np.zeros(0)
+        return np.mean([m.score_candidates(state, actions) for m in self.members], axis=0)
+
+    def bind(self, env: Any) -> EnsemblePRM:
+        """Bind every member; returns self."""
+        for m in self.members:
+            m.bind(env)
+        return self
+
+    def clear_cache(self) -> None:
+        """Empty every member's caches (needed after their weights change)."""
+        for m in self.members:
+            clear = getattr(m, "clear_cache", None)
+            if clear is not None:
+                clear()
+
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
+        """Save every member under ``member-K/`` and the ensemble's ``prm_config.json``."""
+        d = Path(directory)
+        names = []
+        for k, m in enumerate(self.members):
+            save = getattr(m, "save_pretrained", None)
+            if save is None:
+                raise TypeError(f"member {k} ({type(m).__name__}) cannot be saved")
+            save(d / member_dir_name(k))
+            names.append(member_dir_name(k))
+        write_ensemble_config(d, names, self.config)
+        return d
+
+    @classmethod
+    def from_config_dir(cls, d: Path, config: dict[str, Any], **kwargs: Any) -> EnsemblePRM:
+        """Load from a directory whose ``prm_config.json`` was already read and checked.
+
+        Raises:
+            CheckpointError: If the member list is malformed or a member does not load.
+        """
+        from agentprm_gym.prm.model import AgentPRM, CheckpointError
+
+        names = config.get("members")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise CheckpointError(f"{d}: an ensemble config needs a non-empty list of members")
+        members = []
+        for name in names:
+            sub = d / name
+            if Path(name).is_absolute() or sub.resolve().parent != d.resolve():
+                raise CheckpointError(f"{d}: member {name!r} is not a sub-directory")
+            members.append(AgentPRM.from_pretrained(sub, **kwargs))
+        layout = ("format", "version", "architecture", "members")
+        return cls(members, {k: v for k, v in config.items() if k not in layout})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.members)} members)"
+
+
+def _share_encoders(members: Sequence[PRM]) -> None:
+    """Let state-PRM members with the same frozen encoder use one (one cache of states)."""
+    from agentprm_gym.prm.state_model import StatePRM
+
+    seen: dict[str, Any] = {}
+    for m in members:
+        if isinstance(m, StatePRM):
+            tag = m.encoder.tag
+            if tag in seen:
+                m.encoder = seen[tag]
+                m.clear_cache()
+            else:
+                seen[tag] = m.encoder

@@ -1,0 +1,109 @@
+"""The ensemble PRM: the members' mean, one state encoding per member, saved exactly."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agentprm_gym.prm.ensemble import EnsemblePRM, write_ensemble_config
+from agentprm_gym.prm.loading import load_prm
+from agentprm_gym.prm.model import AgentPRM, CheckpointError
+from agentprm_gym.prm.state_model import StatePRM
+from agentprm_gym.prm.steps import episode_steps
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def eps():
+    return episode_steps(corridor_trajectories(range(4), 2, eps=0.5, seed=3))
+
+
+def _member(eps, seed):
+    corpus = [f"{i.history[-1]} {i.action} {i.instruction}" for e in eps for i in e.items]
+    return StatePRM.create("tiny", tiny_corpus=corpus, seed=seed, step_limit=10, d=32)
+
+
+@pytest.fixture(scope="module")
+def members(eps):
+    """Two members with one frozen encoder and differently initialised networks."""
+    a = _member(eps, 0)
+    b = copy.deepcopy(a)
+    torch.manual_seed(1)
+    for p in b.net.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    b.clear_cache()
+    return a, b
+
+
+def _items(eps):
+    return [it for e in eps for it in e.items]
+
+
+def test_scores_are_the_members_mean(eps, members):
+    items = _items(eps)
+    want = (members[0].score(items) + members[1].score(items)) / 2
+    got = EnsemblePRM(members).score(items)
+    assert np.abs(members[0].score(items) - members[1].score(items)).max() > 1e-3
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_one_state_many_candidates_equals_item_by_item(eps, members):
+    ens = EnsemblePRM(members)
+    item = _items(eps)[3]
+    actions = ["wait", "go east", "go west", item.action]
+    together = ens.score_candidates(item, actions)
+    ens.clear_cache()
+    alone = [ens.score([item._replace(action=a)])[0] for a in actions]
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+def test_members_with_one_encoder_share_it(members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    assert ens.members[0].encoder is ens.members[1].encoder
+
+
+def test_save_load_round_trip_gives_the_same_scores(eps, members, tmp_path):
+    ens = EnsemblePRM(members, {"training": {"seeds": [0, 1]}})
+    items = _items(eps)
+    want = ens.score(items)
+    ens.save_pretrained(tmp_path / "ens")
+    config = json.loads((tmp_path / "ens" / "prm_config.json").read_text())
+    assert config["architecture"] == "ensemble" and config["members"] == ["member-0", "member-1"]
+    assert config["training"] == {"seeds": [0, 1]}
+    for loaded in (load_prm(tmp_path / "ens"), AgentPRM.from_pretrained(tmp_path / "ens")):
+        assert isinstance(loaded, EnsemblePRM) and len(loaded.members) == 2
+        np.testing.assert_allclose(loaded.score(items), want, atol=1e-7)
+
+
+def test_contexts_per_batch_reaches_every_member(members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    ens.contexts_per_batch = 3
+    assert ens.contexts_per_batch == 3
+    assert [m.contexts_per_batch for m in ens.members] == [3, 3]
+
+
+def test_bad_ensembles_give_clear_errors(members, tmp_path):
+    with pytest.raises(ValueError, match="at least one member"):
+        EnsemblePRM([])
+    members[0].save_pretrained(tmp_path / "m0")
+    for names, msg in (
+        ([], "non-empty list"),
+        ("m0", "non-empty list"),
+        (["../m0"], "not a sub-directory"),
+        (["nope"], "no PRM directory"),
+    ):
+        d = tmp_path / f"bad{len(list(tmp_path.iterdir()))}"
+        write_ensemble_config(d, [], None)
+        config = json.loads((d / "prm_config.json").read_text())
+        config["members"] = names
+        (d / "prm_config.json").write_text(json.dumps(config))
+        with pytest.raises(CheckpointError, match=msg):
+            load_prm(d)
