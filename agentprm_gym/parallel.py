@@ -220,6 +220,23 @@ class ProcessExecutor(Executor):
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def terminate(self) -> None:
+        """Stop the worker processes now: running shards are killed and their results lost.
+
+        For a driver that has already failed and would otherwise wait, in
+        :meth:`close`, for the other workers' long shards to end.
+        """
+        if self._pool is None:
+            return
+        # the pool has no public handle on its processes
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
+        self._pool = None
+
 
 class RayExecutor(Executor):
     """Ray tasks on a local or remote Ray cluster.

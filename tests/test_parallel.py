@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers.shard_fns import (  # noqa: E402
     cached_token,
     die_on_3,
+    sleep_unless_0,
     square_with_pid,
     torch_threads,
 )
@@ -75,6 +77,16 @@ def test_workers_cap_their_math_threads():
 def test_a_dying_worker_raises_instead_of_hanging():
     with ProcessExecutor(2) as ex, pytest.raises(BrokenProcessPool):
         list(ex.imap_unordered(die_on_3, range(8)))
+
+
+def test_terminate_stops_long_shards_at_once():
+    ex = ProcessExecutor(2)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="shard 0 failed"):
+        list(ex.imap_unordered(sleep_unless_0, range(2)))
+    ex.terminate()  # close() would wait a minute for shard 1
+    assert time.perf_counter() - t0 < 45
+    ex.terminate()  # a second call is a no-op
 
 
 def test_nothing_imports_ray_unless_asked():

@@ -142,8 +142,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="K",
         help="train K PRMs (seeds SEED..SEED+K-1, each with its own held-out split) side by "
         "side, one process each, and save them as one ensemble PRM that scores with their "
-        "mean Q (--out holds member-0/ .. member-K-1/). The --max-minutes budget covers all "
-        "of it. Default 1 (docs/prm.md: ensembles)",
+        "mean Q (--out holds member-0/ .. member-K-1/). --max-minutes is one budget for "
+        "building the token-state cache and training every member. Each member gets a "
+        "share of the cores, so on a machine without the cores for K runs it trains fewer "
+        "epochs than one run would. Default 1 (docs/prm.md, 'How it trains')",
     )
     p.add_argument(
         "--val-fraction", type=float, default=0.1, help="share of tasks held out (default 0.1)"
@@ -320,7 +322,7 @@ def _check_arch_options(args: argparse.Namespace) -> None:
         )
 
 
-def _step_limit(train: list[Any]) -> tuple[int | None, str]:
+def data_step_limit(train: list[Any]) -> tuple[int | None, str]:
     """The registered step limit of the data's env, or None and why it is unknown."""
     from agentprm_gym.registration import registered_step_limit
 
@@ -342,7 +344,7 @@ def cache_file(data: str, backbone: str) -> str:
     return f"{data}.tokens-{tag or 'encoder'}"
 
 
-def _build(
+def build_prm(
     args: argparse.Namespace, train: list[Any], step_limit: int | None, seed: int
 ) -> tuple[Any, float]:
     """The untrained PRM (initialised with ``seed``), and when its building started."""
@@ -392,7 +394,7 @@ def _build(
     return prm, t0
 
 
-def _read_episodes(args: argparse.Namespace, quiet: bool) -> list[Any]:
+def read_episodes(args: argparse.Namespace, quiet: bool) -> list[Any]:
     """The data's episodes, checked against the label kind and weighting asked for."""
     from agentprm_gym.core.trajectory import TrajectoryFormatError, read_trajectories
     from agentprm_gym.prm.steps import episode_steps
@@ -417,14 +419,14 @@ def _read_episodes(args: argparse.Namespace, quiet: bool) -> list[Any]:
     return episodes
 
 
-def _cache_path(args: argparse.Namespace) -> str | None:
+def token_cache_path(args: argparse.Namespace) -> str | None:
     """The token-state cache file of this run (None: the cross-encoder, or ``--no-cache``)."""
     if args.arch != "state" or args.no_cache:
         return None
     return str(args.cache or cache_file(args.data, args.backbone))
 
 
-def _train_one(
+def train_one(
     args: argparse.Namespace,
     episodes: list[Any],
     seed: int,
@@ -461,14 +463,14 @@ def _train_one(
     )
     step_limit = args.step_limit
     if args.arch == "state" and step_limit is None:
-        step_limit, why = _step_limit(train)
-        if step_limit is None:  # a warning, shown with --no-progress too
+        step_limit, why = data_step_limit(train)
+        if step_limit is None and not label:  # a warning, shown with --no-progress too
             say(
                 f"{prefix}no step limit known ({why}): the PRM sees the step index but not "
                 "the steps left before a truncation; give --step-limit N if the env has one"
             )
     with heartbeat(f"{prefix}building the {args.backbone} backbone", disable=quiet or bool(label)):
-        prm, t0 = _build(args, train, step_limit, seed)
+        prm, t0 = build_prm(args, train, step_limit, seed)
     from agentprm_gym.prm.training import TrainConfig, train_prm
 
     max_minutes = args.max_minutes
@@ -476,8 +478,8 @@ def _train_one(
         max_minutes = (deadline - time.time()) / 60.0
         if max_minutes <= 0.05:
             raise CLIError(
-                f"{label or 'train-prm'}: the --max-minutes budget was spent before training "
-                "started (reading the data and building the cache took it); give more minutes"
+                "the --max-minutes budget was spent before training started (reading the "
+                "data and building the cache took it); give more minutes"
             )
     cfg = TrainConfig(
         labels=args.labels,
@@ -495,10 +497,13 @@ def _train_one(
         max_weight=args.max_weight,
         within_weight=args.within_weight,
         progress=not args.no_progress,
-        cache_path=_cache_path(args),
+        cache_path=token_cache_path(args),
         label=label,
     )
-    budget = f", at most {max_minutes:.3g} min" if max_minutes is not None else ""
+    budget = ""
+    if max_minutes is not None:
+        left = f"{max_minutes:g}" if deadline is None else f"{max_minutes:.1f}"
+        budget = f", at most {left} min"
     note(
         f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}); "
         + (
@@ -545,7 +550,7 @@ def _train_one(
     return {**summary, "history": result.history}
 
 
-def _print_history(history: list[dict[str, Any]], label: str = "") -> None:
+def print_history(history: list[dict[str, Any]], label: str = "") -> None:
     """The epoch lines, for a run whose progress output was off."""
     for h in history:
         print(
@@ -560,124 +565,11 @@ def _print_history(history: list[dict[str, Any]], label: str = "") -> None:
         )
 
 
-def _member_job(job: tuple[argparse.Namespace, int, float | None]) -> dict[str, Any]:
-    """Train ensemble member ``k`` in a worker process (module level: it is pickled)."""
-    from agentprm_gym.prm.ensemble import member_dir_name
-
-    args, k, deadline = job
-    episodes = _read_episodes(args, quiet=True)
-    out = str(Path(args.out) / member_dir_name(k))
-    res = _train_one(args, episodes, args.seed + k, out, label=f"member {k}", deadline=deadline)
-    res["member"] = k
-    return res
-
-
-def _prebuild_cache(args: argparse.Namespace, episodes: list[Any], quiet: bool) -> float:
-    """Encode every text of the data once, into the token-state cache the members read.
-
-    Returns the seconds it took.
-    """
-    from agentprm_gym.prm.train_data import make_step_set
-    from agentprm_gym.progress import progress as pbar
-
-    t = time.perf_counter()
-    with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
-        prm, _ = _build(args, episodes, args.step_limit, args.seed)
-    bar = None
-
-    def tick(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = pbar(total=total, desc="encode every step (frozen encoder, cached)", unit="text")
-        bar.update(done - bar.n)
-
-    try:
-        make_step_set(prm, episodes, _cache_path(args), None if quiet else tick)
-    except OSError as e:
-        raise CLIError(f"{e} (give --cache FILE in a writable place)") from None
-    finally:
-        if bar is not None:
-            bar.close()
-    return time.perf_counter() - t
-
-
-def _run_ensemble(args: argparse.Namespace, episodes: list[Any]) -> int:
-    """Train ``args.members`` members side by side, one process each, and save the ensemble."""
-    import os
-
-    from agentprm_gym.parallel import ProcessExecutor
-    from agentprm_gym.prm.ensemble import member_dir_name, write_ensemble_config
-
-    quiet = bool(args.no_progress)
-    start = time.time()
-    deadline = None if args.max_minutes is None else start + 60.0 * args.max_minutes
-    k = args.members
-    cores = os.cpu_count() or 1
-    threads = max(1, cores // k)
-    if args.arch == "state" and args.step_limit is None:
-        args.step_limit, why = _step_limit(episodes)
-        if args.step_limit is None:
-            say(
-                f"train-prm: no step limit known ({why}): the PRMs see the step index but not "
-                "the steps left before a truncation; give --step-limit N if the env has one"
-            )
-    cache_seconds = 0.0
-    if _cache_path(args) is not None and args.backbone != "tiny":
-        # once, before the members start: each then loads the states from disk (a tiny
-        # encoder is built from each member's own training texts, so it has its own)
-        cache_seconds = _prebuild_cache(args, episodes, quiet)
-    if not quiet:
-        say(
-            f"train-prm: training {k} members (seeds {args.seed}..{args.seed + k - 1}) side by "
-            f"side, one process each with {threads} thread(s) ({cores} cores)"
-        )
-    jobs = [(args, i, deadline) for i in range(k)]
-    members: list[dict[str, Any]] = [{} for _ in range(k)]
-    with ProcessExecutor(k, threads_per_worker=threads) as ex:
-        for res in ex.imap_unordered(_member_job, jobs):
-            members[res["member"]] = res
-    wall = time.time() - start
-    out = write_ensemble_config(
-        args.out,
-        [member_dir_name(i) for i in range(k)],
-        {"training": {"members": k, "seeds": [args.seed + i for i in range(k)]}},
-    )
-    summary = {
-        "out": str(out),
-        "labels": args.labels,
-        "arch": args.arch,
-        "backbone": args.backbone,
-        "members": k,
-        "threads_per_member": threads,
-        "wall_seconds": round(wall, 2),
-        "cache_seconds": round(cache_seconds, 2),
-        "member_results": [{key: v for key, v in m.items() if key != "history"} for m in members],
-    }
-    with (out / "train_result.json").open("w", encoding="utf-8") as f:
-        json.dump({**summary, "member_results": members}, f, indent=2)
-        f.write("\n")
-    for i, m in enumerate(members):
-        if args.no_progress:
-            _print_history(m["history"], f"member {i}")
-        acc = m["heldout"].get("val_ranking_accuracy")
-        print(
-            f"member {i} (seed {m['seed']}): {m['epochs_run']} epochs in "
-            f"{m['train_seconds']:.1f}s"
-            + (f", held-out ranking {acc:.3f}" if acc is not None else "")
-        )
-    print(
-        f"trained an ensemble of {k} {args.labels} PRMs in {wall:.1f}s of wall time; saved to {out}"
-    )
-    if args.json:
-        emit_json(summary)
-    return 0
-
-
 def run(args: argparse.Namespace) -> int:
     """Train, save and report."""
     _check(args)
     quiet = bool(args.no_progress)
-    episodes = _read_episodes(args, quiet)
+    episodes = read_episodes(args, quiet)
     if args.weighting == "propensity":
         from agentprm_gym.prm.propensity import known_share
 
@@ -692,11 +584,13 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             say(f"train-prm: propensity weights: {share:.1%} of the steps have a known propensity")
     if args.members > 1:
-        return _run_ensemble(args, episodes)
-    res = _train_one(args, episodes, args.seed, args.out)
+        from agentprm_gym.commands.train_prm_members import train_members
+
+        return train_members(args, episodes)
+    res = train_one(args, episodes, args.seed, args.out)
     history = res.pop("history")
     if args.no_progress:  # else printed as they ended
-        _print_history(history)
+        print_history(history)
     print(
         f"trained {args.labels} PRM on {res['steps']} steps of {res['episodes']} episodes "
         f"in {res['train_seconds']:.1f}s; saved to {res['out']}"

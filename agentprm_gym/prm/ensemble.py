@@ -2,16 +2,17 @@
 
 A PRM trained on a few thousand rollouts carries much run-to-run variance: on
 the paper-sized WebShop data, nine AgentPRMs of the same command and nine seeds
-rank held-out steps at 0.741 on average, and the mean ``Q`` of any two of them at
-0.759 (docs/prm-experiments.md). ``train-prm --members K`` trains K members side
-by side, one process each (on a 2-core CPU, two single-thread processes each
-run about as fast as one alone, so two members cost little more wall time than
-one), and saves them as one directory that loads like any other PRM.
+rank held-out steps at 0.741 on average, and the mean ``Q`` of two of them at
+0.759 (docs/prm-experiments.md, "Ensembles"). ``train-prm --members K`` trains K
+members side by side, one process each with a share of the cores, and saves
+them as one directory that loads like any other PRM; PRMs trained one after the
+other can be combined with :class:`EnsemblePRM` and saved the same way.
 
 Each member is a complete PRM (its own directory, in the format of its
 architecture); they follow the paper's method one by one (each bootstraps its
-own targets). Scoring asks every member and averages. State PRMs that read
-the same frozen encoder share it, so a text is encoded once for all members.
+own targets). Scoring asks every member and averages, so it costs the members'
+networks one after the other. State PRMs that read the same frozen encoder
+share it, so a text is encoded once for all members.
 
 Layout of a saved ensemble::
 
@@ -79,8 +80,13 @@ def write_ensemble_config(
 class EnsemblePRM(PRM):
     """Scores every item with each member PRM and returns the mean ``Q``.
 
+    ``score_candidates`` is the base class's: one ``score`` call, which each state
+    PRM member groups by state (one encoding of the state for all its candidates).
+
     Args:
-        members: The member PRMs (at least one).
+        members: The member PRMs (at least one). State PRMs among them whose frozen
+            encoders are the same (the same tag: weights, vocabulary, token budget)
+            are changed to share the first one's, and their caches are emptied.
         config: Settings saved in ``prm_config.json`` besides the layout keys
             (for example how the members were trained).
 
@@ -97,6 +103,18 @@ class EnsemblePRM(PRM):
         self.members = list(members)
         self.config = dict(config or {})
         _share_encoders(self.members)
+
+    @property
+    def batch_size(self) -> int | None:
+        """Items per forward pass of the cross-encoder members (None without any)."""
+        sizes = [m.batch_size for m in self.members if hasattr(m, "batch_size")]
+        return int(sizes[0]) if sizes else None
+
+    @batch_size.setter
+    def batch_size(self, n: int) -> None:
+        for m in self.members:
+            if hasattr(m, "batch_size"):
+                m.batch_size = int(n)
 
     @property
     def requires_state(self) -> bool:  # type: ignore[override]
@@ -121,14 +139,6 @@ class EnsemblePRM(PRM):
 
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
         return np.mean([m.score(items) for m in self.members], axis=0)
-
-    def score_candidates(self, state: Any, actions: Sequence[str]) -> NDArray[np.float64]:
-        """The mean of the members' ``score_candidates`` (each encodes the state once)."""
-        self.stats.calls += 1
-        self.stats.items_scored += len(actions)
-        if not len(actions):
-            return np.zeros(0)
-        return np.mean([m.score_candidates(state, actions) for m in self.members], axis=0)
 
     def bind(self, env: Any) -> EnsemblePRM:
         """Bind every member; returns self."""

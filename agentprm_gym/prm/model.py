@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from agentprm_gym.prm.base import PRM, ScoreItem, as_item
+from agentprm_gym.prm.ensemble import ENSEMBLE_ARCHITECTURE
 from agentprm_gym.prm.formatting import (
     DEFAULT_CANDIDATE_CONTEXT,
     DEFAULT_MAX_LENGTH,
@@ -61,8 +62,6 @@ _FORMAT_VERSION = 1
 CROSS_ENCODER = "cross-encoder"
 #: ``architecture`` of :class:`agentprm_gym.prm.state_model.StatePRM` checkpoints.
 STATE_ARCHITECTURE = "state"
-#: ``prm_config.json``'s ``architecture`` value of an ensemble (:mod:`~agentprm_gym.prm.ensemble`).
-ENSEMBLE_ARCHITECTURE = "ensemble"
 _POOLINGS = ("mean", "cls")
 #: Texts whose token offsets :meth:`AgentPRM._tail` keeps (an LRU; formatting only).
 _STARTS_CACHE_SIZE = 8192

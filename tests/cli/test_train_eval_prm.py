@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -83,6 +84,41 @@ def test_train_an_ensemble_then_eval(data, capsys):
     assert main(["eval-prm", "--prm", str(out), "--data", str(data / "test.jsonl"), "--json"]) == 0
     ev = _last_json(capsys.readouterr().out)
     assert 0.0 <= ev["ranking_accuracy"] <= 1.0 and ev["ranked_steps"] > 0
+
+
+def test_a_failing_member_stops_the_others_and_leaves_no_ensemble(data, capsys):
+    out = data / "ens-failed"
+    out.mkdir()
+    (out / "prm_config.json").write_text("{}")  # an earlier ensemble's
+    args = ["train-prm", "--data", str(data / "train.jsonl"), "--backbone", "tiny"]
+    args += ["--out", str(out), "--members", "2", "--max-minutes", "0.0001", "--no-progress"]
+    args += ["--step-limit", "10"]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "budget" in err and "member " in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (out / "prm_config.json").exists()
+
+
+def test_the_token_cache_is_built_once_before_the_members(data, tmp_path):
+    from agentprm_gym.commands.train_prm import add_arguments, read_episodes
+    from agentprm_gym.commands.train_prm_members import _prebuild_cache
+    from agentprm_gym.prm.text_encoder import TokenStore
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    cache = tmp_path / "tokens"
+    args = p.parse_args(
+        ["--data", str(data / "train.jsonl"), "--out", "x", "--backbone", "tiny"]
+        + ["--cache", str(cache), "--step-limit", "10"]
+    )
+    args.epochs, args.batch_size = 1, 16
+    assert _prebuild_cache(args, read_episodes(args, quiet=True), quiet=True) > 0
+    from agentprm_gym.commands.train_prm import build_prm
+
+    prm, _ = build_prm(args, read_episodes(args, quiet=True), 10, args.seed)
+    store = TokenStore.load(cache, prm.encoder.dim, prm.encoder.tag)
+    assert store is not None and len(store) > 0
 
 
 def test_eval_random_prm(data, capsys):

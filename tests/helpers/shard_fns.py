@@ -7,7 +7,7 @@ import time
 
 from agentprm_gym.parallel import worker_cache
 
-__all__ = ["square_with_pid", "cached_token", "die_on_3", "torch_threads"]
+__all__ = ["square_with_pid", "cached_token", "die_on_3", "sleep_unless_0", "torch_threads"]
 
 
 def square_with_pid(x: int) -> tuple[int, int, int]:
@@ -24,6 +24,14 @@ def die_on_3(x: int) -> int:
     """Kill the worker process on shard 3; return ``x`` otherwise."""
     if x == 3:
         os._exit(7)
+    return x
+
+
+def sleep_unless_0(x: int) -> int:
+    """Fail on shard 0 at once; sleep a minute on any other (a long shard to cut short)."""
+    if x == 0:
+        raise ValueError("shard 0 failed")
+    time.sleep(60)
     return x
 
 

@@ -90,6 +90,13 @@ def test_contexts_per_batch_reaches_every_member(members):
     assert [m.contexts_per_batch for m in ens.members] == [3, 3]
 
 
+def test_batch_size_is_none_without_cross_encoder_members(members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    assert ens.batch_size is None
+    ens.batch_size = 8  # reaches no state-PRM member, and does not fail
+    assert ens.batch_size is None
+
+
 def test_bad_ensembles_give_clear_errors(members, tmp_path):
     with pytest.raises(ValueError, match="at least one member"):
         EnsemblePRM([])

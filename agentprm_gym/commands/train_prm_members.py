@@ -1,0 +1,179 @@
+"""``train-prm --members K``: K PRMs trained side by side and saved as one ensemble.
+
+The token-state cache is built once in this process; then each member trains in
+a worker process of its own (seed ``SEED + k``, its own held-out split, the
+cores shared out) through the same code as a single run
+(:func:`~agentprm_gym.commands.train_prm.train_one`), against one deadline.
+The members are saved under ``--out/member-k/`` and the ensemble's
+``prm_config.json`` is written last, so a run that fails leaves no ensemble to
+load (:mod:`agentprm_gym.prm.ensemble`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from agentprm_gym.commands.common import CLIError, emit_json
+from agentprm_gym.commands.train_prm import (
+    build_prm,
+    data_step_limit,
+    print_history,
+    read_episodes,
+    token_cache_path,
+    train_one,
+)
+from agentprm_gym.progress import heartbeat, say
+
+__all__ = ["train_members"]
+
+
+def _member_job(job: tuple[argparse.Namespace, int, float | None]) -> dict[str, Any]:
+    """Train member ``k`` in a worker process (module level: it is pickled)."""
+    from agentprm_gym.prm.ensemble import member_dir_name
+
+    args, k, deadline = job
+    try:
+        episodes = read_episodes(args, quiet=True)
+        out = str(Path(args.out) / member_dir_name(k))
+        res = train_one(args, episodes, args.seed + k, out, label=f"member {k}", deadline=deadline)
+    except CLIError as e:
+        raise CLIError(f"member {k}: {e}") from None
+    res["member"] = k
+    return res
+
+
+def _prebuild_cache(args: argparse.Namespace, episodes: list[Any], quiet: bool) -> float:
+    """Encode every text of the data once, into the token-state cache the members read.
+
+    Returns the seconds it took (building the frozen encoder included).
+    """
+    from agentprm_gym.prm.train_data import make_step_set
+    from agentprm_gym.progress import progress as pbar
+
+    t = time.perf_counter()
+    with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
+        prm, _ = build_prm(args, episodes, args.step_limit, args.seed)
+    bar = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = pbar(total=total, desc="encode every step (frozen encoder, cached)", unit="text")
+        bar.update(done - bar.n)
+
+    try:
+        make_step_set(prm, episodes, token_cache_path(args), None if quiet else tick)
+    except OSError as e:
+        raise CLIError(f"{e} (give --cache FILE in a writable place)") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    return time.perf_counter() - t
+
+
+def _train_in_workers(
+    args: argparse.Namespace, deadline: float | None, threads: int
+) -> list[dict[str, Any]]:
+    """Every member's summary, in member order; the workers are stopped if one fails."""
+    from agentprm_gym.parallel import ProcessExecutor
+
+    k = args.members
+    members: list[dict[str, Any]] = [{} for _ in range(k)]
+    ex = ProcessExecutor(k, threads_per_worker=threads)
+    try:
+        for res in ex.imap_unordered(_member_job, [(args, i, deadline) for i in range(k)]):
+            members[res["member"]] = res
+    except BrokenProcessPool:
+        ex.terminate()
+        raise CLIError(
+            "a member's worker process died (killed, or out of memory?); try fewer --members"
+        ) from None
+    except BaseException:
+        ex.terminate()  # the other members' work would be thrown away anyway
+        raise
+    ex.close()
+    return members
+
+
+def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
+    """Train ``args.members`` members side by side, save the ensemble, report.
+
+    Args:
+        args: The checked ``train-prm`` arguments (``args.members`` > 1).
+        episodes: Every episode of the data (read and checked).
+
+    Returns:
+        The exit code (0).
+    """
+    from agentprm_gym.parallel import default_worker_threads
+    from agentprm_gym.prm.ensemble import member_dir_name, write_ensemble_config
+    from agentprm_gym.prm.model import PRM_CONFIG_NAME
+
+    quiet = bool(args.no_progress)
+    start = time.time()
+    deadline = None if args.max_minutes is None else start + 60.0 * args.max_minutes
+    k = args.members
+    cores = os.cpu_count() or 1
+    threads = default_worker_threads(k)
+    # an earlier ensemble here would load with a mix of old and new members
+    (Path(args.out) / PRM_CONFIG_NAME).unlink(missing_ok=True)
+    if args.arch == "state" and args.step_limit is None:
+        args.step_limit, why = data_step_limit(episodes)
+        if args.step_limit is None:  # warned once here, not by every member
+            say(
+                f"train-prm: no step limit known ({why}): the PRMs see the step index but not "
+                "the steps left before a truncation; give --step-limit N if the env has one"
+            )
+    cache_seconds = 0.0
+    if token_cache_path(args) is not None and args.backbone != "tiny":
+        # once, before the members start: each then loads the states from disk (a tiny
+        # encoder is built from each member's own training texts, so it has its own)
+        cache_seconds = _prebuild_cache(args, episodes, quiet)
+    if not quiet:
+        share = f"{threads} thread(s) each" if k <= cores else f"{k} processes on {cores} cores"
+        say(
+            f"train-prm: training {k} members (seeds {args.seed}..{args.seed + k - 1}) side by "
+            f"side, one process each, {share}"
+        )
+    members = _train_in_workers(args, deadline, threads)
+    wall = time.time() - start
+    out = write_ensemble_config(
+        args.out,
+        [member_dir_name(i) for i in range(k)],
+        {"training": {"members": k, "seeds": [args.seed + i for i in range(k)]}},
+    )
+    summary = {
+        "out": str(out),
+        "labels": args.labels,
+        "arch": args.arch,
+        "backbone": args.backbone,
+        "members": k,
+        "threads_per_member": threads,
+        "wall_seconds": round(wall, 2),
+        "cache_seconds": round(cache_seconds, 2),
+        "member_results": [{key: v for key, v in m.items() if key != "history"} for m in members],
+    }
+    with (out / "train_result.json").open("w", encoding="utf-8") as f:
+        json.dump({**summary, "member_results": members}, f, indent=2)
+        f.write("\n")
+    for i, m in enumerate(members):
+        if args.no_progress:
+            print_history(m["history"], f"member {i}")
+        acc = m["heldout"].get("val_ranking_accuracy")
+        print(
+            f"member {i} (seed {m['seed']}): {m['epochs_run']} epochs in "
+            f"{m['train_seconds']:.1f}s"
+            + (f", held-out ranking {acc:.3f}" if acc is not None else "")
+        )
+    print(
+        f"trained an ensemble of {k} {args.labels} PRMs in {wall:.1f}s of wall time; saved to {out}"
+    )
+    if args.json:
+        emit_json(summary)
+    return 0
