@@ -338,6 +338,14 @@ def data_step_limit(train: list[Any]) -> tuple[int | None, str]:
     return limit, ""
 
 
+def warn_no_step_limit(why: str, who: str = "the PRM sees") -> None:
+    """Say that the PRM will not see the steps left (shown with ``--no-progress`` too)."""
+    say(
+        f"train-prm: no step limit known ({why}): {who} the step index but not the steps "
+        "left before a truncation; give --step-limit N if the env has one"
+    )
+
+
 def cache_file(data: str, backbone: str) -> str:
     """The default token-state cache of ``--arch state``: ``DATA.tokens-BACKBONE``."""
     tag = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(backbone).name)
@@ -464,11 +472,8 @@ def train_one(
     step_limit = args.step_limit
     if args.arch == "state" and step_limit is None:
         step_limit, why = data_step_limit(train)
-        if step_limit is None and not label:  # a warning, shown with --no-progress too
-            say(
-                f"{prefix}no step limit known ({why}): the PRM sees the step index but not "
-                "the steps left before a truncation; give --step-limit N if the env has one"
-            )
+        if step_limit is None and not label:  # an ensemble's driver warned once for all
+            warn_no_step_limit(why)
     with heartbeat(f"{prefix}building the {args.backbone} backbone", disable=quiet or bool(label)):
         prm, t0 = build_prm(args, train, step_limit, seed)
     from agentprm_gym.prm.training import TrainConfig, train_prm

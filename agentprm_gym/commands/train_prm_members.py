@@ -27,6 +27,7 @@ from agentprm_gym.commands.train_prm import (
     read_episodes,
     token_cache_path,
     train_one,
+    warn_no_step_limit,
 )
 from agentprm_gym.progress import heartbeat, say
 
@@ -53,27 +54,16 @@ def _prebuild_cache(args: argparse.Namespace, episodes: list[Any], quiet: bool) 
 
     Returns the seconds it took (building the frozen encoder included).
     """
-    from agentprm_gym.prm.train_data import make_step_set
-    from agentprm_gym.progress import progress as pbar
+    from agentprm_gym.prm.training import TrainConfig, prepare_step_set
 
     t = time.perf_counter()
     with heartbeat(f"train-prm: building the {args.backbone} backbone", disable=quiet):
         prm, _ = build_prm(args, episodes, args.step_limit, args.seed)
-    bar = None
-
-    def tick(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = pbar(total=total, desc="encode every step (frozen encoder, cached)", unit="text")
-        bar.update(done - bar.n)
-
+    cfg = TrainConfig(cache_path=token_cache_path(args), progress=not quiet)
     try:
-        make_step_set(prm, episodes, token_cache_path(args), None if quiet else tick)
+        prepare_step_set(prm, episodes, cfg, "every step")
     except OSError as e:
         raise CLIError(f"{e} (give --cache FILE in a writable place)") from None
-    finally:
-        if bar is not None:
-            bar.close()
     return time.perf_counter() - t
 
 
@@ -126,10 +116,7 @@ def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
     if args.arch == "state" and args.step_limit is None:
         args.step_limit, why = data_step_limit(episodes)
         if args.step_limit is None:  # warned once here, not by every member
-            say(
-                f"train-prm: no step limit known ({why}): the PRMs see the step index but not "
-                "the steps left before a truncation; give --step-limit N if the env has one"
-            )
+            warn_no_step_limit(why, "the PRMs see")
     cache_seconds = 0.0
     if token_cache_path(args) is not None and args.backbone != "tiny":
         # once, before the members start: each then loads the states from disk (a tiny

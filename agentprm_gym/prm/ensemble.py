@@ -39,6 +39,8 @@ __all__ = ["ENSEMBLE_ARCHITECTURE", "EnsemblePRM", "member_dir_name", "write_ens
 
 #: ``prm_config.json``'s ``architecture`` value of an ensemble.
 ENSEMBLE_ARCHITECTURE = "ensemble"
+#: Keys of an ensemble's ``prm_config.json`` that describe its layout, not its training.
+_LAYOUT_KEYS = frozenset({"format", "version", "architecture", "members"})
 
 
 def member_dir_name(k: int) -> str:
@@ -63,8 +65,7 @@ def write_ensemble_config(
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    layout = {"format", "version", "architecture", "members"}
-    config = {k: v for k, v in (extra or {}).items() if k not in layout}
+    config = {k: v for k, v in (extra or {}).items() if k not in _LAYOUT_KEYS}
     config.update(
         format=_FORMAT,
         version=_FORMAT_VERSION,
@@ -184,8 +185,7 @@ class EnsemblePRM(PRM):
             if Path(name).is_absolute() or sub.resolve().parent != d.resolve():
                 raise CheckpointError(f"{d}: member {name!r} is not a sub-directory")
             members.append(AgentPRM.from_pretrained(sub, **kwargs))
-        layout = ("format", "version", "architecture", "members")
-        return cls(members, {k: v for k, v in config.items() if k not in layout})
+        return cls(members, {k: v for k, v in config.items() if k not in _LAYOUT_KEYS})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.members)} members)"

@@ -103,6 +103,7 @@ __all__ = [
     "default_lr",
     "episode_targets",
     "lr_factor",
+    "prepare_step_set",
     "prm_loss",
     "train_prm",
     "within_state_loss",
@@ -193,6 +194,11 @@ class TrainConfig:
     max_weight: float | None = None
     within_weight: float = 0.0
     label: str = ""
+
+    @property
+    def bars(self) -> bool:
+        """Whether progress bars are shown (``progress``, and no ``label``)."""
+        return self.progress and not self.label
 
 
 @dataclass
@@ -565,8 +571,14 @@ def _lr_key(prm: Any) -> str:
     return str(prm.config.get("backbone"))
 
 
-def _prepare(prm: Any, episodes: Sequence[EpisodeSteps], cfg: TrainConfig, what: str) -> StepSet:
-    """The step set of ``episodes``, with a progress bar while new texts are encoded."""
+def prepare_step_set(
+    prm: Any, episodes: Sequence[EpisodeSteps], cfg: TrainConfig, what: str
+) -> StepSet:
+    """The step set of ``episodes`` (new texts encoded into ``cfg.cache_path``).
+
+    With ``cfg.bars``, a progress bar named after ``what`` runs while new texts
+    are encoded.
+    """
     bar = None
 
     def tick(done: int, total: int) -> None:
@@ -576,8 +588,7 @@ def _prepare(prm: Any, episodes: Sequence[EpisodeSteps], cfg: TrainConfig, what:
         bar.update(done - bar.n)
 
     try:
-        show = cfg.progress and not cfg.label
-        return make_step_set(prm, episodes, cfg.cache_path, tick if show else None)
+        return make_step_set(prm, episodes, cfg.cache_path, tick if cfg.bars else None)
     finally:
         if bar is not None:
             bar.close()
@@ -647,8 +658,8 @@ def train_prm(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     prm.clear_cache()
-    data = _prepare(prm, train, cfg, "training steps")
-    val_data = _prepare(prm, val, cfg, "held-out steps") if val else None
+    data = prepare_step_set(prm, train, cfg, "training steps")
+    val_data = prepare_step_set(prm, val, cfg, "held-out steps") if val else None
     fixed = _fixed_targets(train, cfg)
     lengths = [len(e) for e in train]
     weights = _weights(train, cfg)
@@ -693,7 +704,7 @@ def train_prm(
         bar = pbar(
             batches,
             desc=f"train-prm {cfg.labels} epoch {epoch + 1}/{cfg.epochs}",
-            disable=not cfg.progress or bool(cfg.label),
+            disable=not cfg.bars,
         )
         for b in bar:
             eta = 0.0
@@ -717,7 +728,7 @@ def train_prm(
                     moved_n += 1
                 seen[idx] = tg
             nb += 1
-            if cfg.progress and not cfg.label:
+            if cfg.bars:
                 bar.set_postfix(loss=f"{sums[0] / nb:.4f}")
             if deadline is not None and time.perf_counter() > deadline:
                 stopped = True
