@@ -8,9 +8,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup chromium chromedriver demo test test-all bench lint clean
+.PHONY: setup chromium jemalloc chromedriver demo test test-all bench lint clean
 
-setup: $(STAMP) chromium
+setup: $(STAMP) chromium jemalloc
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,18 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  { echo "installing Debian's chromium (needs root)"; \
 	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null; }
+
+# Optional: `agentprm-gym train-prm` re-runs itself under jemalloc where it is installed
+# (glibc's malloc slows long training runs down; docs/prm.md). Tried once per venv: without
+# root or a package mirror, training runs on the system allocator.
+jemalloc: $(STAMP)
+	@$(PY) -c "import sys; from agentprm_gym.allocator import find_jemalloc; sys.exit(find_jemalloc() is None)" || \
+	  test -e $(VENV)/.jemalloc-tried || \
+	  { touch $(VENV)/.jemalloc-tried; echo "installing Debian's libjemalloc2 (optional; needs root)"; \
+	    (timeout 300 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libjemalloc2 || \
+	     (timeout 300 apt-get update -q && \
+	      timeout 300 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libjemalloc2)) >/dev/null 2>&1 || \
+	    echo "libjemalloc2 not installed: train-prm uses the system allocator"; }
 
 demo: setup
 	$(VENV)/bin/agentprm-gym demo

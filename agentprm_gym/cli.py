@@ -59,7 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``agentprm-gym``; returns the exit status."""
+    """Entry point of ``agentprm-gym``; returns the exit status.
+
+    Called with no ``argv`` (the installed command), ``train-prm`` first re-runs
+    itself under jemalloc where it is installed (:mod:`agentprm_gym.allocator`).
+    """
+    if argv is None:
+        from agentprm_gym.allocator import reexec_with_jemalloc
+
+        reexec_with_jemalloc(sys.argv[1:])
     from agentprm_gym.commands.common import CLIError
     from agentprm_gym.progress import is_terminal
 
@@ -132,5 +140,5 @@ def _one_line(e: BaseException) -> str:
     return " ".join(msg.split())
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - also how the command re-runs under jemalloc
     sys.exit(main())

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentprm_gym.allocator import allocator_name
 from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
 from agentprm_gym.progress import heartbeat, say
 
@@ -510,7 +511,8 @@ def train_one(
         left = f"{max_minutes:g}" if deadline is None else f"{max_minutes:.1f}"
         budget = f", at most {left} min"
     note(
-        f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}); "
+        f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}, "
+        f"{allocator_name()} allocator); "
         + (
             "the frozen encoder's token states of new texts are computed first (cached)"
             if args.arch == "state"
@@ -535,6 +537,7 @@ def train_one(
         "backbone": args.backbone,
         "seed": seed,
         "device": str(prm.device),
+        "allocator": allocator_name(),
         "step_limit": getattr(prm, "step_limit", None),
         "bf16": bool(
             getattr(prm, "use_bf16", False) or getattr(getattr(prm, "encoder", None), "bf16", False)

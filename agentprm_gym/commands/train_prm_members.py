@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from agentprm_gym.allocator import allocator_name
 from agentprm_gym.commands.common import CLIError, emit_json
 from agentprm_gym.commands.train_prm import (
     build_prm,
@@ -142,6 +143,7 @@ def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
         "backbone": args.backbone,
         "members": k,
         "threads_per_member": threads,
+        "allocator": allocator_name(),
         "wall_seconds": round(wall, 2),
         "cache_seconds": round(cache_seconds, 2),
         "member_results": [{key: v for key, v in m.items() if key != "history"} for m in members],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agentprm_gym.allocator import allocator_name
 from agentprm_gym.cli import main
 from agentprm_gym.core.trajectory import write_trajectories
 
@@ -61,6 +62,7 @@ def test_train_then_eval(data, capsys, arch):
     assert res["episodes"] + res["heldout_episodes"] == 24 and res["steps"] > 0
     assert res["train_seconds"] > 0 and res["final_loss"] > 0
     assert "val_ranking_accuracy" in res["heldout"]
+    assert res["allocator"] == allocator_name()  # main([...]) itself never re-runs
     assert (out / "model.safetensors").is_file() and (out / "train_result.json").is_file()
     rc = main(["eval-prm", "--prm", str(out), "--data", str(data / "test.jsonl"), "--json"])
     assert rc == 0
@@ -76,6 +78,7 @@ def test_train_an_ensemble_then_eval(data, capsys):
     assert main([*args, "--seed", "5", "--no-progress", "--device", "cpu", "--json"]) == 0
     res = _last_json(capsys.readouterr().out)
     assert res["members"] == 2 and res["wall_seconds"] > 0
+    assert res["allocator"] == allocator_name()
     assert [m["seed"] for m in res["member_results"]] == [5, 6]
     config = json.loads((out / "prm_config.json").read_text())
     assert config["architecture"] == "ensemble" and config["training"]["seeds"] == [5, 6]
