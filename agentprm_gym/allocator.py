@@ -99,9 +99,11 @@ def reexec_with_jemalloc(
     env: Mapping[str, str] | None = None,
     paths: Sequence[str] | None = None,
     maps: str | os.PathLike[str] = "/proc/self/maps",
-    command: Sequence[str] | None = None,
 ) -> bool:
     """Run this process's command line again under jemalloc, if it helps.
+
+    The same interpreter runs ``sys.orig_argv[1:]``: the same script or module,
+    with the same interpreter flags.
 
     Does nothing (returns False) unless: the platform is Linux and Python is
     not a frozen build, the subcommand (``argv[0]``) is in
@@ -117,9 +119,6 @@ def reexec_with_jemalloc(
         env: The environment (default ``os.environ``).
         paths: Where to look for the library (default :func:`jemalloc_paths`).
         maps: This process's memory map (to see whether jemalloc is loaded).
-        command: The command line to run (default: this process's own,
-            ``sys.executable`` and ``sys.orig_argv[1:]``, so the same script or
-            module runs with the same interpreter flags).
     """
     env = os.environ if env is None else env
     if not sys.platform.startswith("linux") or getattr(sys, "frozen", False):
@@ -133,11 +132,11 @@ def reexec_with_jemalloc(
     library = find_jemalloc(paths)
     if library is None:
         return False
-    cmd = list(command) if command is not None else [sys.executable, *sys.orig_argv[1:]]
+    cmd = [sys.executable, *sys.orig_argv[1:]]
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execve(cmd[0], cmd, jemalloc_environment(env, library))
+        os.execve(sys.executable, cmd, jemalloc_environment(env, library))
     except OSError:
         return False
     return True  # pragma: no cover - execve does not return

@@ -510,9 +510,10 @@ def train_one(
     if max_minutes is not None:
         left = f"{max_minutes:g}" if deadline is None else f"{max_minutes:.1f}"
         budget = f", at most {left} min"
+    allocator = allocator_name()
     note(
         f"training on {prm.device} ({args.labels} labels, {args.epochs} epochs{budget}, "
-        f"{allocator_name()} allocator); "
+        f"{allocator} allocator); "
         + (
             "the frozen encoder's token states of new texts are computed first (cached)"
             if args.arch == "state"
@@ -537,7 +538,7 @@ def train_one(
         "backbone": args.backbone,
         "seed": seed,
         "device": str(prm.device),
-        "allocator": allocator_name(),
+        "allocator": allocator,
         "step_limit": getattr(prm, "step_limit", None),
         "bf16": bool(
             getattr(prm, "use_bf16", False) or getattr(getattr(prm, "encoder", None), "bf16", False)
