@@ -129,6 +129,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "Default 0, the paper's loss (docs/prm.md)",
     )
     p.add_argument(
+        "--matcher-lr-end",
+        type=float,
+        default=1.0,
+        metavar="FRACTION",
+        help="state PRMs: the fraction of training (steps, or time under --max-minutes, "
+        "as the learning rate's decay counts it) at which the matching layers' learning "
+        "rate reaches 0, while the other layers' rate decays to 0 at the end; in "
+        "(0.05, 1]. Default 1: one schedule for every layer (docs/prm.md)",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -273,6 +283,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError("--max-weight must be a finite number >= 1")
     if not 0.0 <= args.within_weight < float("inf"):
         raise CLIError("--within-weight must be a finite number >= 0")
+    if not _WARMUP < args.matcher_lr_end <= 1.0:
+        raise CLIError(f"--matcher-lr-end must lie in ({_WARMUP:g}, 1] (after the warm-up)")
     if not 0.0 <= args.val_fraction < 1.0:
         raise CLIError("--val-fraction must lie in [0, 1)")
     if args.max_length < 16:
@@ -296,6 +308,10 @@ _CROSS_ONLY = {
     "candidate_context": "--candidate-context",
     "pooling": "--pooling",
 }
+#: The trainer's warm-up fraction (``TrainConfig.warmup_fraction``; a test pins them equal),
+#: kept here so that arguments are checked before torch is imported.
+_WARMUP = 0.05
+
 _STATE_ONLY = {
     "cache": "--cache",
     "no_cache": "--no-cache",
@@ -306,6 +322,7 @@ _STATE_ONLY = {
     "history_in_context": "--history-in-context",
     "previous_observations": "--previous-observations",
     "page_pool": "--page-pool",
+    "matcher_lr_end": "--matcher-lr-end",
 }
 
 
@@ -502,6 +519,7 @@ def train_one(
         weighting=args.weighting,
         max_weight=args.max_weight,
         within_weight=args.within_weight,
+        matcher_lr_end=args.matcher_lr_end,
         progress=not args.no_progress,
         cache_path=token_cache_path(args),
         label=label,

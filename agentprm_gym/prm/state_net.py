@@ -567,6 +567,17 @@ class StateNet(nn.Module):
         self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
         nn.init.normal_(self.no_mention, std=0.02)
 
+    def matcher_parameters(self) -> list[nn.Parameter]:
+        """The parameters of the matching layers.
+
+        These turn a text's frozen token states and its instruction's into the
+        pair's vector (and the instruction's own vector), before any context or
+        candidate layer.
+        """
+        names = ("proj", "m_q", "m_k", "m_v", "m_o", "match_mlp", "pair_out", "instr_out")
+        names += ("cov_t", "cov_i", "cov_v", "cov_w") if self.coverage else ()
+        return [p for n in names for p in getattr(self, n).parameters()]
+
     def _heads(self, t: torch.Tensor) -> torch.Tensor:
         return t.view(*t.shape[:-1], self.heads, self.d // self.heads)
 

@@ -103,6 +103,7 @@ __all__ = [
     "default_lr",
     "episode_targets",
     "lr_factor",
+    "matcher_lr_factor",
     "prepare_step_set",
     "prm_loss",
     "train_prm",
@@ -169,6 +170,13 @@ class TrainConfig:
             the learning rate's decay counts it: steps, or time under
             ``max_minutes``). 0 is the paper's loss. The held-out loss leaves
             ``L_W`` out.
+        matcher_lr_end: The fraction of training (as the learning rate's decay
+            counts it) at which the learning rate of a state PRM's matching
+            layers (:meth:`~agentprm_gym.prm.state_net.StateNet.matcher_parameters`)
+            reaches 0: after the common warm-up it decays linearly to 0 there,
+            while the other layers' rate decays to 0 at the end
+            (:func:`matcher_lr_factor`). 1 (the default) gives every layer one
+            schedule; PRMs without matching layers ignore it.
         label: With ``progress``, a name that starts every epoch line (one member
             of an ensemble trained beside others); bars are then left out, as
             several processes' bars would overwrite each other on one terminal.
@@ -193,6 +201,7 @@ class TrainConfig:
     weighting: str = "none"
     max_weight: float | None = None
     within_weight: float = 0.0
+    matcher_lr_end: float = 1.0
     label: str = ""
 
     @property
@@ -392,6 +401,30 @@ def lr_factor(step: int, total: int, warmup: float, time_spent: float | None = N
     if done < warmup:
         return min(1.0, max((step + 1) / (warmup * total), done / warmup))
     return max(0.0, (1.0 - done) / (1.0 - warmup))
+
+
+def matcher_lr_factor(
+    step: int, total: int, warmup: float, end: float, time_spent: float | None = None
+) -> float:
+    """The learning-rate multiplier of the matching layers when their decay ends at ``end``.
+
+    The warm-up is :func:`lr_factor`'s; after it the rate decays linearly from 1 at
+    ``warmup`` to 0 at the fraction ``end`` of training (``warmup < end <= 1``)::
+
+        done < warmup:  lr_factor(step, total, warmup, time_spent)
+        otherwise:      max(0, (end − done) / (end − warmup))
+
+    ``end = 1`` is :func:`lr_factor` itself.
+
+    Raises:
+        ValueError: If ``end`` is not in ``(warmup, 1]``.
+    """
+    if not warmup < end <= 1.0:
+        raise ValueError(f"end must lie in (warmup, 1] = ({warmup}, 1], got {end}")
+    done = _done(step, total, time_spent)
+    if done < warmup:
+        return lr_factor(step, total, warmup, time_spent)
+    return max(0.0, (end - done) / (end - warmup))
 
 
 def _fixed_targets(
@@ -626,8 +659,8 @@ def train_prm(
 
     Raises:
         ValueError: For an unknown label kind or weighting, a ``max_weight``
-            below 1, a negative ``within_weight``, no training steps, or ``mc``
-            without MC labels.
+            below 1, a negative ``within_weight``, a ``matcher_lr_end`` outside
+            ``(warmup_fraction, 1]``, no training steps, or ``mc`` without MC labels.
     """
     cfg = config or TrainConfig()
     if cfg.labels not in L.LABEL_KINDS:
@@ -642,6 +675,10 @@ def train_prm(
         raise ValueError(f"max_weight must be a finite number >= 1, got {cfg.max_weight}")
     if not 0.0 <= cfg.within_weight < math.inf:
         raise ValueError(f"within_weight must be a finite number >= 0, got {cfg.within_weight}")
+    if not cfg.warmup_fraction < cfg.matcher_lr_end <= 1.0:
+        raise ValueError(
+            f"matcher_lr_end must lie in (warmup_fraction, 1], got {cfg.matcher_lr_end}"
+        )
     # Sorted: the same episodes give the same model whatever order a file lists them in.
     train = canonical_order(e for e in train if len(e))
     val = canonical_order(e for e in val if len(e))
@@ -666,7 +703,17 @@ def train_prm(
     prep_seconds = time.perf_counter() - t0
 
     params = [p for p in prm.net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
+    matcher_ids: set[int] = set()
+    if cfg.matcher_lr_end < 1.0 and hasattr(prm.net, "matcher_parameters"):
+        matcher_ids = {id(p) for p in prm.net.matcher_parameters() if p.requires_grad}
+    if matcher_ids:
+        groups: Any = [
+            {"params": [p for p in params if id(p) not in matcher_ids]},
+            {"params": [p for p in params if id(p) in matcher_ids]},
+        ]
+    else:
+        groups = params
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=cfg.weight_decay)
     per_epoch = len(_batches(lengths, range(len(train)), cfg.batch_size))
     total = max(1, per_epoch * cfg.epochs)
     t_train = time.perf_counter()
@@ -680,7 +727,12 @@ def train_prm(
     def factor(step: int) -> float:
         return lr_factor(step, total, cfg.warmup_fraction, spent())
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    def matcher_factor(step: int) -> float:
+        return matcher_lr_factor(step, total, cfg.warmup_fraction, cfg.matcher_lr_end, spent())
+
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, [factor, matcher_factor] if matcher_ids else factor
+    )
     # each step's last TD/GAE target, to measure how far targets move as the model learns
     seen = np.full(int(sum(lengths)), np.nan)
 
@@ -773,6 +825,7 @@ def train_prm(
         "weighting": cfg.weighting,
         "max_weight": cfg.max_weight,
         "within_weight": cfg.within_weight,
+        "matcher_lr_end": cfg.matcher_lr_end if hasattr(prm.net, "matcher_parameters") else None,
         "train_episodes": len(train),
         "train_steps": int(sum(lengths)),
         "targets": "per batch, from the batch's own detached predictions"

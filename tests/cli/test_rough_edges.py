@@ -363,6 +363,34 @@ def test_train_prm_loss_settings_are_recorded_and_checked(
         assert f"{flag} must be a finite number >= 0" in err and "Traceback" not in err
 
 
+def test_train_prm_matcher_lr_end_is_recorded_and_checked(ws_file, tmp_path, capsys):
+    import json as _json
+
+    base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--epochs", "1"]
+    quiet = ["--no-progress", "--no-cache"]
+    from agentprm_gym.commands import train_prm as command
+    from agentprm_gym.prm.training import TrainConfig
+
+    assert TrainConfig.warmup_fraction == command._WARMUP  # checked before torch is imported
+    for extra, want in (([], 1.0), (["--matcher-lr-end", "0.6"], 0.6)):
+        out = tmp_path / f"run{len(extra)}"
+        assert main([*base, *extra, "--out", str(out), *quiet]) == 0
+        training = _json.loads((out / "prm_config.json").read_text())["training"]
+        assert training["matcher_lr_end"] == want
+    for extra, message in (
+        (["--matcher-lr-end", "0"], "--matcher-lr-end must lie in (0.05, 1]"),
+        (["--matcher-lr-end", "1.5"], "--matcher-lr-end must lie in (0.05, 1]"),
+        (["--matcher-lr-end", "nan"], "--matcher-lr-end must lie in (0.05, 1]"),
+        (
+            ["--matcher-lr-end", "0.5", "--arch", "cross"],
+            "--matcher-lr-end: only for --arch state",
+        ),
+    ):
+        assert main([*base, *extra, "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
 def test_train_prm_refuses_bad_previous_observations(ws_file, tmp_path, capsys):
     base = ["train-prm", "--data", str(ws_file), "--backbone", "tiny", "--out", str(tmp_path)]
     for extra, message in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -658,3 +659,87 @@ def test_the_state_keeps_the_last_n_previous_observations_oldest_first(eps):
     prm.clear_cache()
     swapped = STATE._replace(history=(turns[0], turns[2], turns[1], STATE.history[-1]))
     assert abs(prm.score([item])[0] - prm.score([swapped])[0]) > 1e-6
+
+
+@pytest.mark.parametrize(("coverage", "exact"), [(True, False), (False, False), (True, True)])
+def test_matcher_parameters_are_the_matching_layers_and_nothing_else(eps, coverage, exact):
+    net = _prm(eps, coverage=coverage, exact=exact).net
+    names = {id(p): n for n, p in net.named_parameters()}
+    modules = {names[id(p)].split(".")[0] for p in net.matcher_parameters()}
+    want = {"proj", "m_q", "m_k", "m_v", "m_o", "match_mlp", "pair_out", "instr_out"}
+    want |= {"cov_t", "cov_i", "cov_v", "cov_w"} if coverage else set()
+    assert modules == want
+    # every parameter of those modules, once
+    expected = [n for n in names.values() if n.split(".")[0] in want]
+    assert sorted(names[id(p)] for p in net.matcher_parameters()) == sorted(expected)
+
+
+def test_matcher_lr_end_stops_the_matching_layers_and_trains_the_rest(eps, monkeypatch):
+    """The matching layers' rate reaches 0 at ``matcher_lr_end``; the rest learn on."""
+    prm = _prm(eps)
+    matcher = {id(p) for p in prm.net.matcher_parameters()}
+    params = dict(prm.net.named_parameters())
+    steps = []  # per optimiser step: (group rates, did proj / head weights move)
+
+    class Recording(torch.optim.AdamW):
+        def step(self, closure=None):
+            was = params["proj.0.weight"].detach().clone(), params["head.1.weight"].detach().clone()
+            out = super().step(closure)
+            moved = [
+                not torch.equal(w, params[n])
+                for w, n in zip(was, ("proj.0.weight", "head.1.weight"))
+            ]
+            steps.append(([g["lr"] for g in self.param_groups], moved))
+            return out
+
+    monkeypatch.setattr(T.torch.optim, "AdamW", Recording)
+    cfg = T.TrainConfig(
+        labels="gae", epochs=2, batch_size=8, lr=1e-3, seed=0, progress=False, matcher_lr_end=0.5
+    )
+    frozen = {}  # the matching weights at the first step whose rate is 0
+
+    class Watch(Recording):
+        def step(self, closure=None):
+            out = super().step(closure)
+            if len(self.param_groups) > 1 and self.param_groups[1]["lr"] == 0 and not frozen:
+                frozen.update({id(p): p.detach().clone() for p in prm.net.matcher_parameters()})
+            return out
+
+    monkeypatch.setattr(T.torch.optim, "AdamW", Watch)
+    T.train_prm(prm, eps, config=cfg)
+    assert len(steps) >= 8
+    assert frozen and len(frozen) == len(matcher)
+    assert all(torch.equal(frozen[id(p)], p) for p in prm.net.matcher_parameters())
+    stopped = 0
+    peak = max(range(len(steps)), key=lambda k: steps[k][0][0])
+    for k, ((rest, match), (proj_moved, head_moved)) in enumerate(steps):
+        if k > peak:  # past the warm-up: read the fraction done off the others' rate
+            done = 1.0 - 0.95 * rest / 1e-3  # (1 − done) / (1 − 0.05) = rest / 1e-3
+            assert match == pytest.approx(1e-3 * max(0.0, (0.5 - done) / 0.45), abs=1e-12)
+        else:
+            assert match == rest  # the common warm-up
+        assert head_moved  # the other layers learn to the end (their last rate > 0)
+        assert proj_moved == (match > 0), k
+        stopped += match == 0
+    assert 0.4 * len(steps) <= stopped <= 0.6 * len(steps)
+    # the default: one group, one schedule
+    steps.clear()
+    plain = _prm(eps)
+    params.update(plain.net.named_parameters())
+    T.train_prm(plain, eps, config=dataclasses.replace(cfg, epochs=1, matcher_lr_end=1.0))
+    assert all(len(rates) == 1 and moved == [True, True] for rates, moved in steps)
+
+
+def test_matcher_lr_factor_hand_worked():
+    f = T.matcher_lr_factor
+    assert f(0, 100, 0.05, 0.5) == pytest.approx(0.2)  # the common warm-up
+    assert f(4, 100, 0.05, 0.5) == 1.0
+    assert f(10, 100, 0.05, 0.5) == pytest.approx(0.4 / 0.45)  # (0.5 − 0.1) / (0.5 − 0.05)
+    assert f(27, 100, 0.05, 0.5) == pytest.approx(0.23 / 0.45)
+    assert f(50, 100, 0.05, 0.5) == 0.0 and f(99, 100, 0.05, 0.5) == 0.0
+    assert f(10, 100, 0.05, 0.5, time_spent=0.4) == pytest.approx(0.1 / 0.45)  # the clock
+    for step in range(100):  # end = 1 is the common schedule
+        assert f(step, 100, 0.05, 1.0) == pytest.approx(T.lr_factor(step, 100, 0.05))
+    for end in (0.05, 0.01, 1.5):
+        with pytest.raises(ValueError, match="end must lie"):
+            f(0, 100, 0.05, end)
