@@ -385,22 +385,24 @@ def _done(step: int, total: int, time_spent: float | None = None) -> float:
     return min(1.0, done)
 
 
-def lr_factor(step: int, total: int, warmup: float, time_spent: float | None = None) -> float:
+def lr_factor(
+    step: int, total: int, warmup: float, time_spent: float | None = None, end: float = 1.0
+) -> float:
     """The learning-rate multiplier of optimiser step ``step`` (0-based) of ``total``.
 
     The fraction done before the step is ``step / total``, or, under a time budget,
     ``time_spent`` (the fraction of the budget used) if that is further along; the
     first step ignores the clock, so it always runs. Linear warm-up over the first
     ``warmup`` of training (at least ``(step + 1) / (warmup · total)``), then linear
-    decay to 0 at the end::
+    decay to 0 at the fraction ``end`` of training (the end of it by default)::
 
         done < warmup:  min(1, max((step + 1) / (warmup · total), done / warmup))
-        otherwise:      max(0, (1 − done) / (1 − warmup))
+        otherwise:      max(0, (end − done) / (end − warmup))
     """
     done = _done(step, total, time_spent)
     if done < warmup:
         return min(1.0, max((step + 1) / (warmup * total), done / warmup))
-    return max(0.0, (1.0 - done) / (1.0 - warmup))
+    return max(0.0, (end - done) / (end - warmup))
 
 
 def matcher_lr_factor(
@@ -408,10 +410,10 @@ def matcher_lr_factor(
 ) -> float:
     """The learning-rate multiplier of the matching layers when their decay ends at ``end``.
 
-    The warm-up is :func:`lr_factor`'s; after it the rate decays linearly from 1 at
-    ``warmup`` to 0 at the fraction ``end`` of training (``warmup < end <= 1``)::
+    :func:`lr_factor` with the same warm-up and the decay ending at the fraction
+    ``end`` of training (``warmup < end <= 1``)::
 
-        done < warmup:  lr_factor(step, total, warmup, time_spent)
+        done < warmup:  as lr_factor
         otherwise:      max(0, (end − done) / (end − warmup))
 
     ``end = 1`` is :func:`lr_factor` itself.
@@ -421,10 +423,7 @@ def matcher_lr_factor(
     """
     if not warmup < end <= 1.0:
         raise ValueError(f"end must lie in (warmup, 1] = ({warmup}, 1], got {end}")
-    done = _done(step, total, time_spent)
-    if done < warmup:
-        return lr_factor(step, total, warmup, time_spent)
-    return max(0.0, (end - done) / (end - warmup))
+    return lr_factor(step, total, warmup, time_spent, end=end)
 
 
 def _fixed_targets(
@@ -703,8 +702,9 @@ def train_prm(
     prep_seconds = time.perf_counter() - t0
 
     params = [p for p in prm.net.parameters() if p.requires_grad]
+    has_matcher = hasattr(prm.net, "matcher_parameters")
     matcher_ids: set[int] = set()
-    if cfg.matcher_lr_end < 1.0 and hasattr(prm.net, "matcher_parameters"):
+    if cfg.matcher_lr_end < 1.0 and has_matcher:
         matcher_ids = {id(p) for p in prm.net.matcher_parameters() if p.requires_grad}
     if matcher_ids:
         groups: Any = [
@@ -825,7 +825,7 @@ def train_prm(
         "weighting": cfg.weighting,
         "max_weight": cfg.max_weight,
         "within_weight": cfg.within_weight,
-        "matcher_lr_end": cfg.matcher_lr_end if hasattr(prm.net, "matcher_parameters") else None,
+        "matcher_lr_end": cfg.matcher_lr_end if has_matcher else None,
         "train_episodes": len(train),
         "train_steps": int(sum(lengths)),
         "targets": "per batch, from the batch's own detached predictions"

@@ -692,7 +692,6 @@ def test_matcher_lr_end_stops_the_matching_layers_and_trains_the_rest(eps, monke
             steps.append(([g["lr"] for g in self.param_groups], moved))
             return out
 
-    monkeypatch.setattr(T.torch.optim, "AdamW", Recording)
     cfg = T.TrainConfig(
         labels="gae", epochs=2, batch_size=8, lr=1e-3, seed=0, progress=False, matcher_lr_end=0.5
     )
