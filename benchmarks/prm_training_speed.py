@@ -1,4 +1,4 @@
-"""How long one training batch of the state PRM takes, with the history in or out of the context.
+"""How long one training batch of the state PRM takes, per layout and with the matcher frozen.
 
 Training time decides how many epochs fit a budget, and on WebShop more epochs
 is what lifts held-out ranking (docs/prm-experiments.md). This script times whole optimiser
@@ -10,12 +10,17 @@ PRM on the same batches of a trajectory file, for each network layout:
   state's past actions beside it;
 - ``in-context`` (``train-prm --history-in-context``, the layout of older
   checkpoints): the past actions are part of the context sequence, so the
-  transformer runs once per distinct (observation, history).
+  transformer runs once per distinct (observation, history);
+- ``frozen`` (``split`` once ``train-prm --matcher-lr-end`` has brought the
+  matching layers' learning rate to 0): the trainer's own freeze, so the matching
+  layers get no gradients and each (text, instruction) pair is matched once and
+  kept; the warm-up runs every timed batch once, so the pairs are kept before
+  timing, as in an epoch after the first frozen one.
 
 The batches are the trainer's own (whole episodes, a task's rollouts side by
-side, ``--batch-size`` steps), drawn with ``--seed``; both layouts start from
-the same seed and meet the same batches, and are timed in alternating rounds
-so that drift in a shared machine's speed falls on both. It also counts, per
+side, ``--batch-size`` steps), drawn with ``--seed``; every layout starts from
+the same seed and meets the same batches, and they are timed in alternating
+rounds so that drift in a shared machine's speed falls on all of them. It also counts, per
 batch, the distinct states and the distinct observations the network runs.
 
 Per layout it prints milliseconds per batch (median over rounds) and the epoch
@@ -43,7 +48,7 @@ import numpy as np
 __all__ = ["LAYOUTS", "batch_shapes", "time_layouts", "main"]
 
 #: Layout name -> ``history_in_context`` of the network.
-LAYOUTS = {"split": False, "in-context": True}
+LAYOUTS = {"split": False, "in-context": True, "frozen": False}
 
 
 def batch_shapes(data: Any, batches: list[list[int]]) -> dict[str, float]:
@@ -78,7 +83,8 @@ def time_layouts(
 
     Returns:
         ``{"batches", "batches_per_epoch", "shape": batch_shapes, "layouts":
-        {name: {"ms_per_batch", "epoch_seconds", "rounds_ms"}}}``.
+        {name: {"ms_per_batch", "epoch_seconds", "rounds_ms"[, "kept_pairs"]}}}``
+        (``kept_pairs``: the frozen layout's matched pairs kept).
     """
     import torch
 
@@ -86,8 +92,16 @@ def time_layouts(
     from agentprm_gym.prm.state_model import StatePRM
     from agentprm_gym.prm.steps import canonical_order, episode_steps
     from agentprm_gym.prm.train_data import StateSteps
-    from agentprm_gym.prm.training import TrainConfig, _batch_loss, _batches, _task_order
+    from agentprm_gym.prm.training import (
+        TrainConfig,
+        _batch_loss,
+        _batches,
+        _freeze_matcher,
+        _task_order,
+    )
 
+    if not layouts:
+        raise ValueError(f"no layouts to time; choose from {list(LAYOUTS)}")
     unknown = [x for x in layouts if x not in LAYOUTS]
     if unknown:
         raise ValueError(f"unknown layouts {unknown}; choose from {list(LAYOUTS)}")
@@ -108,6 +122,8 @@ def time_layouts(
         )
         steps = StateSteps(prm, episodes, cache)
         opt = torch.optim.AdamW(prm.net.parameters(), lr=1e-3)
+        if name == "frozen":
+            _freeze_matcher(prm.net.matcher_parameters(), steps)
         prm.net.train()
         runs[name] = (prm, steps, opt)
     shape = batch_shapes(next(iter(runs.values()))[1], batches)
@@ -119,8 +135,9 @@ def time_layouts(
         loss.backward()
         opt.step()
 
-    for name in layouts:  # warm-up: first calls allocate
-        one(name, batches[0])
+    for name in layouts:  # warm-up: first calls allocate (and the frozen layout keeps pairs)
+        for b in batches if name == "frozen" else batches[:1]:
+            one(name, b)
     timed: dict[str, list[float]] = {name: [] for name in layouts}
     for _ in range(rounds):
         for name in layouts:
@@ -136,6 +153,9 @@ def time_layouts(
             "epoch_seconds": round(med * per_epoch / 1000.0, 1),
             "rounds_ms": [round(x, 1) for x in ms],
         }
+        kept = runs[name][1].pairs
+        if kept is not None:  # the frozen layout: how many matched pairs it keeps
+            out[name]["kept_pairs"] = len(kept)
     return {
         "data": data_path,
         "batches": len(batches),
@@ -159,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
     p.add_argument("--batch-size", type=int, default=128, help="steps per batch (128)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--layouts",
+        default=",".join(LAYOUTS),
+        help=f"comma-separated layouts to time (default: all, {','.join(LAYOUTS)})",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     a = p.parse_args(argv)
     import os
@@ -190,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds=a.rounds,
             batch_size=a.batch_size,
             seed=a.seed,
+            layouts=tuple(x.strip() for x in a.layouts.split(",") if x.strip()),
         )
     except ValueError as e:
         return fail(str(e))

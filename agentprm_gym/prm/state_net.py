@@ -887,8 +887,9 @@ class StateNet(nn.Module):
         Args:
             x: Inputs from :func:`pack_inputs`.
             known: Vectors of the pairs at ``x.known_pos``, in that order (from an
-                earlier call in eval mode with the same weights); required when
-                ``pack_inputs`` was given known pairs.
+                earlier call with the same matching weights, in either mode: the
+                matching has no dropout); required when ``pack_inputs`` was given
+                known pairs.
 
         Returns:
             ``(logits, pairs)``: ``pairs[i]`` is the vector of ``x.pair_keys[i]``.
@@ -911,8 +912,9 @@ class StateNet(nn.Module):
         Args:
             x: Inputs from :func:`pack_inputs`.
             known: Vectors of the pairs at ``x.known_pos``, in that order (from an
-                earlier call in eval mode with the same weights); required when
-                ``pack_inputs`` was given known pairs.
+                earlier call with the same matching weights, in either mode: the
+                matching has no dropout); required when ``pack_inputs`` was given
+                known pairs.
             known_contexts: Contextual vectors of the rows at ``x.ctx_known``, in
                 that order, each ``(x.ctx_len[row], d)`` (a row of
                 :attr:`NetOutput.contexts` of an earlier call in eval mode with the

@@ -11,7 +11,9 @@ training episode as one flat index and asks a *step set* for the model's
   that read them, the previous observations' pieces) and candidate,
   with every distinct text's frozen token states computed once (and loaded
   from, or saved to, an on-disk cache when a path is given). A batch runs each
-  distinct state's context once for all the steps that share it.
+  distinct state's context once for all the steps that share it. Once the
+  trainer freezes the matching layers, the step set also keeps every matched
+  (text, instruction) pair (:meth:`StateSteps.keep_pairs`).
 """
 
 from __future__ import annotations
@@ -166,9 +168,29 @@ class StateSteps:
             for k, a, t in steps
         ]
         self.state_ids = np.asarray([k for k, _, _ in steps], dtype=np.int64)
+        #: Matched vectors kept between batches, by (text row, instruction row); None
+        #: until :meth:`keep_pairs`.
+        self.pairs: dict[tuple[int, int], torch.Tensor] | None = None
+
+    def keep_pairs(self) -> None:
+        """From now on keep each (text, instruction) pair's matched vector between batches.
+
+        A pair's vector depends only on its two texts and the matching layers'
+        weights (those layers have no dropout), so once those weights stop changing
+        each pair need only be matched once: later batches take its vector from here
+        and run neither the matching nor its backward pass. The caller must keep the
+        matching layers fixed from this call on (the trainer calls it once their
+        learning rate has reached 0 for good, and stops their gradients).
+        """
+        if self.pairs is None:
+            self.pairs = {}
 
     def predict(self, idx: Sequence[int]) -> torch.Tensor:
-        """M at ``idx``; each distinct state's context runs once for all its steps."""
+        """M at ``idx``; each distinct state's context runs once for all its steps.
+
+        After :meth:`keep_pairs`, pairs kept from earlier batches are not matched
+        again, and the newly matched ones are kept.
+        """
         from agentprm_gym.prm.state_net import pack_inputs
 
         local: dict[int, int] = {}
@@ -177,14 +199,23 @@ class StateSteps:
             c = self.candidates[i]
             cands.append(replace(c, context=local.setdefault(c.context, len(local))))
         ctxs = [self.contexts[k] for k in local]
+        kept = self.pairs
         x = pack_inputs(
             self.prm.encoder.store,
             ctxs,
             cands,
             self.prm.device,
+            known=frozenset() if kept is None else kept,
             split_history=self.prm.net.split_history,
         )
-        return torch.sigmoid(self.prm.net(x).float())
+        if kept is None:
+            return torch.sigmoid(self.prm.net(x).float())
+        known = torch.stack([kept[x.pair_keys[i]] for i in x.known_pos]) if x.known_pos else None
+        logits, pairs = self.prm.net.forward_with_pairs(x, known)
+        if x.new_pos:
+            new = pairs[x.new_pos].detach()  # one copy of the new rows only
+            kept.update(zip((x.pair_keys[i] for i in x.new_pos), new, strict=True))
+        return torch.sigmoid(logits.float())
 
 
 def make_step_set(

@@ -422,6 +422,132 @@ def test_training_step_predictions_equal_scoring(eps, history_in_context, previo
     np.testing.assert_allclose(m, prm.score(items), atol=1e-5)
 
 
+@pytest.mark.parametrize(("history_in_context", "previous", "page_pool"), LAYOUTS)
+def test_kept_pairs_give_the_same_predictions_and_skip_the_matching(
+    eps, history_in_context, previous, page_pool
+):
+    prm = _prm(
+        eps,
+        exact=True,
+        history_in_context=history_in_context,
+        previous=previous,
+        page_pool=page_pool,
+    )
+    prm.net.eval()
+    data = StateSteps(prm, eps)
+    n = int(data.offsets[-1])
+    halves = [list(range(0, n // 2)), list(range(n // 2, n))]
+    with torch.no_grad():
+        plain = [data.predict(h) for h in halves]
+    assert data.pairs is None
+    data.keep_pairs()
+    matched = []
+    real_match = prm.net._match
+
+    def counting(flat, x, side=None):
+        matched.append(len(x.pair_text))
+        return real_match(flat, x, side)
+
+    prm.net._match = counting
+    with torch.no_grad():
+        first = [data.predict(h) for h in halves]  # fills the kept pairs
+        again = [data.predict(h) for h in halves]  # every pair is kept now
+        both = data.predict(list(range(n)))
+    assert len(matched) == 2  # the first pass matched (once per half), the later ones not
+    assert len(data.pairs) == sum(matched)  # each pair matched once
+    for a, b, c in zip(plain, first, again, strict=True):
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-6)
+        torch.testing.assert_close(c, a, rtol=0, atol=1e-6)
+    torch.testing.assert_close(both, torch.cat(plain), rtol=0, atol=1e-6)
+    # the matching layers have no dropout: a pair's vector is the same in training mode
+    prm.net.train()
+    x = pack_inputs(
+        prm.encoder.store,
+        data.contexts[:1],
+        [c for c in data.candidates if c.context == 0],
+        prm.device,
+        split_history=prm.net.split_history,
+    )
+    with torch.no_grad():
+        _, train_pairs = prm.net.forward_with_pairs(x)
+    kept = torch.stack([data.pairs[k] for k in x.pair_keys])
+    torch.testing.assert_close(train_pairs, kept, rtol=0, atol=1e-6)
+
+
+def test_training_freezes_the_matching_layers_once_their_rate_is_zero(eps, monkeypatch):
+    """The frozen matcher gets no gradient, pairs are kept, and the model trains as before.
+
+    With the gradient clipping out of the way (the one place the frozen matcher's
+    gradients counted), training with the freeze ends at the weights of training
+    without it.
+    """
+    monkeypatch.setattr(T.torch.nn.utils, "clip_grad_norm_", lambda *a, **k: None)
+    cfg = T.TrainConfig(
+        labels="gae", epochs=3, batch_size=8, lr=1e-3, seed=0, progress=False, matcher_lr_end=0.5
+    )
+    watched = []  # the network being trained
+    steps = []  # per optimiser step: (matcher rate, the matcher has a gradient)
+
+    class Watch(torch.optim.AdamW):
+        def step(self, closure=None):
+            has = watched[-1].proj[0].weight.grad is not None
+            steps.append((self.param_groups[-1]["lr"], has))
+            return super().step(closure)
+
+    frozen_data = []
+    real_freeze = T._freeze_matcher
+
+    def freeze(params, data):
+        real_freeze(params, data)
+        frozen_data.append(data)
+
+    monkeypatch.setattr(T.torch.optim, "AdamW", Watch)
+    monkeypatch.setattr(T, "_freeze_matcher", freeze)
+    prm = _prm(eps)
+    watched.append(prm.net)
+    T.train_prm(prm, eps, config=cfg)
+    frozen_at = prm.config["training"]["matcher_frozen_after_step"]
+    assert len(frozen_data) == 1 and frozen_data[0].pairs  # frozen once, pairs kept
+    assert 0 < frozen_at == sum(rate > 0 for rate, _ in steps) < len(steps)
+    assert [has for _, has in steps] == [k < frozen_at for k in range(len(steps))]
+    assert all(p.requires_grad for p in prm.net.parameters())  # trainable again after
+    # the same training without the freeze ends at the same weights
+    monkeypatch.setattr(T, "_freeze_matcher", lambda params, data: None)
+    steps.clear()
+    ref = _prm(eps)
+    watched.append(ref.net)
+    T.train_prm(ref, eps, config=cfg)
+    assert all(has for _, has in steps)
+    for (name, a), b in zip(prm.net.named_parameters(), ref.net.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
+    # one schedule for every layer: nothing freezes
+    plain = _prm(eps)
+    watched.append(plain.net)
+    T.train_prm(plain, eps, config=dataclasses.replace(cfg, epochs=1, matcher_lr_end=1.0))
+    assert plain.config["training"]["matcher_frozen_after_step"] is None
+
+
+def test_a_failed_run_leaves_the_matching_layers_trainable_as_it_found_them(eps, monkeypatch):
+    prm = _prm(eps)
+    fixed = prm.net.proj[1].weight  # frozen by the caller before training
+    fixed.requires_grad_(False)
+    real = T._batch_loss
+
+    def failing(*args, **kwargs):
+        if not prm.net.proj[0].weight.requires_grad:  # the trainer has frozen the matcher
+            raise RuntimeError("stopped after the freeze")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(T, "_batch_loss", failing)
+    cfg = T.TrainConfig(
+        labels="gae", epochs=2, batch_size=8, lr=1e-3, seed=0, progress=False, matcher_lr_end=0.5
+    )
+    with pytest.raises(RuntimeError, match="stopped after the freeze"):
+        T.train_prm(prm, eps, config=cfg)
+    assert not fixed.requires_grad
+    assert all(p.requires_grad for p in prm.net.parameters() if p is not fixed)
+
+
 @pytest.mark.parametrize(("coverage", "exact"), [(True, False), (False, False), (True, True)])
 def test_tiny_state_prm_training_improves_ranking(coverage, exact):
     """Runs in well under a minute on an idle 2-core CPU.

@@ -44,7 +44,7 @@ def corridor_file(tmp_path_factory):
     return path
 
 
-def test_both_layouts_train_on_the_same_batches(corridor_file):
+def test_every_layout_trains_on_the_same_batches(corridor_file):
     corpus = ("You are in room 0 of 3. A pit lies beside the path.", "go[next] wait jump[pit]")
     res = ts.time_layouts(
         str(corridor_file),
@@ -54,7 +54,9 @@ def test_both_layouts_train_on_the_same_batches(corridor_file):
         batch_size=16,
         tiny_corpus=corpus,
     )
-    assert set(res["layouts"]) == {"split", "in-context"}
+    assert set(res["layouts"]) == {"split", "in-context", "frozen"}
+    assert res["layouts"]["frozen"]["kept_pairs"] > 0  # the frozen layout matched once, kept
+    assert "kept_pairs" not in res["layouts"]["split"]
     for r in res["layouts"].values():
         assert r["ms_per_batch"] > 0 and len(r["rounds_ms"]) == 1
         assert r["epoch_seconds"] == pytest.approx(
@@ -68,6 +70,10 @@ def test_both_layouts_train_on_the_same_batches(corridor_file):
 def test_bad_input_is_refused_plainly(corridor_file, tmp_path, capsys):
     with pytest.raises(ValueError, match="unknown layouts"):
         ts.time_layouts(str(corridor_file), encoder="tiny", layouts=("fast",))
+    assert ts.main(["--data", str(corridor_file), "--layouts", "split,fast"]) == 2
+    assert "unknown layouts ['fast']" in capsys.readouterr().err
+    assert ts.main(["--data", str(corridor_file), "--layouts", " , "]) == 2
+    assert "no layouts to time" in capsys.readouterr().err
     assert ts.main(["--data", str(tmp_path / "missing.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
     empty = tmp_path / "empty.jsonl"
@@ -92,5 +98,8 @@ def test_the_last_line_is_json(corridor_file, monkeypatch, capsys):
     assert ts.main(args) == 0
     out = capsys.readouterr().out.strip().splitlines()
     res = json.loads(out[-1])
-    assert res["batches"] == 1 and set(res["layouts"]) == {"split", "in-context"}
+    assert res["batches"] == 1 and set(res["layouts"]) == {"split", "in-context", "frozen"}
     assert "ms/batch" in out[1]
+    assert ts.main([*args, "--layouts", "split, frozen"]) == 0  # a chosen few
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert list(res["layouts"]) == ["split", "frozen"]
