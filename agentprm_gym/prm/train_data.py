@@ -208,11 +208,10 @@ class StateSteps:
             known=frozenset() if kept is None else kept,
             split_history=self.prm.net.split_history,
         )
-        if kept is None:
-            return torch.sigmoid(self.prm.net(x).float())
+        # without kept pairs nothing is known, and this is the plain forward pass
         known = torch.stack([kept[x.pair_keys[i]] for i in x.known_pos]) if x.known_pos else None
         logits, pairs = self.prm.net.forward_with_pairs(x, known)
-        if x.new_pos:
+        if kept is not None and x.new_pos:
             new = pairs[x.new_pos].detach()  # one copy of the new rows only
             kept.update(zip((x.pair_keys[i] for i in x.new_pos), new, strict=True))
         return torch.sigmoid(logits.float())
