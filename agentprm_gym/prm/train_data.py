@@ -105,6 +105,11 @@ class StateSteps:
     ``state_ids[i]`` is the index of step ``i``'s state among the distinct
     :meth:`~agentprm_gym.prm.state_model.StatePRM.state_key` of the steps.
 
+    The set keeps the token store its rows index (``store``): scoring may start
+    the encoder's store afresh when it grows past
+    :data:`~agentprm_gym.prm.state_model.MAX_CACHED_TOKENS` (the held-out check
+    between epochs scores through it), and the set's rows stay valid.
+
     Args:
         prm: A :class:`~agentprm_gym.prm.state_model.StatePRM`.
         episodes: The episodes.
@@ -160,8 +165,10 @@ class StateSteps:
         if progress is not None:
             progress(0, new)
         row_of = dict(zip(texts, enc.rows(list(texts), tick), strict=True))
+        #: The token store whose rows the contexts and candidates name.
+        self.store = enc.store
         if cache_path is not None and new:
-            enc.store.save(cache_path)
+            self.store.save(cache_path)
         self.contexts = [prm.context_rows(part, row_of) for part in parts]
         self.candidates = [
             Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm.steps_left(t))
@@ -201,7 +208,7 @@ class StateSteps:
         ctxs = [self.contexts[k] for k in local]
         kept = self.pairs
         x = pack_inputs(
-            self.prm.encoder.store,
+            self.store,
             ctxs,
             cands,
             self.prm.device,

@@ -103,6 +103,22 @@ def test_eval_prm_help_examples_run_as_written(tmp_path, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["prm"] == "random"
 
 
+def test_train_prm_help_examples_parse_as_written():
+    """Each example of ``train-prm --help`` (continuation lines joined) is a valid command."""
+    from agentprm_gym.cli import build_parser
+    from agentprm_gym.commands.train_prm import DESCRIPTION
+
+    examples = DESCRIPTION.split("Examples:")[1].replace("\\\n", " ")
+    lines = [ln.split("#")[0].strip() for ln in examples.splitlines()]
+    lines = [ln for ln in lines if ln]
+    assert len(lines) == 3 and all(ln.startswith("agentprm-gym train-prm ") for ln in lines)
+    parser = build_parser()
+    for line in lines:
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert args.data == "runs/ws.jsonl", line
+    assert args.members == 2 and args.width == 64 and args.matcher_lr_end == 0.5
+
+
 def test_collect_resume_must_match_env_split_and_policy(tmp_path, capsys):
     from agentprm_gym.agents.spec import make_policy, policy_name
 

@@ -548,6 +548,35 @@ def test_a_failed_run_leaves_the_matching_layers_trainable_as_it_found_them(eps,
     assert all(p.requires_grad for p in prm.net.parameters() if p is not fixed)
 
 
+def test_training_goes_on_when_scoring_starts_the_token_store_afresh(eps, monkeypatch):
+    """Scoring starts the encoder's token store afresh past ``MAX_CACHED_TOKENS``.
+
+    The held-out check between epochs scores through the PRM, so on large data
+    the store is replaced in the middle of training; the step sets keep the store
+    their rows index, and training ends where it ends without the reset.
+    """
+    from agentprm_gym.prm import state_model
+
+    train, val = split_by_task(eps, 0.34, seed=0)
+    cfg = T.TrainConfig(labels="gae", epochs=2, batch_size=8, lr=1e-3, seed=0, progress=False)
+    ref = _prm(train)
+    T.train_prm(ref, train, val, cfg)
+    monkeypatch.setattr(state_model, "MAX_CACHED_TOKENS", 0)  # every scoring call resets
+    prm = _prm(train)
+    replaced = []
+    real_reset = prm.encoder.reset
+
+    def reset():
+        replaced.append(prm.encoder.store)
+        real_reset()
+
+    monkeypatch.setattr(prm.encoder, "reset", reset)
+    T.train_prm(prm, train, val, cfg)
+    assert len(replaced) >= 2  # a reset in each epoch's held-out check
+    for (name, a), b in zip(ref.net.state_dict().items(), prm.net.state_dict().values()):
+        torch.testing.assert_close(b, a, msg=name)
+
+
 @pytest.mark.parametrize(("coverage", "exact"), [(True, False), (False, False), (True, True)])
 def test_tiny_state_prm_training_improves_ranking(coverage, exact):
     """Runs in well under a minute on an idle 2-core CPU.
