@@ -18,8 +18,18 @@ label or loss fixes the ranking of the leave-the-page steps, only what the
 network reads and fits. Run on the training file it separates *fitting* from
 *generalising*: a group the PRM misses on its own training steps is not fitted.
 
-Per group it prints the steps, the PRM's mean value and the data's mean return;
-the last line is one JSON object. Run (about a minute for 800 WebShop episodes)::
+A third column says where AgentPRM's own labels would put the step: the GAE
+target ``Q̂_t = M_t + Â_t`` (λ-return, ``--lam``/``--gamma``) computed from the
+PRM's values along each episode, the label that training with ``gae`` regresses
+once the values stop moving. Up to about ``1 − λ^(T−t)`` of it is the PRM's own
+values of the later steps, so where the target sits nearer the PRM's value than
+the return, the bootstrapping carries the PRM's errors into its labels (for an
+ensemble, the target of the mean value is the mean of the members' targets, as
+the targets are linear in the values).
+
+Per group it prints the steps, the PRM's mean value, the mean GAE target and the
+data's mean return; the last line is one JSON object. Run (about a minute for 800
+WebShop episodes)::
 
     .venv/bin/python benchmarks/prm_value_fit.py --prm runs/webshop-prm --data runs/ws-m.jsonl \\
         --episodes 800
@@ -39,43 +49,55 @@ __all__ = ["value_fit", "main"]
 
 
 def value_fit(
-    prm: Any, data: str, episodes: int | None = None, min_steps: int = 1
+    prm: Any,
+    data: str,
+    episodes: int | None = None,
+    min_steps: int = 1,
+    lam: float = 0.95,
+    gamma: float = 1.0,
 ) -> list[dict[str, Any]]:
-    """Mean PRM value and mean return per (expert action kind, taken action kind).
+    """Mean PRM value, GAE target and return per (expert action kind, taken action kind).
 
     Args:
         prm: A PRM (``score`` of items).
-        data: Trajectory JSONL file; steps without a recorded expert action are skipped.
+        data: Trajectory JSONL file; steps without a recorded expert action are skipped
+            (but their values still enter the targets of the steps before them).
         episodes: Use only the first this many episodes (None: all).
         min_steps: Leave out groups with fewer steps.
+        lam: GAE λ of the targets.
+        gamma: Discount γ of the targets.
 
     Returns:
         One dict per group, most steps first: ``expert``, ``taken``, ``steps``,
-        ``prm_mean`` and ``return_mean``.
+        ``prm_mean``, ``target_mean`` and ``return_mean``.
     """
     from agentprm_gym.core.trajectory import read_trajectories
     from agentprm_gym.prm.metrics import action_kind, common_arguments
     from agentprm_gym.prm.steps import episode_steps
+    from agentprm_gym.prm.training import episode_targets
 
     eps = episode_steps(read_trajectories(data))
     if episodes is not None:
         eps = eps[:episodes]
-    items, expert, taken, ret = [], [], [], []
-    for e in eps:
-        for it, s in zip(e.items, e.trajectory.steps, strict=True):
-            if s.expert_action is None:
-                continue
-            items.append(it)
-            expert.append(s.expert_action)
-            taken.append(s.action)
-            ret.append(e.final_reward)
-    if not items:
+    eps = [e for e in eps if any(s.expert_action is not None for s in e.trajectory.steps)]
+    if not eps:
         return []
+    q = np.asarray(prm.score([it for e in eps for it in e.items]), dtype=np.float64)
+    expert, taken, rows = [], [], []  # rows: (value, target, return) of each kept step
+    start = 0
+    for e in eps:
+        values = q[start : start + len(e)]
+        start += len(e)
+        target, _ = episode_targets(e, "gae", values, lam=lam, gamma=gamma)
+        for s, v, y in zip(e.trajectory.steps, values, target, strict=True):
+            if s.expert_action is not None:
+                expert.append(s.expert_action)
+                taken.append(s.action)
+                rows.append((float(v), float(y), e.final_reward))
     common = common_arguments(expert + taken)
-    q = prm.score(items)
-    groups: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    for x, a, v, g in zip(expert, taken, q, ret, strict=True):
-        groups[(action_kind(x, common), action_kind(a, common))].append((float(v), g))
+    groups: dict[tuple[str, str], list[tuple[float, float, float]]] = defaultdict(list)
+    for x, a, row in zip(expert, taken, rows, strict=True):
+        groups[(action_kind(x, common), action_kind(a, common))].append(row)
     out = []
     for (x, a), vals in groups.items():
         if len(vals) < min_steps:
@@ -87,7 +109,8 @@ def value_fit(
                 "taken": a,
                 "steps": len(vals),
                 "prm_mean": float(arr[:, 0].mean()),
-                "return_mean": float(arr[:, 1].mean()),
+                "target_mean": float(arr[:, 1].mean()),
+                "return_mean": float(arr[:, 2].mean()),
             }
         )
     out.sort(key=lambda r: (r["expert"], -r["steps"], r["taken"]))
@@ -102,9 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--episodes", type=int, default=None, help="first N episodes only")
     ap.add_argument("--min-steps", type=int, default=40, help="smallest group shown (40)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    ap.add_argument("--lam", type=float, default=0.95, help="GAE λ of the targets (0.95)")
+    ap.add_argument("--gamma", type=float, default=1.0, help="discount γ of the targets (1.0)")
     args = ap.parse_args(argv)
     if args.episodes is not None and args.episodes < 1:
         ap.error("--episodes must be at least 1")
+    if not (0.0 <= args.lam <= 1.0 and 0.0 <= args.gamma <= 1.0):
+        ap.error("--lam and --gamma must be in [0, 1]")
     if args.threads < 1:
         ap.error("--threads must be at least 1")
     import torch
@@ -117,15 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         prm = load_prm(args.prm)
-        rows = value_fit(prm, args.data, args.episodes, args.min_steps)
+        rows = value_fit(prm, args.data, args.episodes, args.min_steps, args.lam, args.gamma)
     except (OSError, ValueError) as e:
         print(f"prm_value_fit: {e}", file=sys.stderr)
         return 2
-    print(f"{'expert action':26s} {'action taken':26s} {'steps':>6s} {'PRM':>6s} {'return':>7s}")
+    head = f"{'expert action':26s} {'action taken':26s} {'steps':>6s} {'PRM':>6s}"
+    print(f"{head} {'target':>7s} {'return':>7s}")
     for r in rows:
         print(
             f"{r['expert']:26s} {r['taken']:26s} {r['steps']:6d} "
-            f"{r['prm_mean']:6.3f} {r['return_mean']:7.3f}"
+            f"{r['prm_mean']:6.3f} {r['target_mean']:7.3f} {r['return_mean']:7.3f}"
         )
     print(json.dumps({"prm": args.prm, "data": args.data, "groups": rows}))
     return 0

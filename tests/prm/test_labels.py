@@ -64,6 +64,29 @@ def test_default_gamma_1_lambda_095():
     np.testing.assert_allclose(gae_advantages(M, R), [0.76075, 0.485, 0.3], atol=1e-12)
 
 
+def test_consecutive_targets_differ_by_a_share_of_the_advantage():
+    """The progress targets of L_A, by hand: Q̂_t − Q̂_{t−1} = (1−γ)·M_t + (1−γλ)·Â_t − r_{t−1}.
+
+    From Q̂_{t−1} = M_{t−1} + Â_{t−1} and Â_{t−1} = r_{t−1} + γ·M_t − M_{t−1} + γλ·Â_t.
+    With γ = 1 and sparse rewards it is (1 − λ)·Â_t: at λ = 0.95, 5% of the advantage,
+    so L_A asks consecutive values to be nearly equal (docs/prm.md).
+    """
+    # the default example above: Q̂ = M + Â = (0.96075, 0.985, 1.0)
+    q = gae_targets(M, R)
+    np.testing.assert_allclose(q, [0.96075, 0.985, 1.0], atol=1e-12)
+    np.testing.assert_allclose(np.diff(q), [0.05 * 0.485, 0.05 * 0.3], atol=1e-12)
+    # γ = 0.9, λ = 0.5 (the first example): 0.1·0.5 + 0.55·0.265 = 0.19575 and
+    # 0.1·0.7 + 0.55·0.3 = 0.235, the differences of (0.56925, 0.765, 1.0)
+    np.testing.assert_allclose(np.diff(gae_targets(M, R, 0.9, 0.5)), [0.19575, 0.235], atol=1e-12)
+    rng = np.random.default_rng(1)
+    values, rewards = rng.random(7), rng.random(7)
+    for gamma, lam in [(1.0, 0.95), (0.9, 0.5), (0.99, 0.0), (1.0, 1.0)]:
+        q = gae_targets(values, rewards, gamma, lam)
+        adv = gae_advantages(values, rewards, gamma, lam)
+        want = (1 - gamma) * values[1:] + (1 - gamma * lam) * adv[1:] - rewards[:-1]
+        np.testing.assert_allclose(np.diff(q), want, atol=1e-12)
+
+
 def test_single_step_and_empty_episodes():
     np.testing.assert_allclose(gae_targets([0.4], [1.0]), [1.0])
     np.testing.assert_allclose(td0_targets([0.4], [0.0]), [0.0])
