@@ -25,7 +25,8 @@ once the values stop moving. Up to about ``1 − λ^(T−t)`` of it is the PRM's
 values of the later steps, so where the target sits nearer the PRM's value than
 the return, the bootstrapping carries the PRM's errors into its labels (for an
 ensemble, the target of the mean value is the mean of the members' targets, as
-the targets are linear in the values).
+the targets are linear in the values). The values here come without dropout;
+training computes its targets from its dropout-carrying predictions.
 
 Per group it prints the steps, the PRM's mean value, the mean GAE target and the
 data's mean return; the last line is one JSON object. Run (about a minute for 800

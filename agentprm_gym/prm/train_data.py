@@ -108,7 +108,8 @@ class StateSteps:
     The set keeps the token store its rows index (``store``): scoring may start
     the encoder's store afresh when it grows past
     :data:`~agentprm_gym.prm.state_model.MAX_CACHED_TOKENS` (the held-out check
-    between epochs scores through it), and the set's rows stay valid.
+    between epochs scores through it), and the set's rows stay valid. The set then
+    holds the old store while the encoder fills the new one.
 
     Args:
         prm: A :class:`~agentprm_gym.prm.state_model.StatePRM`.
