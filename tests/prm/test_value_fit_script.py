@@ -78,6 +78,34 @@ def test_groups_by_expert_and_taken_kind_with_hand_worked_means(tmp_path):
     assert vf.value_fit(prm, str(data), episodes=1)[0]["steps"] == 1
 
 
+def test_episodes_without_expert_actions_leave_the_others_aligned(tmp_path):
+    """An episode with no recorded expert action between two kept ones shifts nothing.
+
+    Each kept step's value and target must come from its own episode's slice of the
+    one ``score`` call; the middle episode is dropped before that call.
+    """
+    data = tmp_path / "d.jsonl"
+    write_trajectories(
+        data,
+        [
+            _traj([("click[b0aaa1]", "click[next >]")], 0.2),
+            _traj([("click[buy now]", None), ("click[next >]", None)], 0.7),
+            _traj([("click[next >]", "click[next >]"), ("click[buy now]", None)], 0.9),
+        ],
+    )
+    prm = _ByAction({"click[b0aaa1]": 0.5, "click[next >]": 0.3, "click[buy now]": 0.1})
+    by = {(r["expert"], r["taken"]): r for r in vf.value_fit(prm, str(data))}
+    assert sum(r["steps"] for r in by.values()) == 2
+    clicked = by[("click[…]", "click[<id>]")]
+    assert (clicked["prm_mean"], clicked["target_mean"]) == (0.5, 0.2)
+    # the third episode: M = (0.3, 0.1), r = (0, 0.9): δ = (−0.2, 0.8),
+    # Â_0 = −0.2 + 0.95·0.8 = 0.56, Q̂_0 = 0.86
+    paged = by[("click[…]", "click[…]")]
+    assert paged["prm_mean"] == 0.3
+    assert paged["target_mean"] == pytest.approx(0.86)
+    assert paged["return_mean"] == 0.9
+
+
 def test_main_prints_a_json_line_and_refuses_a_missing_prm(tmp_path, capsys):
     data = tmp_path / "d.jsonl"
     write_trajectories(data, [_traj([("click[next >]", "click[next >]")], 1.0)])
