@@ -23,7 +23,11 @@ state PRM on ``--beam-tasks`` test tasks; each PRM call it makes (one ``score``
 call per depth, holding the distinct children of every kept entry) is
 recorded, and every PRM then replays exactly those calls, grouped the same way,
 from an empty score cache: the state PRM cold and warm as above. So every PRM
-scores the same items in the same calls.
+scores the same items in the same calls. *Lockstep* rows replay the same items
+with call ``d`` of every task merged into one call (:func:`lockstep_calls`): the
+calls that searches of all ``--beam-tasks`` tasks would make if they advanced
+depth by depth together (``beam_search`` runs one task at a time; these rows
+measure what batching across tasks would give the PRM, not a search that exists).
 
 PRMs: a trained state PRM (``--prm DIR``, or an ensemble of them from ``train-prm
 --members K``; an untrained one of the default size when omitted: the speed does
@@ -71,17 +75,38 @@ class _Recorder(PRM):
         return self.inner.score(items)
 
 
-def beam_calls(prm: Any, tasks: int, beam: int, expand: int, seed: int) -> list[list[ScoreItem]]:
-    """The PRM calls of ``beam_search`` with ``prm`` on ``tasks`` WebShop test tasks."""
+def beam_calls_by_task(
+    prm: Any, tasks: int, beam: int, expand: int, seed: int
+) -> list[list[list[ScoreItem]]]:
+    """The PRM calls of ``beam_search`` with ``prm`` on ``tasks`` WebShop test tasks, per task."""
     from agentprm_gym.search import beam_search
 
     env = gym.make("AgentPRM/WebShop-v0")
-    rec = _Recorder(prm)
+    out = []
     for t in range(tasks):
+        rec = _Recorder(prm)
         policy = NoisyExpertPolicy(0.5, env, seed=seed + t)
         beam_search(env, policy, rec, beam, expand, seed=seed + t, task_id=t, split="test")
+        out.append(rec.calls)
     env.close()
-    return rec.calls
+    return out
+
+
+def beam_calls(prm: Any, tasks: int, beam: int, expand: int, seed: int) -> list[list[ScoreItem]]:
+    """The PRM calls of ``beam_search`` with ``prm`` on ``tasks`` WebShop test tasks."""
+    return [c for calls in beam_calls_by_task(prm, tasks, beam, expand, seed) for c in calls]
+
+
+def lockstep_calls(per_task: list[list[list[ScoreItem]]]) -> list[list[ScoreItem]]:
+    """The calls of searches run in lockstep: call ``d`` of every task merged into one.
+
+    Beam search makes one PRM call per depth. Searches of several tasks that
+    advanced depth by depth together could score a depth's children of every task
+    in one call; this is that call sequence (a task whose search has ended adds
+    nothing to later calls).
+    """
+    depth = max((len(calls) for calls in per_task), default=0)
+    return [[i for calls in per_task if d < len(calls) for i in calls[d]] for d in range(depth)]
 
 
 def time_calls(prm: Any, calls: list[list[ScoreItem]]) -> dict[str, float]:
@@ -187,13 +212,24 @@ def main() -> None:
     corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
     tiny = AgentPRM.create("tiny", tiny_corpus=corpus)
     res["cross-encoder tiny"] = time_prm(tiny, states)
-    calls = beam_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
-    for member in getattr(state, "members", [state]):  # an ensemble's members
-        member.encoder.reset()  # the replay's first pass encodes the beam's pages anew
+    per_task = beam_calls_by_task(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
+    calls = [c for task_calls in per_task for c in task_calls]
+    merged = lockstep_calls(per_task)
+
+    def reset_encoder() -> None:
+        for member in getattr(state, "members", [state]):  # an ensemble's members
+            member.encoder.reset()  # the replay's first pass encodes the beam's pages anew
+
+    reset_encoder()
     res["beam: state (cold)"] = time_calls(state, calls)
     res["beam: state (warm)"] = time_calls(state, calls)
     res["beam: cross-encoder minilm"] = time_calls(minilm, calls)
     res["beam: cross-encoder tiny"] = time_calls(tiny, calls)
+    reset_encoder()
+    res["lockstep: state (cold)"] = time_calls(state, merged)
+    res["lockstep: state (warm)"] = time_calls(state, merged)
+    res["lockstep: cross-enc. minilm"] = time_calls(minilm, merged)
+    res["lockstep: cross-enc. tiny"] = time_calls(tiny, merged)
     for name, r in res.items():
         if isinstance(r, dict):
             print(

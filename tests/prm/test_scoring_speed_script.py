@@ -33,3 +33,35 @@ def test_beam_calls_are_the_searchs_calls_and_replay_to_the_same_scores():
     again = [prm.score(c) for c in calls]  # the replay cleared and refilled the caches
     for a, b in zip(first, again, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_lockstep_calls_merge_each_depth_of_every_task_by_hand():
+    a, b, c, d, e, f = "abcdef"
+    per_task = [[[a, b], [c]], [[d], [e], [f]], []]
+    assert speed.lockstep_calls(per_task) == [[a, b, d], [c, e], [f]]
+    assert speed.lockstep_calls([]) == []
+
+
+def test_lockstep_replay_scores_the_same_items_as_the_searches_calls():
+    states = speed.beam_states(2, 4, seed=0)
+    corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
+    prm = StatePRM.create("tiny", tiny_corpus=corpus, d=32, heads=4, seed=0)
+    per_task = speed.beam_calls_by_task(prm, tasks=2, beam=2, expand=2, seed=0)
+    assert len(per_task) == 2 and all(per_task)
+    flat = [c for calls in per_task for c in calls]
+    assert speed.beam_calls(prm, tasks=2, beam=2, expand=2, seed=0) == flat
+    merged = speed.lockstep_calls(per_task)
+    assert len(merged) == max(len(calls) for calls in per_task)
+    assert sorted(map(repr, (i for c in merged for i in c))) == sorted(
+        map(repr, (i for c in flat for i in c))
+    )
+    # a state's scores do not depend on its batch-mates (other tasks' states)
+    prm.clear_cache()
+    alone = np.concatenate([prm.score(c) for c in flat])
+    prm.clear_cache()
+    together = np.concatenate([prm.score(c) for c in merged])
+    order = {repr(i): k for k, i in enumerate(i for c in merged for i in c)}
+    by_item = [together[order[repr(i)]] for c in flat for i in c]
+    np.testing.assert_allclose(alone, by_item, atol=1e-6)
+    res = speed.time_calls(prm, merged)
+    assert res["calls"] == len(merged) and res["candidates"] == len(alone)
