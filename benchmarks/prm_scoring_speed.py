@@ -27,7 +27,8 @@ scores the same items in the same calls. *Lockstep* rows replay the same items
 with call ``d`` of every task merged into one call (:func:`lockstep_calls`): the
 calls that searches of all ``--beam-tasks`` tasks would make if they advanced
 depth by depth together (``beam_search`` runs one task at a time; these rows
-measure what batching across tasks would give the PRM, not a search that exists).
+measure what batching across tasks would give the PRM, not a search that exists;
+they run after the per-task beam rows, in the same process).
 
 PRMs: a trained state PRM (``--prm DIR``, or an ensemble of them from ``train-prm
 --members K``; an untrained one of the default size when omitted: the speed does
@@ -228,12 +229,12 @@ def main() -> None:
     reset_encoder()
     res["lockstep: state (cold)"] = time_calls(state, merged)
     res["lockstep: state (warm)"] = time_calls(state, merged)
-    res["lockstep: cross-enc. minilm"] = time_calls(minilm, merged)
-    res["lockstep: cross-enc. tiny"] = time_calls(tiny, merged)
+    res["lockstep: cross-encoder minilm"] = time_calls(minilm, merged)
+    res["lockstep: cross-encoder tiny"] = time_calls(tiny, merged)
     for name, r in res.items():
         if isinstance(r, dict):
             print(
-                f"{name:28s} {r['candidates_per_s']:9.1f} candidates/s "
+                f"{name:32s} {r['candidates_per_s']:9.1f} candidates/s "
                 f"{r['states_per_s']:8.1f} states/s  ({r['candidates']} candidates, "
                 f"{r['states']} states, {r['seconds']:.1f} s)"
             )

@@ -52,6 +52,9 @@ def test_lockstep_replay_scores_the_same_items_as_the_searches_calls():
     assert speed.beam_calls(prm, tasks=2, beam=2, expand=2, seed=0) == flat
     merged = speed.lockstep_calls(per_task)
     assert len(merged) == max(len(calls) for calls in per_task)
+    # call d holds depth d of every task: its states have d + 1 observations
+    assert [{len(i.history) for i in c} for c in merged] == [{d + 1} for d in range(len(merged))]
+    assert any(len({i.instruction for i in c}) == 2 for c in merged)  # both tasks in one call
     assert sorted(map(repr, (i for c in merged for i in c))) == sorted(
         map(repr, (i for c in flat for i in c))
     )
@@ -62,6 +65,7 @@ def test_lockstep_replay_scores_the_same_items_as_the_searches_calls():
     together = np.concatenate([prm.score(c) for c in merged])
     order = {repr(i): k for k, i in enumerate(i for c in merged for i in c)}
     by_item = [together[order[repr(i)]] for c in flat for i in c]
+    assert np.ptp(alone) > 1e-3  # the scores differ, so the comparison can fail
     np.testing.assert_allclose(alone, by_item, atol=1e-6)
     res = speed.time_calls(prm, merged)
     assert res["calls"] == len(merged) and res["candidates"] == len(alone)
