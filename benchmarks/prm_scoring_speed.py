@@ -23,12 +23,12 @@ state PRM on ``--beam-tasks`` test tasks; each PRM call it makes (one ``score``
 call per depth, holding the distinct children of every kept entry) is
 recorded, and every PRM then replays exactly those calls, grouped the same way,
 from an empty score cache: the state PRM cold and warm as above. So every PRM
-scores the same items in the same calls. *Lockstep* rows replay the same items
-with call ``d`` of every task merged into one call (:func:`lockstep_calls`): the
-calls that searches of all ``--beam-tasks`` tasks would make if they advanced
-depth by depth together (``beam_search`` runs one task at a time; these rows
-measure what batching across tasks would give the PRM, not a search that exists;
-they run after the per-task beam rows, in the same process).
+scores the same items in the same calls. *Lockstep* rows do the same with the
+calls of ``beam_search_lockstep`` on the same tasks (what ``agentprm-gym search``
+runs by default): the searches of all ``--beam-tasks`` tasks advance depth by
+depth together, and one call holds a depth's children of every task still
+searching (each task gets the search it gets alone, up to float rounding; these
+rows run after the per-task rows, in the same process).
 
 PRMs: a trained state PRM (``--prm DIR``, or an ensemble of them from ``train-prm
 --members K``; an untrained one of the default size when omitted: the speed does
@@ -98,16 +98,25 @@ def beam_calls(prm: Any, tasks: int, beam: int, expand: int, seed: int) -> list[
     return [c for calls in beam_calls_by_task(prm, tasks, beam, expand, seed) for c in calls]
 
 
-def lockstep_calls(per_task: list[list[list[ScoreItem]]]) -> list[list[ScoreItem]]:
-    """The calls of searches run in lockstep: call ``d`` of every task merged into one.
+def lockstep_search_calls(
+    prm: Any, tasks: int, beam: int, expand: int, seed: int
+) -> list[list[ScoreItem]]:
+    """The PRM calls of ``beam_search_lockstep`` with ``prm`` on ``tasks`` WebShop test tasks.
 
-    Beam search makes one PRM call per depth. Searches of several tasks that
-    advanced depth by depth together could score a depth's children of every task
-    in one call; this is that call sequence (a task whose search has ended adds
-    nothing to later calls).
+    The searches of all the tasks advance depth by depth together, and call ``d``
+    holds depth ``d``'s children of every search still running; each task gets
+    the search ``beam_search`` gives it (the same seeds as :func:`beam_calls_by_task`).
     """
-    depth = max((len(calls) for calls in per_task), default=0)
-    return [[i for calls in per_task if d < len(calls) for i in calls[d]] for d in range(depth)]
+    from agentprm_gym.search import beam_search_lockstep
+
+    env = gym.make("AgentPRM/WebShop-v0")
+    rec = _Recorder(prm)
+    ids = list(range(tasks))
+    policy = NoisyExpertPolicy(0.5, env, seed=seed)
+    seeds = [seed + t for t in ids]
+    beam_search_lockstep(env, policy, rec, beam, expand, seeds=seeds, task_ids=ids, split="test")
+    env.close()
+    return rec.calls
 
 
 def time_calls(prm: Any, calls: list[list[ScoreItem]]) -> dict[str, float]:
@@ -213,9 +222,8 @@ def main() -> None:
     corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
     tiny = AgentPRM.create("tiny", tiny_corpus=corpus)
     res["cross-encoder tiny"] = time_prm(tiny, states)
-    per_task = beam_calls_by_task(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
-    calls = [c for task_calls in per_task for c in task_calls]
-    merged = lockstep_calls(per_task)
+    calls = beam_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
+    merged = lockstep_search_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
 
     def reset_encoder() -> None:
         for member in getattr(state, "members", [state]):  # an ensemble's members

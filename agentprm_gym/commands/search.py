@@ -33,9 +33,16 @@ exact ties broken at random with the seed). --prior A ranks beam entries by
 Q + A*log pi(a|s) instead (pi: the LM's log-probability, or count/M for other policies).
 Task t is reset with seed t; the policy (and the tie-breaks) are seeded with SEED*1000003 + t.
 
-Each task is one shard: --workers W runs them in W local processes, --ray [ADDRESS] as
-Ray tasks (a local Ray instance, or 'auto' for the cluster of `ray start --head`). The
-results and the --out file are the same whatever runs them; the driver writes --out in
+bon and beam run --lockstep K tasks together (default 16): their searches advance
+depth by depth side by side and one PRM call scores the new steps of all of them, which
+is about twice as fast with a learned PRM on a CPU. Each task keeps its own policy
+randomness, so a task's result is the one it gets alone (--lockstep 1), up to float
+rounding in the PRM's batched encoder; state-backed PRMs (oracle) and policies whose
+randomness cannot be kept apart run one task at a time.
+
+A group of --lockstep tasks (fewer where that would leave workers idle) is one shard:
+--workers W runs them in W local processes, --ray [ADDRESS] as Ray tasks (a local Ray
+instance, or 'auto' for the cluster of `ray start --head`). The driver writes --out in
 task order.
 
 Examples:
@@ -76,6 +83,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="A",
         help="beam: rank by Q + A*log pi(a|s) (default 0: the PRM alone, Algorithm 2)",
     )
+    p.add_argument(
+        "--lockstep",
+        type=int,
+        default=16,
+        metavar="K",
+        help="bon and beam: search K tasks together, one PRM call per round for all of "
+        "them (default 16; 1: one task at a time)",
+    )
     p.add_argument("--episodes", type=int, default=100, help="number of tasks (default 100)")
     p.add_argument("--split", default="test", help="task split (default test)")
     p.add_argument("--start", type=int, default=0, help="first task id (default 0)")
@@ -90,7 +105,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class SearchJob:
-    """One task's search (a picklable shard for :mod:`agentprm_gym.parallel`).
+    """The searches of a group of tasks (a picklable shard for :mod:`agentprm_gym.parallel`).
 
     Attributes:
         env: Env id or gymnasium ``EnvSpec``.
@@ -102,10 +117,12 @@ class SearchJob:
         expand: Beam expansion per kept branch.
         prior: Beam search's weight of ``log π`` in the rank.
         split: Task split.
-        task_id: Task id (also the env reset seed).
-        policy_seed: Seed the policy is reseeded with.
+        task_ids: Task ids (each also its env reset seed), searched in lockstep
+            (``bon`` and ``beam``) or one after another.
+        policy_seeds: The seed each task's search reseeds the policy with.
         max_steps: Step limit (None: the env's).
         keep_trajectory: Return the chosen trajectory too.
+        prior: Beam search's weight of ``log π`` in the rank.
     """
 
     env: Any
@@ -116,8 +133,8 @@ class SearchJob:
     n: int
     expand: int
     split: str
-    task_id: int
-    policy_seed: int
+    task_ids: tuple[int, ...]
+    policy_seeds: tuple[int, ...]
     max_steps: int | None = None
     keep_trajectory: bool = False
     prior: float = 0.0
@@ -130,43 +147,76 @@ def _cached_prm(spec: str) -> Any:
 
 
 def run_search_job(job: SearchJob) -> dict[str, Any]:
-    """Search one task; the worker function of ``agentprm-gym search``.
+    """Search a group of tasks; the worker function of ``agentprm-gym search``.
 
     The env, the policy and the PRM are made once per worker process. Returns
-    the task id, win, reward, step count, ledger and (with ``keep_trajectory``)
-    the chosen trajectory as a dict.
+    ``tasks``: per task, its id, win, reward, step count, ledger and (with
+    ``keep_trajectory``) the chosen trajectory as a dict; and ``prm_calls``: the
+    PRM calls the group made (a call shared by the group's searches counts once
+    here and once in each of their ledgers).
     """
     from agentprm_gym.parallel import worker_env, worker_policy
-    from agentprm_gym.search import beam_search, best_of_n, greedy, policy_episode
+    from agentprm_gym.search import (
+        beam_search_lockstep,
+        best_of_n_lockstep,
+        greedy,
+        policy_episode,
+    )
 
     env = worker_env(job.env, job.env_kwargs)
     policy = worker_policy(job.policy)
-    kw = {
-        "seed": job.task_id,
-        "task_id": job.task_id,
-        "split": job.split,
-        "max_steps": job.max_steps,
-        "policy_seed": job.policy_seed,
-    }
-    if job.method == "policy":
-        res = policy_episode(env, policy, **kw)
-    elif job.method == "greedy":
-        res = greedy(env, policy, **kw)
-    elif job.method == "bon":
-        res = best_of_n(env, policy, _cached_prm(str(job.prm)), job.n, **kw)
+    ids = list(job.task_ids)
+    kw = {"split": job.split, "max_steps": job.max_steps}
+    prm = _cached_prm(str(job.prm)) if job.method not in NO_PRM else None
+    calls_before = prm.stats.calls if prm is not None else 0
+    if job.method == "bon":
+        got = best_of_n_lockstep(
+            env, policy, prm, job.n, seeds=ids, task_ids=ids, policy_seeds=job.policy_seeds, **kw
+        )
+    elif job.method == "beam":
+        got = beam_search_lockstep(
+            env,
+            policy,
+            prm,
+            job.n,
+            job.expand,
+            prior=job.prior,
+            seeds=ids,
+            task_ids=ids,
+            policy_seeds=job.policy_seeds,
+            **kw,
+        )
     else:
-        prm = _cached_prm(str(job.prm))
-        res = beam_search(env, policy, prm, job.n, job.expand, prior=job.prior, **kw)
-    out: dict[str, Any] = {
-        "task_id": job.task_id,
-        "won": bool(res.won),
-        "reward": float(res.reward),
-        "steps": len(res.trajectory.steps),
-        "ledger": res.ledger.to_dict(),
-    }
-    if job.keep_trajectory:
-        out["trajectory"] = res.trajectory.to_dict()
-    return out
+        play = policy_episode if job.method == "policy" else greedy
+        got = [
+            play(env, policy, seed=t, task_id=t, policy_seed=s, **kw)
+            for t, s in zip(ids, job.policy_seeds)
+        ]
+    out = []
+    for t, res in zip(ids, got):
+        row: dict[str, Any] = {
+            "task_id": t,
+            "won": bool(res.won),
+            "reward": float(res.reward),
+            "steps": len(res.trajectory.steps),
+            "ledger": res.ledger.to_dict(),
+        }
+        if job.keep_trajectory:
+            row["trajectory"] = res.trajectory.to_dict()
+        out.append(row)
+    calls = prm.stats.calls - calls_before if prm is not None else 0
+    return {"tasks": out, "prm_calls": calls}
+
+
+def group_tasks(first: int, count: int, lockstep: int, parallelism: int) -> list[range]:
+    """Consecutive task ids in groups of ``lockstep``, smaller where workers would sit idle.
+
+    Groups hold ``min(lockstep, ceil(count / parallelism))`` tasks (the last one
+    fewer), so that ``parallelism`` workers all get a group when there are tasks
+    enough.
+    """
+    size = max(1, min(lockstep, -(-count // max(1, parallelism))))
+    return [range(a, min(first + count, a + size)) for a in range(first, first + count, size)]
 
 
 def _check(args: argparse.Namespace) -> tuple[Any, int]:
@@ -178,6 +228,8 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
         raise CLIError("--episodes must be >= 1")
     if args.n < 1 or args.expand < 1:
         raise CLIError("--n and --expand must be >= 1")
+    if args.lockstep < 1:
+        raise CLIError("--lockstep must be >= 1 (1: one task at a time)")
     if args.method in ("bon", "beam") and args.prm is None:
         raise CLIError(
             f"--method {args.method} needs --prm: a trained PRM directory (train-prm), "
@@ -222,31 +274,35 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the searches (one shard per task) and print a summary."""
+    """Run the searches (one shard per group of tasks) and print a summary."""
     from agentprm_gym.parallel import make_executor
     from agentprm_gym.search import Ledger
 
     env_ref, count = _check(args)
     uses_prm = args.method not in NO_PRM
     env_kwargs = parse_env_args(args.env_arg)
-    jobs = [
-        SearchJob(
-            env=env_ref,
-            env_kwargs=env_kwargs,
-            policy=args.policy,
-            prm=args.prm if uses_prm else None,
-            method=args.method,
-            n=args.n,
-            expand=args.expand,
-            split=args.split,
-            task_id=t,
-            policy_seed=args.seed * 1_000_003 + t,
-            max_steps=args.max_steps,
-            keep_trajectory=bool(args.out),
-            prior=float(args.prior),
-        )
-        for t in range(args.start, args.start + count)
-    ]
+
+    def jobs(parallelism: int) -> list[SearchJob]:
+        size = args.lockstep if uses_prm else 1
+        return [
+            SearchJob(
+                env=env_ref,
+                env_kwargs=env_kwargs,
+                policy=args.policy,
+                prm=args.prm if uses_prm else None,
+                method=args.method,
+                n=args.n,
+                expand=args.expand,
+                split=args.split,
+                task_ids=tuple(group),
+                policy_seeds=tuple(args.seed * 1_000_003 + t for t in group),
+                max_steps=args.max_steps,
+                keep_trajectory=bool(args.out),
+                prior=float(args.prior),
+            )
+            for group in group_tasks(args.start, count, size, parallelism)
+        ]
+
     writer = None
     if args.out:
         from agentprm_gym.core.trajectory import Trajectory, TrajectoryWriter
@@ -258,15 +314,20 @@ def run(args: argparse.Namespace) -> int:
     results: dict[int, dict[str, Any]] = {}
     next_out = args.start  # --out is written in task order, as results complete
     wins = 0
+    prm_calls = 0
     t0 = time.perf_counter()
     bar = progress(total=count, desc=f"search {label}", disable=args.no_progress or None)
     try:
         with make_executor(args.workers, args.ray, ray_num_cpus=args.ray_cpus) as ex:
             executor = ex.name
-            for r in ex.imap_unordered(run_search_job, jobs):
-                results[r["task_id"]] = r
-                wins += r["won"]
-                bar.update(1)
+            shards = jobs(ex.parallelism)
+            lockstep = max(len(j.task_ids) for j in shards)
+            for got in ex.imap_unordered(run_search_job, shards):
+                prm_calls += got["prm_calls"]
+                for r in got["tasks"]:
+                    results[r["task_id"]] = r
+                    wins += r["won"]
+                bar.update(len(got["tasks"]))
                 bar.set_postfix(success=f"{wins / len(results):.3f}")
                 while writer is not None and next_out in results:
                     writer.write(Trajectory.from_dict(results[next_out].pop("trajectory")))
@@ -279,6 +340,7 @@ def run(args: argparse.Namespace) -> int:
     total = Ledger()
     for r in ordered:
         total.merge(Ledger(**r["ledger"]))
+    total.prm_calls = prm_calls  # shared calls once, not once per task
     result = {
         "env": args.env,
         "method": args.method,
@@ -293,6 +355,7 @@ def run(args: argparse.Namespace) -> int:
         "mean_reward": float(np.mean([r["reward"] for r in ordered])),
         "mean_steps": float(np.mean([r["steps"] for r in ordered])),
         "ledger": total.to_dict(),
+        "lockstep": lockstep,
         "executor": executor,
         "wall_seconds": round(time.perf_counter() - t0, 3),
     }

@@ -367,8 +367,10 @@ class FrozenTextEncoder:
 
     def _encode(self, pairs: list[tuple[str, str]], progress: Callable[[int], None] | None) -> None:
         # Texts are batched only with texts of the same token count: no padding, so a
-        # text's states never depend on which other texts shared its batch (bf16
-        # kernels round differently with the sequence length).
+        # text's states do not depend on the length of other texts (bf16 kernels round
+        # differently with the sequence length). They still depend, in the last bits, on
+        # how many texts share the batch: the matrix products pick their blocking by the
+        # row count (measured with MiniLM in bf16: up to 0.013 in a state of size 5).
         texts = [t for _, t in pairs]
         enc = self.tokenizer(
             texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=True

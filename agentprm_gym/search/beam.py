@@ -44,20 +44,18 @@ from agentprm_gym.core.snapshot import EnvSnapshot
 from agentprm_gym.search.common import (
     Branch,
     SearchResult,
-    bind_all,
     finish_trajectory,
     reset_options,
     seed_policy,
     start_trajectory,
     step_branch,
-    unbind_prm,
 )
+from agentprm_gym.search.driver import SearchSteps, run_alone
 from agentprm_gym.search.handle import EnvHandle, resolve_max_steps
-from agentprm_gym.search.ledger import Meter
 from agentprm_gym.search.sampling import sample_with_logprobs, tie_break_rng
-from agentprm_gym.search.scoring import score_children
+from agentprm_gym.search.scoring import ScoreRequest
 
-__all__ = ["beam_search"]
+__all__ = ["beam_search", "beam_steps", "check_beam_args"]
 
 
 @dataclass
@@ -80,6 +78,16 @@ def _state_key(state: Any) -> bytes | None:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # an unpicklable state is simply never merged
         return None
+
+
+def check_beam_args(beam: int, expand: int, prior: float) -> float:
+    """Validate beam search's sizes and prior; returns the prior as a float."""
+    if beam < 1 or expand < 1:
+        raise ValueError(f"beam and expand must be >= 1, got {beam} and {expand}")
+    prior = float(prior)
+    if not math.isfinite(prior) or prior < 0:
+        raise ValueError(f"prior must be a finite number >= 0, got {prior}")
+    return prior
 
 
 def beam_search(
@@ -116,40 +124,58 @@ def beam_search(
         The best finished entry as a trajectory, its reward, its PRM score and
         the compute ledger.
     """
-    if beam < 1 or expand < 1:
-        raise ValueError(f"beam and expand must be >= 1, got {beam} and {expand}")
-    prior = float(prior)
-    if not math.isfinite(prior) or prior < 0:
-        raise ValueError(f"prior must be a finite number >= 0, got {prior}")
-    search_seed = seed if policy_seed is None else policy_seed
+    prior = check_beam_args(beam, expand, prior)
     handle = EnvHandle(env)
     limit = resolve_max_steps(env, max_steps)
+    steps = beam_steps(
+        handle, policy, beam, expand, prior, seed, task_id, split, limit, policy_seed
+    )
+    return run_alone(steps, handle, policy, prm)
+
+
+def beam_steps(
+    handle: EnvHandle,
+    policy: Any,
+    beam: int,
+    expand: int,
+    prior: float,
+    seed: int | None,
+    task_id: int | None,
+    split: str | None,
+    limit: int | None,
+    policy_seed: int | None,
+) -> SearchSteps:
+    """Beam search over one episode, pausing at every depth for the PRM's scores.
+
+    A generator: it yields a :class:`ScoreRequest` per depth (the new children,
+    whose ``q`` the caller sets), and returns the chosen trajectory and its score.
+    :func:`beam_search` answers each request at once;
+    :func:`~agentprm_gym.search.lockstep.beam_search_lockstep` answers the
+    requests of many tasks' searches in one PRM call. The arguments are those of
+    :func:`beam_search`, checked, with ``limit`` the resolved step limit.
+    """
+    search_seed = seed if policy_seed is None else policy_seed
     seed_policy(policy, search_seed)
     ties = tie_break_rng(search_seed)
-    bind_all(handle, policy, prm)
-    meter = Meter(policy, prm, handle)
-    try:
-        obs, info = handle.reset(seed, reset_options(task_id, split))
-        instruction = str(info.get("instruction", ""))
-        root = Branch([obs], info, state=handle.get_state())
-        kept = [_Entry(root, 0.0, 0.0)]
-        while any(not e.node.done for e in kept):
-            new, groups = _expand(handle, policy, kept, expand, prior > 0, limit, ties)
-            score_children(prm, instruction, groups)
-            _merge_same_states(new, [k for _, kids in groups for k in kids])
-            pool = [e for e in kept if e.node.done] + new
-            pool.sort(key=lambda e: (-e.rank(prior), -e.tie))
-            kept = pool[:beam]
-    finally:
-        unbind_prm(handle, prm)
+    obs, info = handle.reset(seed, reset_options(task_id, split))
+    instruction = str(info.get("instruction", ""))
+    root = Branch([obs], info, state=handle.get_state())
+    kept = [_Entry(root, 0.0, 0.0)]
+    while any(not e.node.done for e in kept):
+        new, groups = _expand(handle, policy, kept, expand, prior > 0, limit, ties)
+        yield ScoreRequest(instruction, groups)
+        _merge_same_states(new, [k for _, kids in groups for k in kids])
+        pool = [e for e in kept if e.node.done] + new
+        pool.sort(key=lambda e: (-e.rank(prior), -e.tie))
+        kept = pool[:beam]
     chosen = kept[0].node
     traj = finish_trajectory(
-        start_trajectory(env, policy, info, seed, f"beam{beam}x{expand}"), chosen
+        start_trajectory(handle.env, policy, info, seed, f"beam{beam}x{expand}"), chosen
     )
     traj.meta["prm_score"] = float(chosen.q)
     if prior:
         traj.meta["prior"] = prior
-    return SearchResult(traj, traj.final_reward, traj.won, meter.ledger(), float(chosen.q))
+    return traj, float(chosen.q)
 
 
 def _expand(

@@ -21,19 +21,18 @@ import numpy as np
 from agentprm_gym.search.common import (
     Branch,
     SearchResult,
-    bind_all,
     finish_trajectory,
     play_out,
     reset_options,
     seed_policy,
     start_trajectory,
-    unbind_prm,
 )
+from agentprm_gym.search.driver import SearchSteps, run_alone
 from agentprm_gym.search.handle import EnvHandle, resolve_max_steps
-from agentprm_gym.search.ledger import Meter
 from agentprm_gym.search.sampling import tie_break_rng
+from agentprm_gym.search.scoring import ScoreRequest
 
-__all__ = ["best_of_n", "pick_best"]
+__all__ = ["best_of_n", "best_of_n_steps", "pick_best"]
 
 
 def pick_best(q: Any, ties: Any) -> int:
@@ -75,30 +74,52 @@ def best_of_n(
         raise ValueError(f"n must be >= 1, got {n}")
     handle = EnvHandle(env)
     limit = resolve_max_steps(env, max_steps)
+    keep_states = bool(getattr(prm, "requires_state", False))
+    steps = best_of_n_steps(
+        handle, policy, n, seed, task_id, split, limit, policy_seed, keep_states
+    )
+    return run_alone(steps, handle, policy, prm)
+
+
+def best_of_n_steps(
+    handle: EnvHandle,
+    policy: Any,
+    n: int,
+    seed: int | None,
+    task_id: int | None,
+    split: str | None,
+    limit: int | None,
+    policy_seed: int | None,
+    keep_states: bool = False,
+) -> SearchSteps:
+    """Best-of-N on one task, pausing once for the PRM's values of the episodes' last steps.
+
+    A generator: it plays the ``n`` episodes, yields one :class:`ScoreRequest`
+    holding their ends (valued by their last step in one ``score`` call), and
+    returns the chosen trajectory and its score. The arguments are those of
+    :func:`best_of_n`, checked, with ``limit`` the resolved step limit and
+    ``keep_states`` whether each end keeps its env snapshot (state-backed PRMs
+    read it).
+    """
     search_seed = seed if policy_seed is None else policy_seed
     seed_policy(policy, search_seed)
     ties = tie_break_rng(search_seed).random(n)
-    bind_all(handle, policy, prm)
-    needs_state = bool(getattr(prm, "requires_state", False))
-    meter = Meter(policy, prm, handle)
-    try:
-        obs, info = handle.reset(seed, reset_options(task_id, split))
-        instruction = str(info.get("instruction", ""))
-        start = handle.get_state() if n > 1 else None
-        ends: list[Branch] = []
-        for i in range(n):
-            if i > 0:
-                handle.set_state(start)
-            end = play_out(handle, policy, Branch([obs], info), limit)
-            if needs_state:
-                end.state = handle.get_state()
-            ends.append(end)
-        q = prm.score([b.last_item(instruction) for b in ends])
-        best = pick_best(q, ties)
-        for b, v in zip(ends, q):
-            b.q = float(v)
-    finally:
-        unbind_prm(handle, prm)
-    traj = finish_trajectory(start_trajectory(env, policy, info, seed, f"bon{n}"), ends[best])
-    traj.meta["prm_score"] = float(q[best])
-    return SearchResult(traj, traj.final_reward, traj.won, meter.ledger(), float(q[best]))
+    obs, info = handle.reset(seed, reset_options(task_id, split))
+    instruction = str(info.get("instruction", ""))
+    start = handle.get_state() if n > 1 else None
+    root = Branch([obs], info)
+    ends: list[Branch] = []
+    for i in range(n):
+        if i > 0:
+            handle.set_state(start)
+        end = play_out(handle, policy, root, limit)
+        if keep_states:
+            end.state = handle.get_state()
+        ends.append(end)
+    yield ScoreRequest(instruction, [(root, ends)], per_state=False)
+    q = [float(b.q) for b in ends]
+    best = pick_best(q, ties)
+    traj = start_trajectory(handle.env, policy, info, seed, f"bon{n}")
+    traj = finish_trajectory(traj, ends[best])
+    traj.meta["prm_score"] = q[best]
+    return traj, q[best]

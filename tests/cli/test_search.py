@@ -102,6 +102,7 @@ def test_search_is_deterministic_and_seed_matters(capsys):
         ["--method", "greedy", "--policy", "noisy:0.5"],
         ["--method", "beam", "--prior", "-1"],
         ["--method", "bon", "--prior", "1"],
+        ["--method", "beam", "--prm", "random", "--lockstep", "0"],
     ],
 )
 def test_search_errors_are_one_line(capsys, extra):
@@ -129,8 +130,13 @@ def test_search_on_two_worker_processes_equals_inline(capsys, tmp_path):
             got[workers] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
             files[workers] = out.read_text().splitlines()
     assert got["1"]["executor"] == "inline" and got["2"]["executor"] == "processes:2"
+    # Two workers get two groups of 4 tasks, one worker one group of 8 (--lockstep 16):
+    # the PRM calls they share differ, every task's result does not.
+    assert got["1"]["lockstep"] == 8 and got["2"]["lockstep"] == 4
+    assert got["2"]["ledger"]["prm_calls"] > got["1"]["ledger"]["prm_calls"]
     for d in got.values():
-        del d["wall_seconds"], d["executor"], d["ledger"]["wall_seconds"]
+        del d["wall_seconds"], d["executor"], d["ledger"]["wall_seconds"], d["lockstep"]
+        del d["ledger"]["prm_calls"]
     assert got["2"] == got["1"]
     assert len(files["1"]) == 8 and files["2"] == files["1"]
     assert [json.loads(line)["task_id"] for line in files["2"]] == list(range(8))

@@ -35,14 +35,7 @@ def test_beam_calls_are_the_searchs_calls_and_replay_to_the_same_scores():
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
-def test_lockstep_calls_merge_each_depth_of_every_task_by_hand():
-    a, b, c, d, e, f = "abcdef"
-    per_task = [[[a, b], [c]], [[d], [e], [f]], []]
-    assert speed.lockstep_calls(per_task) == [[a, b, d], [c, e], [f]]
-    assert speed.lockstep_calls([]) == []
-
-
-def test_lockstep_replay_scores_the_same_items_as_the_searches_calls():
+def test_lockstep_calls_hold_each_depth_of_every_tasks_search():
     states = speed.beam_states(2, 4, seed=0)
     corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
     prm = StatePRM.create("tiny", tiny_corpus=corpus, d=32, heads=4, seed=0)
@@ -50,14 +43,13 @@ def test_lockstep_replay_scores_the_same_items_as_the_searches_calls():
     assert len(per_task) == 2 and all(per_task)
     flat = [c for calls in per_task for c in calls]
     assert speed.beam_calls(prm, tasks=2, beam=2, expand=2, seed=0) == flat
-    merged = speed.lockstep_calls(per_task)
-    assert len(merged) == max(len(calls) for calls in per_task)
-    # call d holds depth d of every task: its states have d + 1 observations
-    assert [{len(i.history) for i in c} for c in merged] == [{d + 1} for d in range(len(merged))]
+    merged = speed.lockstep_search_calls(prm, tasks=2, beam=2, expand=2, seed=0)
+    # call d holds depth d of every search still running: the per-task calls merged
+    depth = max(len(calls) for calls in per_task)
+    by_depth = [[i for calls in per_task if d < len(calls) for i in calls[d]] for d in range(depth)]
+    assert [list(map(repr, c)) for c in merged] == [list(map(repr, c)) for c in by_depth]
+    assert [{len(i.history) for i in c} for c in merged] == [{d + 1} for d in range(depth)]
     assert any(len({i.instruction for i in c}) == 2 for c in merged)  # both tasks in one call
-    assert sorted(map(repr, (i for c in merged for i in c))) == sorted(
-        map(repr, (i for c in flat for i in c))
-    )
     # a state's scores do not depend on its batch-mates (other tasks' states)
     prm.clear_cache()
     alone = np.concatenate([prm.score(c) for c in flat])
