@@ -9,6 +9,13 @@ next to the run (:meth:`TokenStore.save` / :meth:`TokenStore.load`, safetensors
 plus JSON). Training then runs many epochs over cached states, and a search
 encodes each new page once, however many candidates and steps look at it.
 
+A BERT-family encoder (MiniLM, the tiny test backbone) packs several texts into
+one row of up to :data:`PACK_TOKENS` tokens, each text attending only to itself
+and counting its positions from 0, so the few new texts of a search's call (a
+page's pieces, of many different lengths) go through in one or two passes
+rather than one pass per token count. Each text gets the states it gets alone,
+up to float rounding.
+
 Each token also carries two number features, so that prices and quantities
 compare as numbers rather than as word pieces: whether the token is part of a
 number in the text, and ``log10(1 + value) / 4`` of that number. And each token
@@ -32,9 +39,11 @@ import torch
 
 __all__ = [
     "NUMBER_FEATURES",
+    "PACK_TOKENS",
     "FrozenTextEncoder",
     "TokenStore",
     "number_features",
+    "pack_rows",
     "text_key",
 ]
 
@@ -108,6 +117,28 @@ def _bf16_linears(model: torch.nn.Module) -> torch.nn.Module:
     for p in model.parameters():
         memo.setdefault(id(p), p)
     return copy.deepcopy(model, memo)
+
+
+#: Tokens per packed encoder row (:func:`pack_rows`): four texts of the default 64.
+PACK_TOKENS = 256
+
+
+def pack_rows(lengths: Sequence[int], cap: int) -> list[list[int]]:
+    """Texts, by index, in rows of at most ``cap`` tokens: longest first, each row filled in turn.
+
+    A row takes texts in order of decreasing length (ties by index) until the next one
+    does not fit, and the next row starts with it (next fit, decreasing); a text longer
+    than ``cap`` has a row of its own.
+    """
+    rows: list[list[int]] = []
+    used = 0
+    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        if not rows or used + lengths[i] > cap:
+            rows.append([])
+            used = 0
+        rows[-1].append(i)
+        used += lengths[i]
+    return rows
 
 
 class TokenStore:
@@ -287,7 +318,8 @@ class FrozenTextEncoder:
         max_tokens: Tokens kept per text (the first ones, special tokens included).
         device: Where the encoder runs.
         bf16: Run the encoder under bf16 autocast (states are stored as float16).
-        batch_size: Texts per encoder forward pass.
+        batch_size: Texts per encoder forward pass (packed: that many texts of
+            ``max_tokens`` tokens' worth of rows).
     """
 
     def __init__(
@@ -320,6 +352,9 @@ class FrozenTextEncoder:
         self._special = frozenset(int(i) for i in getattr(tokenizer, "all_special_ids", ()))
         self.store = TokenStore(self.dim, self.tag)  # the tag digests the weights as given
         self._runner = _bf16_linears(self.model) if self.bf16 else None
+        #: Pack several short texts into one encoder row (BERT-family encoders, which
+        #: take per-token position ids and a per-row attention mask).
+        self.packs = getattr(getattr(model, "config", None), "model_type", None) == "bert"
 
     def reset(self) -> None:
         """Forget every cached token state (memory is freed)."""
@@ -366,38 +401,85 @@ class FrozenTextEncoder:
         return [self.store.index[k] for k in keys]
 
     def _encode(self, pairs: list[tuple[str, str]], progress: Callable[[int], None] | None) -> None:
-        # Texts are batched only with texts of the same token count: no padding, so a
-        # text's states do not depend on the length of other texts (bf16 kernels round
-        # differently with the sequence length). They still depend, in the last bits, on
-        # how many texts share the batch: the matrix products pick their blocking by the
-        # row count (measured with MiniLM in bf16: up to 0.013 in a state of size 5).
         texts = [t for _, t in pairs]
         enc = self.tokenizer(
             texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=True
         )
-        by_len: dict[int, list[int]] = {}
-        for i, ids in enumerate(enc["input_ids"]):
-            by_len.setdefault(len(ids), []).append(i)
-        for _, members in sorted(by_len.items()):
-            for s in range(0, len(members), self.batch_size):
-                idx = members[s : s + self.batch_size]
-                ids = torch.tensor([enc["input_ids"][i] for i in idx], device=self.device)
-                att = torch.ones_like(ids)
-                with (
-                    torch.inference_mode(),
-                    torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16),
-                ):
-                    model = self.model if self._runner is None or not self.bf16 else self._runner
-                    h = model(input_ids=ids, attention_mask=att).last_hidden_state
-                h = h.float().cpu().numpy()
-                for r, i in enumerate(idx):
+        ids = enc["input_ids"]
+        for rows in self._passes([len(x) for x in ids]):
+            states = self._forward([[ids[i] for i in row] for row in rows])
+            for row, h in zip(rows, states):
+                at = 0
+                for i in row:
+                    n = len(ids[i])
                     key, text = pairs[i]
                     tok_ids = np.asarray(
-                        [-1 if t in self._special else t for t in enc["input_ids"][i]],
-                        dtype=np.int32,
+                        [-1 if t in self._special else t for t in ids[i]], dtype=np.int32
                     )
                     self.store.add(
-                        key, h[r], number_features(text, enc["offset_mapping"][i]), tok_ids
+                        key,
+                        h[at : at + n],
+                        number_features(text, enc["offset_mapping"][i]),
+                        tok_ids,
                     )
-                if progress is not None:
-                    progress(len(idx))
+                    at += n
+            if progress is not None:
+                progress(sum(len(row) for row in rows))
+
+    def _passes(self, lengths: Sequence[int]) -> list[list[list[int]]]:
+        """The encoder passes for texts of these token counts: rows of text indices per pass.
+
+        Packed (BERT-family encoders): rows of several texts, at most
+        :data:`PACK_TOKENS` tokens each (:func:`pack_rows`), about ``batch_size`` texts'
+        worth of tokens per pass. Otherwise one text per row, and a pass holds only texts
+        of the same token count, so that no row is padded.
+        """
+        if self.packs:
+            rows = pack_rows(lengths, PACK_TOKENS)
+            per_pass = max(1, self.batch_size * self.max_tokens // PACK_TOKENS)
+            return [rows[s : s + per_pass] for s in range(0, len(rows), per_pass)]
+        by_len: dict[int, list[int]] = {}
+        for i, n in enumerate(lengths):
+            by_len.setdefault(n, []).append(i)
+        return [
+            [[i] for i in members[s : s + self.batch_size]]
+            for _, members in sorted(by_len.items())
+            for s in range(0, len(members), self.batch_size)
+        ]
+
+    def _forward(self, rows: list[list[list[int]]]) -> np.ndarray:
+        """Last hidden states of rows of token-id lists, ``(rows, tokens, dim)`` float32.
+
+        A row of several texts is one sequence in which each text attends only to itself
+        and counts its positions from 0, so each text gets the states it gets alone (up
+        to float rounding: the products' blocking depends on the row and batch sizes).
+        """
+        width = max(sum(len(x) for x in row) for row in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        if self.packs:
+            pos = torch.zeros_like(ids)
+            seg = torch.full_like(ids, -1)
+            for r, row in enumerate(rows):
+                at = 0
+                for k, x in enumerate(row):
+                    ids[r, at : at + len(x)] = torch.tensor(x)
+                    pos[r, at : at + len(x)] = torch.arange(len(x))
+                    seg[r, at : at + len(x)] = k
+                    at += len(x)
+            same = seg[:, :, None] == seg[:, None, :]
+            # a padding position attends to itself only (a row of no keys would be NaN)
+            pad_self = torch.eye(width, dtype=torch.bool) & (seg[:, :, None] < 0)
+            mask = ((same & (seg[:, :, None] >= 0)) | pad_self)[:, None]
+            kwargs = {"attention_mask": mask.to(self.device), "position_ids": pos.to(self.device)}
+            kwargs["token_type_ids"] = torch.zeros_like(ids).to(self.device)
+        else:
+            for r, row in enumerate(rows):
+                ids[r] = torch.tensor(row[0])
+            kwargs = {"attention_mask": torch.ones_like(ids).to(self.device)}
+        with (
+            torch.inference_mode(),
+            torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16),
+        ):
+            model = self.model if self._runner is None or not self.bf16 else self._runner
+            h = model(input_ids=ids.to(self.device), **kwargs).last_hidden_state
+        return h.float().cpu().numpy()

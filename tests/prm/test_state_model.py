@@ -163,7 +163,8 @@ def test_matched_pairs_are_reused_across_states_with_the_same_scores(eps, monkey
     assert known1 == 0 and new1 > 0 and new2 == 0 and 0 < known2 < new1
     assert new3 == 1 and known3 == known2
     np.testing.assert_allclose(again, first, atol=1e-6)
-    fresh = _prm(eps)  # same seed, no cache: the reference numbers
+    fresh = _prm(eps)  # same seed, no kept vectors: the reference numbers
+    fresh.encoder.store = prm.encoder.store  # the same token states (see the encoder's rounding)
     np.testing.assert_allclose(
         fresh.score_candidates(later, ACTIONS), prm.score_candidates(later, ACTIONS), atol=1e-6
     )
@@ -208,7 +209,9 @@ def test_an_instruction_side_is_kept_with_the_same_scores(eps, monkeypatch):
     later = STATE._replace(history=(("o", "look"), *STATE.history))  # one new past action
     got = prm.score_candidates(later, ACTIONS)
     assert given == [(1, False), (1, True)] and len(prm._net_cache.instructions) == 1
-    np.testing.assert_allclose(got, _prm(eps).score_candidates(later, ACTIONS), atol=1e-6)
+    fresh = _prm(eps)
+    fresh.encoder.store = prm.encoder.store  # the same token states (see the encoder's rounding)
+    np.testing.assert_allclose(got, fresh.score_candidates(later, ACTIONS), atol=1e-6)
     # two instructions in one call: each is matched in the batch, nothing is passed
     other = later._replace(instruction="Walk to room 1.")
     prm.clear_cache()  # both instructions are read anew
@@ -600,16 +603,21 @@ def test_tiny_state_prm_training_improves_ranking(coverage, exact):
     assert acc1 >= least and acc1 > acc0 + gain, (acc0, acc1)
 
 
-def test_token_states_do_not_depend_on_batch_mates(eps):
+def test_token_states_depend_on_batch_mates_only_by_rounding(eps):
+    """Texts share packed encoder rows, each attending to itself alone."""
     prm = _prm(eps)
     enc = prm.encoder
     (r,) = enc.rows(["go to room 3 now"])
     a, n = enc.store.start[r], enc.store.length[r]
-    alone = enc.store.states[a : a + n].copy()
+    alone = enc.store.states[a : a + n].astype(np.float32)
     enc.reset()
     rows = enc.rows(["x", "a much longer text about rooms and pits", "go to room 3 now", "y z"])
     s, n = enc.store.start[rows[2]], enc.store.length[rows[2]]
-    np.testing.assert_array_equal(enc.store.states[s : s + n], alone)
+    together = enc.store.states[s : s + n].astype(np.float32)
+    # stored in float16 (spacing 0.002 at these magnitudes), from products that round by
+    # the row's make-up; a text that saw its row-mates would be 0.012 off here
+    assert np.abs(alone).max() < 4
+    np.testing.assert_allclose(together, alone, atol=0.005)
 
 
 def test_token_store_round_trips_in_one_file_and_refuses_another_tag(eps, tmp_path):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from agentprm_gym.prm.text_encoder import FrozenTextEncoder, _bf16_linears
+from agentprm_gym.prm.text_encoder import FrozenTextEncoder, _bf16_linears, pack_rows
 from agentprm_gym.prm.tiny import build_tiny_backbone, build_tiny_tokenizer
 
 TEXTS = ["Walk to room 3.", "go[next]", "spf 30 sunscreen, price lower than 60.00 dollars"]
@@ -54,6 +55,7 @@ def test_the_encoder_runs_the_cast_copy_under_bf16_and_keeps_its_tag():
     plain = FrozenTextEncoder(model, tok, "tiny", bf16=False)
     fast = FrozenTextEncoder(model, tok, "tiny", bf16=True)
     assert fast._runner is not None and plain._runner is None
+    plain.packs = fast.packs = False  # one text per row: the states of the text alone, exactly
     # the tag digests the weights as given: recomputed after the copy was made, it is
     # the same (only the precision field differs from the float32 encoder's)
     tag = fast.tag
@@ -72,3 +74,71 @@ def test_the_encoder_runs_the_cast_copy_under_bf16_and_keeps_its_tag():
     plain_rows = plain.rows(TEXTS)
     st = plain.store
     assert (got == st.states[st.start[plain_rows[2]] : st.start[plain_rows[2]] + len(want)]).all()
+
+
+def test_pack_rows_by_hand():
+    # longest first; a row takes texts until the next does not fit (next fit, decreasing)
+    assert pack_rows([3, 9, 5, 4, 2], 10) == [[1], [2, 3], [0, 4]]
+    assert pack_rows([5, 5, 5], 10) == [[0, 1], [2]]  # ties by index
+    assert pack_rows([12, 1], 10) == [[0], [1]]  # longer than a row: a row of its own
+    assert pack_rows([], 10) == []
+
+
+def _alone(enc, text):
+    ids = torch.tensor(
+        [enc.tokenizer(text, truncation=True, max_length=enc.max_tokens)["input_ids"]]
+    )
+    with torch.inference_mode():
+        return enc.model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state[0]
+
+
+def test_packed_rows_give_each_text_its_states_alone():
+    """Several texts share an encoder row, each attending to itself with its own positions."""
+    words = [
+        "spf",
+        "30",
+        "sunscreen",
+        "price",
+        "lower",
+        "than",
+        "60.00",
+        "dollars",
+        "walk",
+        "to",
+        "room",
+        "3",
+        "go",
+        "next",
+    ]
+    texts = [" ".join(words[: 1 + (7 * k) % len(words)]) + f" {k}" for k in range(40)]
+    tok = build_tiny_tokenizer(texts)
+    model = build_tiny_backbone(len(tok)).eval()
+    enc = FrozenTextEncoder(model, tok, "tiny", bf16=False, max_tokens=16, batch_size=8)
+    assert enc.packs  # a BERT model
+    passes = enc._passes([len(x) for x in tok(texts, truncation=True, max_length=16)["input_ids"]])
+    assert any(len(row) > 1 for rows in passes for row in rows)  # texts do share rows
+    assert sorted(i for rows in passes for row in rows for i in row) == list(range(len(texts)))
+    seen = []
+    rows = enc.rows(texts, progress=seen.append)
+    assert sum(seen) == len(texts)
+    st = enc.store
+    for text, r in zip(texts, rows):
+        want = _alone(enc, text).numpy()
+        got = st.states[st.start[r] : st.start[r] + st.length[r]].astype(np.float32)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, atol=2e-3)  # float16 storage
+        assert (st.ids[st.start[r] : st.start[r] + st.length[r]] >= -1).all()
+    # the same texts one per row (packing off) store the same ids and number features
+    one = FrozenTextEncoder(model, tok, "tiny", bf16=False, max_tokens=16)
+    one.packs = False
+    one_rows = one.rows(texts)
+    for r, q in zip(rows, one_rows):
+        a, b = (
+            slice(st.start[r], st.start[r] + st.length[r]),
+            slice(one.store.start[q], one.store.start[q] + one.store.length[q]),
+        )
+        assert (st.ids[a] == one.store.ids[b]).all()
+        assert (st.numbers[a] == one.store.numbers[b]).all()
+        np.testing.assert_allclose(
+            st.states[a].astype(np.float32), one.store.states[b].astype(np.float32), atol=2e-3
+        )
