@@ -27,7 +27,7 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "InlineExecutor",
     "ProcessExecutor",
     "RayExecutor",
+    "group_for_workers",
     "make_executor",
     "worker_cache",
     "worker_env",
@@ -114,6 +115,17 @@ def worker_policy(spec: str) -> Any:
         return make_policy(spec)
 
     return worker_cache(("policy", spec), make)
+
+
+def group_for_workers(items: Sequence[S], size: int, parallelism: int) -> list[list[S]]:
+    """Consecutive items in groups of ``size``, smaller where workers would sit idle.
+
+    Groups hold ``min(size, ceil(len(items) / parallelism))`` items (the last one
+    fewer), so that ``parallelism`` workers all get a group when there are items
+    enough. Used to shard searches that run several tasks in lockstep.
+    """
+    step = max(1, min(size, -(-len(items) // max(1, parallelism))))
+    return [list(items[a : a + step]) for a in range(0, len(items), step)]
 
 
 class Executor:

@@ -16,6 +16,7 @@ from agentprm_gym.parallel import (
     InlineExecutor,
     ProcessExecutor,
     default_worker_threads,
+    group_for_workers,
     make_executor,
     worker_cache,
     worker_env,
@@ -203,9 +204,14 @@ def _last_json(capsys):
 
 
 def _untimed(summary):
-    """A search summary without what depends on where and how fast it ran."""
-    d = {k: v for k, v in summary.items() if k not in ("wall_seconds", "executor")}
-    d["ledger"] = {k: v for k, v in d["ledger"].items() if k != "wall_seconds"}
+    """A search summary without what depends on where and how fast it ran.
+
+    The PRM calls go too: tasks searched in lockstep share them, and how many tasks
+    share a call depends on how many workers there are.
+    """
+    drop = ("wall_seconds", "executor", "lockstep")
+    d = {k: v for k, v in summary.items() if k not in drop}
+    d["ledger"] = {k: v for k, v in d["ledger"].items() if k not in ("wall_seconds", "prm_calls")}
     return d
 
 
@@ -294,3 +300,22 @@ def test_worker_env_keys_on_the_whole_spec():
     assert a is not b and b.spec.max_episode_steps == 6
     assert worker_env(corridor_env_spec(5), {"trap": False}) is not a
     assert worker_policy("random") is worker_policy("random")
+
+
+@pytest.mark.parametrize(
+    ("count", "size", "parallelism", "sizes"),
+    [
+        (100, 16, 1, [16] * 6 + [4]),  # one worker: groups of 16
+        (100, 16, 2, [16] * 6 + [4]),
+        (8, 16, 2, [4, 4]),  # two workers, 8 items: 4 each, not 8 and none
+        (10, 16, 3, [4, 4, 2]),
+        (3, 16, 8, [1, 1, 1]),
+        (7, 1, 1, [1] * 7),
+        (0, 16, 2, []),
+    ],
+)
+def test_group_for_workers(count, size, parallelism, sizes):
+    items = range(5, 5 + count)
+    groups = group_for_workers(items, size, parallelism)
+    assert [len(g) for g in groups] == sizes
+    assert [x for g in groups for x in g] == list(items)

@@ -216,6 +216,10 @@ class SweepConfig:
         reference: The PRM the efficiency ratio compares against.
         torch_threads: ``torch.set_num_threads`` for PRM training and scoring
             in this process (None: torch's default).
+        lockstep: Test tasks whose beam searches (``beam`` and ``beam+prior`` rows)
+            run together, sharing one PRM call per depth (fewer where workers would
+            sit idle; 1: one task at a time). Each task gets the search it gets
+            alone (with the state PRM, up to float rounding).
         source: The file it came from.
     """
 
@@ -230,6 +234,7 @@ class SweepConfig:
     examples: int = 3
     reference: str = "agentprm"
     torch_threads: int | None = None
+    lockstep: int = 16
     source: str = ""
 
     @property
@@ -262,6 +267,7 @@ _TOP_KEYS = {
     "examples",
     "reference",
     "torch_threads",
+    "lockstep",
 }
 _COLLECTION_KEYS = {"train_tasks", "per_task", "mc_rollouts"}
 _ENV_KEYS = {"id", "policy", "kwargs", "name", "test_tasks", "max_steps", "methods"}
@@ -460,6 +466,7 @@ def parse_config(data: Any, name: str = "sweep", source: str = "") -> SweepConfi
         examples=_int(data.get("examples", 3), "examples"),
         reference=reference,
         torch_threads=None if threads is None else _int(threads, "torch_threads", 1),
+        lockstep=_int(data.get("lockstep", 16), "lockstep", 1),
         source=source,
     )
 

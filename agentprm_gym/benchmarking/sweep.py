@@ -22,7 +22,9 @@ self-contained ``report.html`` (:mod:`.report`), all under the output directory
 
 Episodes of one run are shards for :mod:`agentprm_gym.parallel` (local worker
 processes with ``--workers``, Ray with ``--ray``); each worker builds its env,
-policy and PRM once (:func:`~agentprm_gym.parallel.worker_cache`).
+policy and PRM once (:func:`~agentprm_gym.parallel.worker_cache`). The beam rows'
+episodes go in groups of the config's ``lockstep`` tasks (16 by default), whose
+searches share one PRM call per depth (:func:`run_jobs`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ __all__ = [
     "SweepError",
     "label_costs_from_files",
     "run_job",
+    "run_jobs",
     "run_sweep",
     "score_episode",
 ]
@@ -128,18 +131,39 @@ def _key(x: Any) -> str:
     return json.dumps(x, sort_keys=True, default=str)
 
 
-def run_job(job: RunJob) -> dict[str, Any]:
-    """Play one test episode with the job's method; returns won, reward, ledger (and trajectory)."""
+def _worker_env_policy(job: RunJob) -> tuple[Any, Any]:
+    """The job's env and policy, made once per worker process."""
     from agentprm_gym.agents.spec import make_policy
     from agentprm_gym.parallel import worker_cache
-    from agentprm_gym.prm.loading import episode_prm
-    from agentprm_gym.search import beam_search, best_of_n, greedy, policy_episode
 
     env_name = getattr(job.env, "id", job.env)
     env = worker_cache(
         ("sweep-env", env_name, _key(job.env_kwargs)), lambda: _make_env(job.env, job.env_kwargs)
     )
     policy = worker_cache(("sweep-policy", env_name, job.policy), lambda: make_policy(job.policy))
+    return env, policy
+
+
+def _job_result(job: RunJob, res: Any) -> dict[str, Any]:
+    """A job's row material: task, repeat, won, reward, ledger (and trajectory)."""
+    out: dict[str, Any] = {
+        "task_id": job.task_id,
+        "repeat": job.repeat,
+        "won": bool(res.won),
+        "reward": float(res.reward),
+        "ledger": res.ledger.to_dict(),
+    }
+    if job.keep_trajectory:
+        out["trajectory"] = res.trajectory.to_dict()
+    return out
+
+
+def run_job(job: RunJob) -> dict[str, Any]:
+    """Play one test episode with the job's method; returns won, reward, ledger (and trajectory)."""
+    from agentprm_gym.prm.loading import episode_prm
+    from agentprm_gym.search import beam_search, best_of_n, greedy, policy_episode
+
+    env, policy = _worker_env_policy(job)
     common = dict(
         seed=job.seed,
         task_id=job.task_id,
@@ -174,16 +198,42 @@ def run_job(job: RunJob) -> dict[str, Any]:
         else:
             prior = job.prior if job.family == "beam+prior" else 0.0
             res = beam_search(env, policy, prm, job.n, job.expand, prior=prior, **common)
-    out: dict[str, Any] = {
-        "task_id": job.task_id,
-        "repeat": job.repeat,
-        "won": bool(res.won),
-        "reward": float(res.reward),
-        "ledger": res.ledger.to_dict(),
-    }
-    if job.keep_trajectory:
-        out["trajectory"] = res.trajectory.to_dict()
-    return out
+    return _job_result(job, res)
+
+
+#: Families whose jobs :func:`run_jobs` plays in lockstep.
+LOCKSTEP_FAMILIES = ("beam", "beam+prior")
+
+
+def run_jobs(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
+    """Play a group of one beam row's jobs in lockstep (one PRM call per depth for all).
+
+    The jobs must share the row (env, policy, PRM, method); each keeps its own task
+    and seeds and gets the search it gets alone (:func:`run_job`), with the state PRM
+    up to float rounding. Other families' jobs are played one by one.
+    """
+    from agentprm_gym.prm.loading import episode_prm
+    from agentprm_gym.search import beam_search_lockstep
+
+    first = jobs[0] if jobs else None
+    if first is None or len(jobs) == 1 or first.family not in LOCKSTEP_FAMILIES:
+        return [run_job(j) for j in jobs]
+    env, policy = _worker_env_policy(first)
+    prm = episode_prm(first.prm, "sweep-prm")
+    got = beam_search_lockstep(
+        env,
+        policy,
+        prm,
+        first.n,
+        first.expand,
+        prior=first.prior if first.family == "beam+prior" else 0.0,
+        seeds=[j.seed for j in jobs],
+        task_ids=[j.task_id for j in jobs],
+        split="test",
+        max_steps=first.max_steps,
+        policy_seeds=[j.policy_seed for j in jobs],
+    )
+    return [_job_result(j, res) for j, res in zip(jobs, got)]
 
 
 def _run_key(run: tuple[EnvConfig, str, MethodSpec, int]) -> tuple[str, ...]:
@@ -596,7 +646,7 @@ class Sweep:
         """Run every missing (env, PRM, method, seed) and append its row; returns rows written."""
         from agentprm_gym.benchmarking.provenance import git_commit, machine, machine_summary
         from agentprm_gym.collection import resolve_env
-        from agentprm_gym.parallel import make_executor
+        from agentprm_gym.parallel import group_for_workers, make_executor
         from agentprm_gym.progress import progress
 
         have = done_keys(self.csv_path)
@@ -663,9 +713,15 @@ class Sweep:
                     jobs = self._jobs(env, env_ref, spec, m, seed, repeats=reps)
                     bar.set_description(f"{env.short} {prm_name} {m.name}")
                     results = []
-                    for r in ex.imap_unordered(run_job, jobs):
-                        results.append(r)
-                        bar.update(1)
+                    if m.family in LOCKSTEP_FAMILIES and self.config.lockstep > 1:
+                        shards = group_for_workers(jobs, self.config.lockstep, ex.parallelism)
+                        for got in ex.imap_unordered(run_jobs, shards):
+                            results.extend(got)
+                            bar.update(len(got))
+                    else:
+                        for r in ex.imap_unordered(run_job, jobs):
+                            results.append(r)
+                            bar.update(1)
                     results.sort(key=lambda r: (r["repeat"], r["task_id"]))
                     row = self._row(env, prm_name, m, seed, results, commit, host)
                     writer.write(row)

@@ -208,17 +208,6 @@ def run_search_job(job: SearchJob) -> dict[str, Any]:
     return {"tasks": out, "prm_calls": calls}
 
 
-def group_tasks(first: int, count: int, lockstep: int, parallelism: int) -> list[range]:
-    """Consecutive task ids in groups of ``lockstep``, smaller where workers would sit idle.
-
-    Groups hold ``min(lockstep, ceil(count / parallelism))`` tasks (the last one
-    fewer), so that ``parallelism`` workers all get a group when there are tasks
-    enough.
-    """
-    size = max(1, min(lockstep, -(-count // max(1, parallelism))))
-    return [range(a, min(first + count, a + size)) for a in range(first, first + count, size)]
-
-
 def _check(args: argparse.Namespace) -> tuple[Any, int]:
     """Validate the arguments; returns the env reference for workers and the task count."""
     from agentprm_gym.collection import resolve_env
@@ -275,7 +264,7 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the searches (one shard per group of tasks) and print a summary."""
-    from agentprm_gym.parallel import make_executor
+    from agentprm_gym.parallel import group_for_workers, make_executor
     from agentprm_gym.search import Ledger
 
     env_ref, count = _check(args)
@@ -300,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
                 keep_trajectory=bool(args.out),
                 prior=float(args.prior),
             )
-            for group in group_tasks(args.start, count, size, parallelism)
+            for group in group_for_workers(range(args.start, args.start + count), size, parallelism)
         ]
 
     writer = None

@@ -105,6 +105,8 @@ def test_defaults_and_learned_prms():
         ({"repeats": {"random": 2}, "methods": ["policy", "bon@4"]}, "repeats"),
         ({"prms": [{"name": "policy", "labels": "gae"}]}, "prms[0]"),
         ({"repeats": {"random": 0}}, "repeats.random"),
+        ({"lockstep": 0}, "lockstep"),
+        ({"lockstep": "16"}, "lockstep"),
     ],
 )
 def test_bad_fields_are_named(patch, field):
@@ -153,3 +155,8 @@ def test_shipped_configs_are_valid(name):
     c = load_config(CONFIGS / f"{name}.yaml")
     assert c.name == name
     assert c.envs and c.methods
+
+
+def test_lockstep_defaults_to_16_and_parses():
+    assert parse_config(_base()).lockstep == 16
+    assert parse_config(_base(lockstep=1)).lockstep == 1

@@ -17,7 +17,6 @@ from helpers.hash_prm import HashPRM  # noqa: E402
 from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
 
 from agentprm_gym.agents import NoisyExpertPolicy, Policy  # noqa: E402
-from agentprm_gym.commands.search import group_tasks  # noqa: E402
 from agentprm_gym.prm import OraclePRM  # noqa: E402
 from agentprm_gym.prm.state_model import StatePRM  # noqa: E402
 from agentprm_gym.prm.steps import episode_steps  # noqa: E402
@@ -161,20 +160,3 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="n must be"):
         best_of_n_lockstep(env, pol, HashPRM(0), 0, seeds=[0])
     assert beam_search_lockstep(env, pol, HashPRM(0), seeds=[]) == []
-
-
-@pytest.mark.parametrize(
-    ("first", "count", "lockstep", "parallelism", "sizes"),
-    [
-        (0, 100, 16, 1, [16] * 6 + [4]),  # one worker: groups of 16
-        (0, 100, 16, 2, [16] * 6 + [4]),
-        (5, 8, 16, 2, [4, 4]),  # two workers, 8 tasks: 4 each, not 8 and none
-        (0, 10, 16, 3, [4, 4, 2]),
-        (0, 3, 16, 8, [1, 1, 1]),
-        (0, 7, 1, 1, [1] * 7),
-    ],
-)
-def test_group_tasks(first, count, lockstep, parallelism, sizes):
-    groups = group_tasks(first, count, lockstep, parallelism)
-    assert [len(g) for g in groups] == sizes
-    assert [t for g in groups for t in g] == list(range(first, first + count))

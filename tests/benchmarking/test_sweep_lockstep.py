@@ -1,0 +1,55 @@
+"""The sweep's beam rows in lockstep: every episode is the one it is alone."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from agentprm_gym.benchmarking.config import parse_config
+from agentprm_gym.benchmarking.sweep import Sweep, run_job, run_jobs
+from agentprm_gym.prm.loading import episode_prm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers.chain_env import CORRIDOR_ID, registered_corridor  # noqa: E402
+
+
+def _plain(r):
+    """A job's result without what lockstep shares (PRM calls and seconds)."""
+    led = {k: v for k, v in r["ledger"].items() if k not in ("prm_calls", "wall_seconds")}
+    return {**r, "ledger": led}
+
+
+@pytest.mark.parametrize(("method", "prm"), [("beam@2x2", "random"), ("beam+prior@2x2", "oracle")])
+def test_run_jobs_gives_each_job_what_run_job_gives(tmp_path, method, prm):
+    cfg = parse_config(
+        {
+            "envs": [{"id": CORRIDOR_ID, "policy": "noisy:0.6", "test_tasks": 8}],
+            "prms": [prm],
+            "methods": [method],
+            "repeats": {prm: 2},
+            "examples": 1,
+        }
+    )
+    sweep, env = Sweep(cfg, tmp_path, show_progress=False), cfg.envs[0]
+    jobs = sweep._jobs(env, env.id, prm, cfg.methods[0], 0, repeats=2)
+    # tasks of both repeats in one group, some keeping their trajectory
+    group = [replace(j, keep_trajectory=k % 3 == 0) for k, j in enumerate(jobs[3:14])]
+    the_prm = episode_prm(prm, "sweep-prm")  # the PRM the jobs use (one per process)
+    with registered_corridor(max_episode_steps=12):
+        calls = the_prm.stats.calls
+        alone = [run_job(j) for j in group]
+        calls_alone, calls = the_prm.stats.calls - calls, the_prm.stats.calls
+        together = run_jobs(group)
+        calls_together = the_prm.stats.calls - calls
+        assert [_plain(r) for r in run_jobs(group[:1])] == [_plain(alone[0])]
+    assert [_plain(r) for r in together] == [_plain(r) for r in alone]
+    assert ["trajectory" in r for r in together] == [j.keep_trajectory for j in group]
+    assert len({tuple(r["ledger"].values()) for r in together}) > 1  # the episodes differ
+    if prm == "random":  # one call per depth for the whole group
+        assert calls_together < calls_alone
+    else:  # the oracle reads each candidate's snapshot: one task at a time, as alone
+        assert calls_together == calls_alone
+    assert run_jobs([]) == []
