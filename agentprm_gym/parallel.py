@@ -118,14 +118,32 @@ def worker_policy(spec: str) -> Any:
 
 
 def group_for_workers(items: Sequence[S], size: int, parallelism: int) -> list[list[S]]:
-    """Consecutive items in groups of ``size``, smaller where workers would sit idle.
+    """Consecutive items in near-equal groups of at most ``size``, one per worker at least.
 
-    Groups hold ``min(size, ceil(len(items) / parallelism))`` items (the last one
-    fewer), so that ``parallelism`` workers all get a group when there are items
+    The number of groups is ``max(ceil(n / size), min(parallelism, n))`` for ``n``
+    items, and their sizes differ by at most one (the larger first): so groups never
+    exceed ``size``, and ``parallelism`` workers all get one when there are items
     enough. Used to shard searches that run several tasks in lockstep.
+
+    Args:
+        items: What to group, in order.
+        size: The largest group wanted.
+        parallelism: How many workers will take groups.
+
+    Returns:
+        The groups, in order; their concatenation is ``items``.
     """
-    step = max(1, min(size, -(-len(items) // max(1, parallelism))))
-    return [list(items[a : a + step]) for a in range(0, len(items), step)]
+    n = len(items)
+    if n == 0:
+        return []
+    groups = max(-(-n // max(1, size)), min(max(1, parallelism), n))
+    base, extra = divmod(n, groups)
+    out, start = [], 0
+    for g in range(groups):
+        end = start + base + (1 if g < extra else 0)
+        out.append(list(items[start:end]))
+        start = end
+    return out
 
 
 class Executor:

@@ -305,12 +305,14 @@ def test_worker_env_keys_on_the_whole_spec():
 @pytest.mark.parametrize(
     ("count", "size", "parallelism", "sizes"),
     [
-        (100, 16, 1, [16] * 6 + [4]),  # one worker: groups of 16
-        (100, 16, 2, [16] * 6 + [4]),
+        (100, 16, 1, [15, 15] + [14] * 5),  # one worker: 7 groups of at most 16
+        (100, 16, 16, [7] * 4 + [6] * 12),  # 16 workers: one group each
         (8, 16, 2, [4, 4]),  # two workers, 8 items: 4 each, not 8 and none
-        (10, 16, 3, [4, 4, 2]),
+        (10, 16, 3, [4, 3, 3]),
+        (9, 16, 4, [3, 2, 2, 2]),
         (3, 16, 8, [1, 1, 1]),
         (7, 1, 1, [1] * 7),
+        (32, 16, 1, [16, 16]),
         (0, 16, 2, []),
     ],
 )

@@ -57,6 +57,7 @@ from agentprm_gym.benchmarking.results import (
 )
 
 __all__ = [
+    "LOCKSTEP_FAMILIES",
     "RunJob",
     "Sweep",
     "SweepError",
@@ -201,6 +202,12 @@ def run_job(job: RunJob) -> dict[str, Any]:
     return _job_result(job, res)
 
 
+def _row_of(job: RunJob) -> str:
+    """What the jobs of one row share (all but the task, its seeds and what it keeps)."""
+    what = (job.env, job.env_kwargs, job.policy, job.prm, job.method, job.family)
+    return _key((*what, job.n, job.expand, job.max_steps, job.prior))
+
+
 #: Families whose jobs :func:`run_jobs` plays in lockstep.
 LOCKSTEP_FAMILIES = ("beam", "beam+prior")
 
@@ -218,6 +225,8 @@ def run_jobs(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
     first = jobs[0] if jobs else None
     if first is None or len(jobs) == 1 or first.family not in LOCKSTEP_FAMILIES:
         return [run_job(j) for j in jobs]
+    if len({_row_of(j) for j in jobs}) > 1:
+        raise ValueError("run_jobs plays the episodes of one row; these jobs are of several")
     env, policy = _worker_env_policy(first)
     prm = episode_prm(first.prm, "sweep-prm")
     got = beam_search_lockstep(

@@ -34,14 +34,16 @@ Q + A*log pi(a|s) instead (pi: the LM's log-probability, or count/M for other po
 Task t is reset with seed t; the policy (and the tie-breaks) are seeded with SEED*1000003 + t.
 
 bon and beam run --lockstep K tasks together (default 16): their searches advance
-depth by depth side by side and one PRM call scores the new steps of all of them, which
-is about twice as fast with a learned PRM on a CPU. Each task keeps its own policy
-randomness, so a task's result is the one it gets alone (--lockstep 1), up to float
-rounding in the PRM's batched encoder; state-backed PRMs (oracle) and policies whose
-randomness cannot be kept apart run one task at a time.
+depth by depth side by side and one PRM call scores the new steps of all of them (with
+the README's learned PRM on 2 CPU cores, beam search ran 1.4-2.2x as fast). Each task
+keeps its own policy randomness, so a task's result is the one it gets alone
+(--lockstep 1), up to float rounding in the PRM's batched encoder; state-backed PRMs
+(oracle) and policies whose randomness cannot be kept apart run one task at a time (the
+oracle in shards of one).
 
-A group of --lockstep tasks (fewer where that would leave workers idle) is one shard:
---workers W runs them in W local processes, --ray [ADDRESS] as Ray tasks (a local Ray
+Groups of at most --lockstep consecutive tasks (of near-equal size, and at least one per
+worker when there are tasks enough) are the shards: --workers W runs them in W local
+processes, --ray [ADDRESS] as Ray tasks (a local Ray
 instance, or 'auto' for the cluster of `ray start --head`). The driver writes --out in
 task order.
 
@@ -122,7 +124,6 @@ class SearchJob:
         policy_seeds: The seed each task's search reseeds the policy with.
         max_steps: Step limit (None: the env's).
         keep_trajectory: Return the chosen trajectory too.
-        prior: Beam search's weight of ``log π`` in the rank.
     """
 
     env: Any
@@ -272,7 +273,9 @@ def run(args: argparse.Namespace) -> int:
     env_kwargs = parse_env_args(args.env_arg)
 
     def jobs(parallelism: int) -> list[SearchJob]:
-        size = args.lockstep if uses_prm else 1
+        # a state-backed PRM (oracle) cannot share calls across tasks: shards of one task
+        shares = uses_prm and not getattr(_cached_prm(args.prm), "requires_state", False)
+        size = args.lockstep if shares else 1
         return [
             SearchJob(
                 env=env_ref,

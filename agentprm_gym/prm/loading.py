@@ -67,13 +67,17 @@ def load_prm(spec: str | Path, env: Any = None) -> PRM:
 def episode_prm(spec: str | Path, cache_key: str = "prm") -> PRM:
     """The PRM of ``spec``, loaded once per worker process, its score cache emptied.
 
-    Call it at the start of every episode a worker runs. A model PRM's score of a
-    text can differ in its last bits with the batch it was scored in (bf16
-    kernels, padding length), so a score cached while another episode ran could
-    break a near-tie differently from scoring it in this episode's batch: a
-    job's result would depend on which jobs its worker happened to run before.
-    With the cache emptied, each episode is a function of its own seeds (its
-    own repeated texts still hit the cache).
+    Call it at the start of every episode (or group of episodes searched in
+    lockstep) a worker runs. A model PRM's score of a text can differ in its last
+    bits with the batch it was scored in (bf16 kernels, padding length), so a
+    score cached while another episode ran could break a near-tie differently
+    from scoring it in this episode's batch: a job's result would depend on which
+    jobs its worker happened to run before. With the cache emptied, the scores an
+    episode gets come from its own calls (its own repeated texts still hit the
+    cache). The state PRM's frozen token states are kept: a text's states depend
+    in their last bits on the batch that first encoded it (and on torch's thread
+    count), so with a learned PRM in bf16 a near-tie can still go either way with
+    the order of the jobs, the number of workers, or the tasks searched beside it.
 
     Args:
         spec: A PRM spec (see :func:`load_prm`).

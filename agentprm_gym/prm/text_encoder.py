@@ -352,9 +352,11 @@ class FrozenTextEncoder:
         self._special = frozenset(int(i) for i in getattr(tokenizer, "all_special_ids", ()))
         self.store = TokenStore(self.dim, self.tag)  # the tag digests the weights as given
         self._runner = _bf16_linears(self.model) if self.bf16 else None
-        #: Pack several short texts into one encoder row (BERT-family encoders, which
-        #: take per-token position ids and a per-row attention mask).
-        self.packs = getattr(getattr(model, "config", None), "model_type", None) == "bert"
+        #: Pack several short texts into one encoder row: BERT-family encoders whose
+        #: forward pass honours per-token position ids and a 4D attention mask (checked
+        #: once, :meth:`_packing_works`; older transformers refuse such a mask).
+        bert = getattr(getattr(model, "config", None), "model_type", None) == "bert"
+        self.packs = bert and self._packing_works()
 
     def reset(self) -> None:
         """Forget every cached token state (memory is freed)."""
@@ -426,6 +428,25 @@ class FrozenTextEncoder:
             if progress is not None:
                 progress(sum(len(row) for row in rows))
 
+    def _packing_works(self) -> bool:
+        """Whether two texts in one packed row get the states each gets alone (float32)."""
+        ids = self.tokenizer(["frozen encoder packing check", "two texts"])["input_ids"]
+        bf16, self.bf16 = self.bf16, False
+        try:
+            self.packs = True
+            both = self._forward([ids])[0]
+            self.packs = False
+            alone = [self._forward([[x]])[0] for x in ids]
+        except Exception:  # a transformers version that refuses the mask or the positions
+            return False
+        finally:
+            self.bf16 = bf16
+        n = len(ids[0])
+        diff = max(
+            np.abs(both[:n] - alone[0]).max(), np.abs(both[n : n + len(ids[1])] - alone[1]).max()
+        )
+        return bool(diff < 1e-4)
+
     def _passes(self, lengths: Sequence[int]) -> list[list[list[int]]]:
         """The encoder passes for texts of these token counts: rows of text indices per pass.
 
@@ -469,7 +490,10 @@ class FrozenTextEncoder:
             same = seg[:, :, None] == seg[:, None, :]
             # a padding position attends to itself only (a row of no keys would be NaN)
             pad_self = torch.eye(width, dtype=torch.bool) & (seg[:, :, None] < 0)
-            mask = ((same & (seg[:, :, None] >= 0)) | pad_self)[:, None]
+            allowed = ((same & (seg[:, :, None] >= 0)) | pad_self)[:, None]
+            # additive (0 or the lowest float): every attention implementation adds it
+            # to the scores, where a boolean mask would be added as 0 / 1 by some
+            mask = torch.zeros(allowed.shape).masked_fill(~allowed, torch.finfo(torch.float32).min)
             kwargs = {"attention_mask": mask.to(self.device), "position_ids": pos.to(self.device)}
             kwargs["token_type_ids"] = torch.zeros_like(ids).to(self.device)
         else:

@@ -43,6 +43,8 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from agentprm_gym.core.trajectory import Trajectory
 from agentprm_gym.search.common import SearchResult, bind_all, unbind_prm
 from agentprm_gym.search.handle import EnvHandle
@@ -82,6 +84,15 @@ def run_alone(steps: SearchSteps, handle: EnvHandle, policy: Any, prm: Any) -> S
     The policy is bound to the env and the PRM to the counting ``handle`` (so a
     state-backed PRM's snapshots are counted), and the PRM is bound back to the
     env afterwards.
+
+    Args:
+        steps: The search's generator (not started).
+        handle: The counting handle on the env it plays.
+        policy: The policy it samples from.
+        prm: The PRM that answers its requests.
+
+    Returns:
+        The search's result, with the compute measured from start to end.
     """
     bind_all(handle, policy, prm)
     meter = Meter(policy, prm, handle)
@@ -107,7 +118,6 @@ class _Search:
     handle: EnvHandle
     rng: Any = None
     ledger: Ledger = field(default_factory=Ledger)
-    started: bool = False
     request: ScoreRequest | None = None
     chosen: tuple[Trajectory, float] | None = None
 
@@ -125,17 +135,27 @@ def run_lockstep(
 
     Returns:
         One result per search, in order. Where :func:`can_lockstep` is False,
-        the searches run one after another with :func:`run_alone`.
+        the searches run one after another with :func:`run_alone`. Afterwards the
+        policy holds the last search's generator, as after searches one by one.
     """
     if not can_lockstep(policy, prm):
         return [run_alone(steps, handle, policy, prm) for steps, handle in searches]
     runs = [_Search(steps, handle) for steps, handle in searches]
-    active = runs
-    while active:
-        for r in active:
-            _advance(r, policy)
-        active = [r for r in active if r.chosen is None]
-        _answer_round(active, prm)
+    own_rng = hasattr(policy, "rng")
+    for r, g in zip(runs, _spawn(getattr(policy, "rng", None), len(runs))):
+        r.rng = g
+    try:
+        active = runs
+        while active:
+            for r in active:
+                _advance(r, policy)
+            active = [r for r in active if r.chosen is None]
+            _answer_round(active, prm)
+    finally:
+        for r in runs:
+            r.steps.close()  # a search left unfinished by an error ends here
+        if own_rng and runs:
+            policy.rng = runs[-1].rng
     out = []
     for r in runs:
         r.ledger.env_steps += r.handle.env_steps
@@ -143,6 +163,22 @@ def run_lockstep(
         assert r.chosen is not None
         out.append(_result(r.chosen, r.ledger))
     return out
+
+
+def _spawn(rng: Any, n: int) -> list[Any]:
+    """``n`` generators split off ``rng`` (none if it cannot split).
+
+    A search that does not seed the policy then draws from a generator of its own
+    instead of sharing one with the others (a seeded search replaces it with its
+    seed's anyway).
+    """
+    spawn = getattr(rng, "spawn", None)
+    if spawn is None or n == 0:
+        return []
+    try:
+        return list(spawn(n))
+    except (TypeError, ValueError):  # a generator without a seed sequence
+        return []
 
 
 def _advance(run: _Search, policy: Any) -> None:
@@ -153,10 +189,9 @@ def _advance(run: _Search, policy: Any) -> None:
         policy.bind(run.handle.env)
     meter = Meter(policy)
     try:
-        run.request = run.steps.send(None) if run.started else next(run.steps)
+        run.request = run.steps.send(None)  # a generator not yet started takes None too
     except StopIteration as stop:
         run.request, run.chosen = None, stop.value
-    run.started = True
     run.ledger.merge(meter.ledger())
     run.rng = getattr(policy, "rng", None)
 
@@ -176,10 +211,10 @@ def _answer_round(runs: Sequence[_Search], prm: Any) -> None:
         return
     items = [it for r in merged for it in r.request.items()]  # type: ignore[union-attr]
     t0 = time.perf_counter()
-    q = prm.score(items)
+    q = np.asarray(prm.score(items), dtype=float)
     seconds = time.perf_counter() - t0
-    if len(q) != len(items):
-        raise RuntimeError(f"{type(prm).__name__} returned {len(q)} scores for {len(items)} items")
+    if q.shape != (len(items),):
+        raise RuntimeError(f"{type(prm).__name__} returned shape {q.shape} for {len(items)} items")
     start = 0
     for r in merged:
         kids = r.request.children  # type: ignore[union-attr]

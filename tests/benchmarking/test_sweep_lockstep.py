@@ -10,20 +10,32 @@ import pytest
 
 from agentprm_gym.benchmarking.config import parse_config
 from agentprm_gym.benchmarking.sweep import Sweep, run_job, run_jobs
-from agentprm_gym.prm.loading import episode_prm
+from agentprm_gym.prm import loading
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.chain_env import CORRIDOR_ID, registered_corridor  # noqa: E402
+from helpers.hash_prm import HashPRM  # noqa: E402
 
 
 def _plain(r):
-    """A job's result without what lockstep shares (PRM calls and seconds)."""
-    led = {k: v for k, v in r["ledger"].items() if k not in ("prm_calls", "wall_seconds")}
-    return {**r, "ledger": led}
+    """A job's result without its seconds (lockstep splits a shared call's time)."""
+    return {**r, "ledger": {k: v for k, v in r["ledger"].items() if k != "wall_seconds"}}
 
 
-@pytest.mark.parametrize(("method", "prm"), [("beam@2x2", "random"), ("beam+prior@2x2", "oracle")])
-def test_run_jobs_gives_each_job_what_run_job_gives(tmp_path, method, prm):
+@pytest.mark.parametrize(
+    ("method", "prm", "spec"),
+    [
+        ("beam@2x2", "random", "random"),  # every value 0.5: the tie-breaks choose
+        ("beam@2x2", "random", "hash"),  # values that differ: a shared call's are dealt out
+        ("beam+prior@2x2", "oracle", "oracle"),  # reads snapshots: one task at a time
+    ],
+)
+def test_run_jobs_gives_each_job_what_run_job_gives(tmp_path, monkeypatch, method, prm, spec):
+    if spec == "hash":
+        hashed, real = HashPRM(7), loading.episode_prm
+        monkeypatch.setattr(
+            loading, "episode_prm", lambda s, key="prm": hashed if s == "hash" else real(s, key)
+        )
     cfg = parse_config(
         {
             "envs": [{"id": CORRIDOR_ID, "policy": "noisy:0.6", "test_tasks": 8}],
@@ -34,10 +46,10 @@ def test_run_jobs_gives_each_job_what_run_job_gives(tmp_path, method, prm):
         }
     )
     sweep, env = Sweep(cfg, tmp_path, show_progress=False), cfg.envs[0]
-    jobs = sweep._jobs(env, env.id, prm, cfg.methods[0], 0, repeats=2)
+    jobs = sweep._jobs(env, env.id, spec, cfg.methods[0], 0, repeats=2)
     # tasks of both repeats in one group, some keeping their trajectory
     group = [replace(j, keep_trajectory=k % 3 == 0) for k, j in enumerate(jobs[3:14])]
-    the_prm = episode_prm(prm, "sweep-prm")  # the PRM the jobs use (one per process)
+    the_prm = loading.episode_prm(spec, "sweep-prm")  # the PRM the jobs use
     with registered_corridor(max_episode_steps=12):
         calls = the_prm.stats.calls
         alone = [run_job(j) for j in group]
@@ -45,11 +57,13 @@ def test_run_jobs_gives_each_job_what_run_job_gives(tmp_path, method, prm):
         together = run_jobs(group)
         calls_together = the_prm.stats.calls - calls
         assert [_plain(r) for r in run_jobs(group[:1])] == [_plain(alone[0])]
+        with pytest.raises(ValueError, match="one row"):
+            run_jobs([group[0], replace(group[1], n=3)])
     assert [_plain(r) for r in together] == [_plain(r) for r in alone]
     assert ["trajectory" in r for r in together] == [j.keep_trajectory for j in group]
     assert len({tuple(r["ledger"].values()) for r in together}) > 1  # the episodes differ
-    if prm == "random":  # one call per depth for the whole group
-        assert calls_together < calls_alone
-    else:  # the oracle reads each candidate's snapshot: one task at a time, as alone
+    if spec == "oracle":
         assert calls_together == calls_alone
+    else:  # one call per depth for the whole group
+        assert calls_together < calls_alone
     assert run_jobs([]) == []

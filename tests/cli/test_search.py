@@ -62,6 +62,7 @@ def test_search_json_and_oracle_beam_beats_the_policy_alone(capsys, tmp_path):
     assert beam["episodes"] == alone["episodes"] == 12
     assert beam["method"] == "beam" and beam["prm"] == "oracle" and alone["prm"] is None
     assert beam["prior"] == 0.0
+    assert beam["lockstep"] == 1 and alone["lockstep"] == 1  # the oracle shares no calls
     assert beam["success_rate"] == 1.0
     assert alone["success_rate"] < 0.8
     led = beam["ledger"]

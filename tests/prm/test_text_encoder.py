@@ -113,10 +113,15 @@ def test_packed_rows_give_each_text_its_states_alone():
     texts = [" ".join(words[: 1 + (7 * k) % len(words)]) + f" {k}" for k in range(40)]
     tok = build_tiny_tokenizer(texts)
     model = build_tiny_backbone(len(tok)).eval()
-    enc = FrozenTextEncoder(model, tok, "tiny", bf16=False, max_tokens=16, batch_size=8)
+    enc = FrozenTextEncoder(model, tok, "tiny", bf16=False, max_tokens=16, batch_size=64)
     assert enc.packs  # a BERT model
     passes = enc._passes([len(x) for x in tok(texts, truncation=True, max_length=16)["input_ids"]])
     assert any(len(row) > 1 for rows in passes for row in rows)  # texts do share rows
+    # several rows of different widths share a pass: the shorter ones are padded
+    widths = [
+        [sum(len(tok(texts[i])["input_ids"][:16]) for i in row) for row in rows] for rows in passes
+    ]
+    assert any(len(set(w)) > 1 for w in widths), widths
     assert sorted(i for rows in passes for row in rows for i in row) == list(range(len(texts)))
     seen = []
     rows = enc.rows(texts, progress=seen.append)
@@ -142,3 +147,44 @@ def test_packed_rows_give_each_text_its_states_alone():
         np.testing.assert_allclose(
             st.states[a].astype(np.float32), one.store.states[b].astype(np.float32), atol=2e-3
         )
+
+
+def test_packing_works_with_eager_attention():
+    """The mask is additive, so an attention that adds it to the scores masks too."""
+    texts = ["walk to room 3 now", "go next", "spf 30 sunscreen under 60 dollars please"]
+    tok = build_tiny_tokenizer(texts)
+    torch.manual_seed(0)
+    model = build_tiny_backbone(len(tok)).eval()
+    model.config._attn_implementation = "eager"
+    enc = FrozenTextEncoder(model, tok, "tiny", bf16=False)
+    assert enc.packs
+    ids = [tok(t)["input_ids"] for t in texts]
+    both, at = enc._forward([ids])[0], 0
+    for x in ids:
+        alone = _alone(enc, tok.decode(x, skip_special_tokens=True))
+        np.testing.assert_allclose(both[at : at + len(x)], alone.numpy(), atol=1e-5)
+        at += len(x)
+
+
+class _TwoDimMaskOnly(torch.nn.Module):
+    """A BERT that refuses anything but a 2D attention mask, as transformers 4.x does."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.config = inner, inner.config
+
+    def forward(self, input_ids, attention_mask=None, **kwargs):
+        if attention_mask is not None and attention_mask.dim() != 2:
+            raise ValueError("Wrong shape for attention_mask")
+        return self.inner(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+
+
+def test_an_encoder_that_refuses_packed_rows_encodes_one_text_per_row():
+    model, tok = _tiny()
+    enc = FrozenTextEncoder(_TwoDimMaskOnly(model), tok, "tiny", bf16=False)
+    assert not enc.packs
+    rows = enc.rows(TEXTS)
+    st = enc.store
+    for text, r in zip(TEXTS, rows):
+        got = st.states[st.start[r] : st.start[r] + st.length[r]].astype(np.float32)
+        np.testing.assert_allclose(got, _alone(enc, text).numpy(), atol=2e-3)

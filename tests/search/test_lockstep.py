@@ -16,7 +16,7 @@ from helpers.chain_env import CorridorEnv  # noqa: E402
 from helpers.hash_prm import HashPRM  # noqa: E402
 from helpers.prm_trajectories import corridor_trajectories  # noqa: E402
 
-from agentprm_gym.agents import NoisyExpertPolicy, Policy  # noqa: E402
+from agentprm_gym.agents import NoisyExpertPolicy  # noqa: E402
 from agentprm_gym.prm import OraclePRM  # noqa: E402
 from agentprm_gym.prm.state_model import StatePRM  # noqa: E402
 from agentprm_gym.prm.steps import episode_steps  # noqa: E402
@@ -39,9 +39,13 @@ def _corridor() -> gym.Env:
 
 
 def _what(res):
-    """What a search chose and spent, but the PRM calls and seconds (lockstep shares those)."""
+    """What a search chose and spent, but its seconds (lockstep splits shared calls' time).
+
+    Its PRM calls stay: a search takes part in one shared call per round, as many as
+    the calls it makes alone.
+    """
     led = res.ledger.to_dict()
-    del led["prm_calls"], led["wall_seconds"]
+    del led["wall_seconds"]
     steps = [(s.action, s.observation, s.reward) for s in res.trajectory.steps]
     return steps, res.reward, res.won, res.score, led
 
@@ -127,20 +131,27 @@ class SeedOnly:
         return [acts[int(i)] for i in self._rng.integers(0, len(acts), size=n)]
 
 
-class Deterministic(Policy):
-    """No randomness at all (its ``rng`` is never read)."""
+class Deterministic:
+    """No randomness at all, and nothing to seed."""
 
     name = "always-next"
 
-    def _propose(self, observation, info, n):
-        return ["go[next]"] * n
+    def propose(self, observation, info, n):
+        return ["go[next]" if len(info.get("history", ())) % 3 else "wait"] * n
+
+
+class OwnCandidates(HashPRM):
+    """A PRM with its own ``score_candidates`` (search calls it once per state)."""
+
+    def score_candidates(self, state, actions):
+        return super().score_candidates(state, actions)
 
 
 def test_what_cannot_share_calls_runs_alone_with_the_same_results():
     assert not can_lockstep(NoisyExpertPolicy(0.5), OraclePRM())  # reads each snapshot
     assert not can_lockstep(SeedOnly(), HashPRM(0))
     assert can_lockstep(NoisyExpertPolicy(0.5), HashPRM(0))
-    assert can_lockstep(Deterministic(), HashPRM(0))
+    assert can_lockstep(Deterministic(), HashPRM(0))  # nothing to keep apart
     for prm_a, prm_b, pol in [
         (OraclePRM(), OraclePRM(), NoisyExpertPolicy(0.6)),
         (HashPRM(2), HashPRM(2), SeedOnly()),
@@ -160,3 +171,49 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="n must be"):
         best_of_n_lockstep(env, pol, HashPRM(0), 0, seeds=[0])
     assert beam_search_lockstep(env, pol, HashPRM(0), seeds=[]) == []
+
+
+def test_a_policy_with_nothing_to_seed_and_a_prm_scoring_per_state():
+    prm_a, prm_b = HashPRM(4), HashPRM(4)
+    alone = _alone("beam", prm_a, Deterministic())
+    together = _together("beam", prm_b, Deterministic())
+    assert [_what(r) for r in together] == [_what(r) for r in alone]
+    assert prm_b.stats.calls < prm_a.stats.calls  # shared
+    prm_a, prm_b = OwnCandidates(4), OwnCandidates(4)
+    alone = _alone("beam", prm_a, NoisyExpertPolicy(0.6))
+    together = _together("beam", prm_b, NoisyExpertPolicy(0.6))
+    assert [_what(r) for r in together] == [_what(r) for r in alone]
+    # one call per state either way: nothing to merge, each search's calls its own
+    assert prm_b.stats.calls == prm_a.stats.calls == sum(r.ledger.prm_calls for r in together)
+
+
+def test_the_policy_ends_with_the_last_searchs_generator():
+    pol_a, pol_b = NoisyExpertPolicy(0.6), NoisyExpertPolicy(0.6)
+    _alone("beam", HashPRM(1), pol_a)
+    _together("beam", HashPRM(1), pol_b)
+    assert pol_a.rng.random() == pol_b.rng.random()
+
+
+def test_unseeded_searches_draw_from_generators_of_their_own():
+    """An unseeded search's draws do not depend on the searches beside it."""
+
+    def run(k):
+        pol = NoisyExpertPolicy(0.6, seed=5)
+        got = beam_search_lockstep(
+            _corridor(), pol, HashPRM(1), 2, 3, seeds=[None] * k, task_ids=[1] * k, split="test"
+        )
+        return [[s.action for s in r.trajectory.steps] for r in got]
+
+    two, four = run(2), run(4)
+    assert four[:2] == two  # a shared generator would interleave the four searches' draws
+    assert len({tuple(t) for t in four}) > 1  # the same task, each search its own draws
+
+
+def test_an_error_closes_every_search():
+    class Failing(HashPRM):
+        def _score(self, items):
+            raise RuntimeError("the PRM broke")
+
+    env, pol = _corridor(), NoisyExpertPolicy(0.6)
+    with pytest.raises(RuntimeError, match="the PRM broke"):
+        beam_search_lockstep(env, pol, Failing(0), 2, 2, seeds=[0, 1, 2], split="test")
