@@ -437,7 +437,7 @@ class FrozenTextEncoder:
             both = self._forward([ids])[0]
             self.packs = False
             alone = [self._forward([[x]])[0] for x in ids]
-        except Exception:  # a transformers version that refuses the mask or the positions
+        except (ValueError, TypeError, RuntimeError):  # a model refusing the mask or positions
             return False
         finally:
             self.bf16 = bf16

@@ -136,7 +136,8 @@ def run_lockstep(
     Returns:
         One result per search, in order. Where :func:`can_lockstep` is False,
         the searches run one after another with :func:`run_alone`. Afterwards the
-        policy holds the last search's generator, as after searches one by one.
+        policy holds the last search's generator: after seeded searches, the one it
+        holds after them one by one (unseeded ones each drew from their own).
     """
     if not can_lockstep(policy, prm):
         return [run_alone(steps, handle, policy, prm) for steps, handle in searches]
@@ -154,7 +155,7 @@ def run_lockstep(
     finally:
         for r in runs:
             r.steps.close()  # a search left unfinished by an error ends here
-        if own_rng and runs:
+        if own_rng and runs and runs[-1].rng is not None:
             policy.rng = runs[-1].rng
     out = []
     for r in runs:

@@ -26,7 +26,9 @@ from agentprm_gym.search import (  # noqa: E402
     best_of_n,
     best_of_n_lockstep,
 )
-from agentprm_gym.search.driver import can_lockstep  # noqa: E402
+from agentprm_gym.search.beam import beam_steps  # noqa: E402
+from agentprm_gym.search.driver import can_lockstep, run_lockstep  # noqa: E402
+from agentprm_gym.search.handle import EnvHandle  # noqa: E402
 
 SEEDS = list(range(6))
 
@@ -188,9 +190,15 @@ def test_a_policy_with_nothing_to_seed_and_a_prm_scoring_per_state():
 
 
 def test_the_policy_ends_with_the_last_searchs_generator():
+    # the last search ends first (one depth), while the others still run
+    kw = {"seeds": [0, 2, 1], "task_ids": [3, 0, 7], "split": "test"}
     pol_a, pol_b = NoisyExpertPolicy(0.6), NoisyExpertPolicy(0.6)
-    _alone("beam", HashPRM(1), pol_a)
-    _together("beam", HashPRM(1), pol_b)
+    env = _corridor()
+    for s, t in zip(kw["seeds"], kw["task_ids"]):
+        beam_search(env, pol_a, HashPRM(1), 2, 2, seed=s, task_id=t, split="test")
+    got = beam_search_lockstep(env, pol_b, HashPRM(1), 2, 2, **kw)
+    depths = [r.ledger.prm_calls for r in got]
+    assert depths[-1] < max(depths)  # so the last search to advance was another one
     assert pol_a.rng.random() == pol_b.rng.random()
 
 
@@ -215,5 +223,12 @@ def test_an_error_closes_every_search():
             raise RuntimeError("the PRM broke")
 
     env, pol = _corridor(), NoisyExpertPolicy(0.6)
+    searches = []
+    for seed in range(3):
+        handle = EnvHandle(env)
+        steps = beam_steps(handle, pol, 2, 2, 0.0, seed, None, "test", 10, None)
+        searches.append((steps, handle))
     with pytest.raises(RuntimeError, match="the PRM broke"):
-        beam_search_lockstep(env, pol, Failing(0), 2, 2, seeds=[0, 1, 2], split="test")
+        run_lockstep(searches, pol, Failing(0))
+    assert all(steps.gi_frame is None for steps, _ in searches)  # closed, none left hanging
+    assert pol.rng is not None
