@@ -362,7 +362,7 @@ class StatePRM(PRM):
                 texts.extend(a for _, a, _ in groups[key])
             if self.encoder.store.tokens > MAX_CACHED_TOKENS:
                 # bounded memory in long searches: start the token cache afresh
-                # (states do not depend on batch-mates, so scores do not change)
+                # (states depend on batch-mates only by float rounding, see the encoder)
                 self.encoder.reset()
             row_of = dict(zip(texts, self.encoder.rows(texts), strict=True))
             contexts: list[Context] = []
