@@ -218,9 +218,9 @@ class SweepConfig:
             in this process (None: torch's default).
         lockstep: Most test tasks whose beam searches (``beam`` and ``beam+prior``
             rows) run together, sharing one PRM call per depth (groups of near-equal
-            size, at least one per worker; 1: one task at a time). Each task gets the search it gets
-            alone (with the state PRM, up to float rounding, which can then move a
-            near-tie with the tasks searched beside it).
+            size, at least one per worker; 1: one task at a time). Each task gets the
+            search it gets alone (with the state PRM, up to float rounding, which can
+            then move a near-tie with the tasks searched beside it).
         source: The file it came from.
     """
 

@@ -722,15 +722,11 @@ class Sweep:
                     jobs = self._jobs(env, env_ref, spec, m, seed, repeats=reps)
                     bar.set_description(f"{env.short} {prm_name} {m.name}")
                     results = []
-                    if m.family in LOCKSTEP_FAMILIES and self.config.lockstep > 1:
-                        shards = group_for_workers(jobs, self.config.lockstep, ex.parallelism)
-                        for got in ex.imap_unordered(run_jobs, shards):
-                            results.extend(got)
-                            bar.update(len(got))
-                    else:
-                        for r in ex.imap_unordered(run_job, jobs):
-                            results.append(r)
-                            bar.update(1)
+                    size = self.config.lockstep if m.family in LOCKSTEP_FAMILIES else 1
+                    shards = group_for_workers(jobs, size, ex.parallelism)
+                    for got in ex.imap_unordered(run_jobs, shards):
+                        results.extend(got)
+                        bar.update(len(got))
                     results.sort(key=lambda r: (r["repeat"], r["task_id"]))
                     row = self._row(env, prm_name, m, seed, results, commit, host)
                     writer.write(row)

@@ -18,7 +18,7 @@ accounted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -26,7 +26,7 @@ import gymnasium as gym
 from agentprm_gym.search.beam import beam_steps, check_beam_args
 from agentprm_gym.search.best_of_n import best_of_n_steps
 from agentprm_gym.search.common import SearchResult
-from agentprm_gym.search.driver import run_lockstep
+from agentprm_gym.search.driver import SearchSteps, run_lockstep
 from agentprm_gym.search.handle import EnvHandle, resolve_max_steps
 
 __all__ = ["beam_search_lockstep", "best_of_n_lockstep"]
@@ -47,6 +47,21 @@ def _per_task(
             f"{len(ids)} and {len(pols)}"
         )
     return list(zip(seeds, ids, pols))
+
+
+def _run(
+    env: gym.Env,
+    policy: Any,
+    prm: Any,
+    tasks: list[tuple[int | None, int | None, int | None]],
+    start: Callable[..., SearchSteps],
+) -> list[SearchResult]:
+    """Start a search per ``(seed, task_id, policy_seed)``, each on its own handle; run them."""
+    searches = []
+    for seed, task_id, policy_seed in tasks:
+        handle = EnvHandle(env)
+        searches.append((start(handle, seed, task_id, policy_seed), handle))
+    return run_lockstep(searches, policy, prm)
 
 
 def beam_search_lockstep(
@@ -88,14 +103,13 @@ def beam_search_lockstep(
     """
     prior = check_beam_args(beam, expand, prior)
     limit = resolve_max_steps(env, max_steps)
-    searches = []
-    for seed, task_id, policy_seed in _per_task(seeds, task_ids, policy_seeds):
-        handle = EnvHandle(env)
-        steps = beam_steps(
+
+    def start(handle: EnvHandle, seed: Any, task_id: Any, policy_seed: Any) -> SearchSteps:
+        return beam_steps(
             handle, policy, beam, expand, prior, seed, task_id, split, limit, policy_seed
         )
-        searches.append((steps, handle))
-    return run_lockstep(searches, policy, prm)
+
+    return _run(env, policy, prm, _per_task(seeds, task_ids, policy_seeds), start)
 
 
 def best_of_n_lockstep(
@@ -120,11 +134,10 @@ def best_of_n_lockstep(
         raise ValueError(f"n must be >= 1, got {n}")
     limit = resolve_max_steps(env, max_steps)
     keep_states = bool(getattr(prm, "requires_state", False))
-    searches = []
-    for seed, task_id, policy_seed in _per_task(seeds, task_ids, policy_seeds):
-        handle = EnvHandle(env)
-        steps = best_of_n_steps(
+
+    def start(handle: EnvHandle, seed: Any, task_id: Any, policy_seed: Any) -> SearchSteps:
+        return best_of_n_steps(
             handle, policy, n, seed, task_id, split, limit, policy_seed, keep_states
         )
-        searches.append((steps, handle))
-    return run_lockstep(searches, policy, prm)
+
+    return _run(env, policy, prm, _per_task(seeds, task_ids, policy_seeds), start)

@@ -22,7 +22,7 @@ import numpy as np
 from agentprm_gym.prm.base import PRM, ScoreItem, build_history
 from agentprm_gym.search.common import Branch
 
-__all__ = ["ScoreRequest", "answer", "score_children", "set_scores", "uses_candidate_scoring"]
+__all__ = ["ScoreRequest", "answer", "set_scores", "uses_candidate_scoring"]
 
 
 @dataclass
@@ -61,36 +61,22 @@ def uses_candidate_scoring(prm: Any) -> bool:
 
 
 def answer(prm: Any, request: ScoreRequest) -> None:
-    """Set ``q`` of every child of ``request``, per state or with one ``score`` call."""
-    if request.per_state:
-        score_children(prm, request.instruction, request.groups)
+    """Set ``q`` of every child of ``request``, per state or with one ``score`` call.
+
+    A ``per_state`` request to a PRM with its own ``score_candidates`` gets one call
+    per parent; everything else, one ``score`` call for all the children.
+    """
+    if request.per_state and uses_candidate_scoring(prm):
+        for parent, kids in request.groups:
+            if kids:
+                history = build_history(parent.observations, parent.actions)
+                actions = [k.steps[-1].action for k in kids]
+                state = (request.instruction, history)
+                set_scores(prm, kids, prm.score_candidates(state, actions))
         return
     kids = request.children
     if kids:
         set_scores(prm, kids, prm.score(request.items()))
-
-
-def score_children(
-    prm: Any, instruction: str, groups: Sequence[tuple[Branch, Sequence[Branch]]]
-) -> None:
-    """Set ``q`` of every child: one ``score_candidates`` call per parent, or one ``score`` call.
-
-    Args:
-        prm: The PRM.
-        instruction: The task instruction.
-        groups: ``(parent, its distinct children)`` pairs; each child is one step past its parent.
-    """
-    if uses_candidate_scoring(prm):
-        for parent, kids in groups:
-            if not kids:
-                continue
-            history = build_history(parent.observations, parent.actions)
-            actions = [k.steps[-1].action for k in kids]
-            set_scores(prm, kids, prm.score_candidates((instruction, history), actions))
-        return
-    kids = [k for _, ks in groups for k in ks]
-    if kids:
-        set_scores(prm, kids, prm.score([k.last_item(instruction) for k in kids]))
 
 
 def set_scores(prm: Any, kids: Sequence[Branch], q: Any) -> None:
