@@ -30,6 +30,12 @@ depth together, and one call holds a depth's children of every task still
 searching (each task gets the search it gets alone, up to float rounding; these
 rows run after the per-task rows, in the same process).
 
+A PRM trained by ``train-prm`` names the token-state file of its training data
+and loads it before it first scores, so a search does not encode again the texts
+training saw (on WebShop, most of the catalog pages a test search meets). The
+*first visit, token cache* rows time that: the encoder starts from that file
+(``--token-cache``) instead of from nothing. The *cold* rows never load it.
+
 PRMs: a trained state PRM (``--prm DIR``, or an ensemble of them from ``train-prm
 --members K``; an untrained one of the default size when omitted: the speed does
 not depend on the weights), the MiniLM
@@ -204,6 +210,12 @@ def main() -> None:
     ap.add_argument("--beam-tasks", type=int, default=10, help="beam rows: test tasks (10)")
     ap.add_argument("--beam", type=int, default=4, help="beam rows: beam width (4)")
     ap.add_argument("--beam-expand", type=int, default=4, help="beam rows: expand (4)")
+    ap.add_argument(
+        "--token-cache",
+        default=None,
+        help="first-visit rows with these token states loaded (default: the file the "
+        "PRM was trained with, if it names one; none: no such rows)",
+    )
     args = ap.parse_args()
     if min(args.tasks, args.expand, args.threads, args.beam_tasks, args.beam, args.beam_expand) < 1:
         ap.error("every count must be at least 1")
@@ -214,9 +226,31 @@ def main() -> None:
     states = beam_states(args.tasks, args.expand, args.seed)
     res: dict[str, Any] = {"tasks": args.tasks, "expand": args.expand, "threads": args.threads}
     state = AgentPRM.from_pretrained(args.prm) if args.prm else StatePRM.create("minilm")
+    members = getattr(state, "members", [state])  # an ensemble's members
+    token_cache = args.token_cache
+    if token_cache is None:
+        token_cache = next((c for m in members if (c := getattr(m, "token_cache", None))), None)
+    elif token_cache == "none":
+        token_cache = None
+    for m in members:
+        if hasattr(m, "token_cache"):
+            m.token_cache = None  # loaded only where a row says so
+
+    def fresh_encoder(loaded: bool) -> None:
+        """An encoder that has seen nothing, or only the token cache's texts."""
+        for m in members:
+            m.encoder.reset(keep_loaded=False)
+        if loaded:
+            for m in members:  # members that share an encoder load it once
+                m.encoder.warm_start(token_cache)
+
+    res["token_cache"] = None if token_cache is None else str(token_cache)
     res["state (cold encoder cache)"] = time_prm(state, states)
     res["state (warm encoder cache)"] = time_prm(state, states)
     res["state (warm, one call for all)"] = time_prm_batched(state, states)
+    if token_cache is not None:
+        fresh_encoder(loaded=True)
+        res["state (first visit, token cache)"] = time_prm(state, states)
     minilm = AgentPRM.create("minilm")
     res["cross-encoder minilm"] = time_prm(minilm, states)
     corpus = [f"{i.instruction} {i.history[-1]} {' '.join(c)}" for i, c in states]
@@ -225,24 +259,26 @@ def main() -> None:
     calls = beam_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
     merged = lockstep_search_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
 
-    def reset_encoder() -> None:
-        for member in getattr(state, "members", [state]):  # an ensemble's members
-            member.encoder.reset()  # the replay's first pass encodes the beam's pages anew
-
-    reset_encoder()
+    fresh_encoder(loaded=False)  # the replay's first pass encodes the beam's pages anew
     res["beam: state (cold)"] = time_calls(state, calls)
     res["beam: state (warm)"] = time_calls(state, calls)
+    if token_cache is not None:
+        fresh_encoder(loaded=True)
+        res["beam: state (first visit, token cache)"] = time_calls(state, calls)
     res["beam: cross-encoder minilm"] = time_calls(minilm, calls)
     res["beam: cross-encoder tiny"] = time_calls(tiny, calls)
-    reset_encoder()
+    fresh_encoder(loaded=False)
     res["lockstep: state (cold)"] = time_calls(state, merged)
     res["lockstep: state (warm)"] = time_calls(state, merged)
+    if token_cache is not None:
+        fresh_encoder(loaded=True)
+        res["lockstep: state (first visit, token cache)"] = time_calls(state, merged)
     res["lockstep: cross-encoder minilm"] = time_calls(minilm, merged)
     res["lockstep: cross-encoder tiny"] = time_calls(tiny, merged)
     for name, r in res.items():
         if isinstance(r, dict):
             print(
-                f"{name:32s} {r['candidates_per_s']:9.1f} candidates/s "
+                f"{name:42s} {r['candidates_per_s']:9.1f} candidates/s "
                 f"{r['states_per_s']:8.1f} states/s  ({r['candidates']} candidates, "
                 f"{r['states']} states, {r['seconds']:.1f} s)"
             )

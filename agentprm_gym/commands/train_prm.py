@@ -184,7 +184,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--cache",
         default=None,
         help="--arch state: file of the frozen token-state cache (default: next to --data, "
-        "DATA.tokens-BACKBONE; reused by every PRM trained on the same data)",
+        "DATA.tokens-BACKBONE; reused by every PRM trained on the same data; the saved PRM "
+        "names it and loads it when it scores, so texts seen in training are not encoded "
+        "again)",
     )
     p.add_argument("--no-cache", action="store_true", help="--arch state: keep no cache on disk")
     p.add_argument("--width", type=int, default=128, help="--arch state: network width (128)")

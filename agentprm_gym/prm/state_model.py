@@ -131,6 +131,14 @@ class StatePRM(PRM):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
         self._net_cache = NetCache()
+        # saved relative to the checkpoint; from_config_dir resolves it
+        cached = self.config.pop("token_cache", None)
+        #: The token-state file this PRM was trained with (``train-prm`` sets it), loaded
+        #: into the frozen encoder before its first scoring call, when the encoder holds
+        #: no states yet (:meth:`FrozenTextEncoder.warm_start`); None: start cold. Set
+        #: it to None before scoring to save the memory, or to another such file.
+        self.token_cache: Path | None = Path(cached) if isinstance(cached, str) else None
+        self._warm_tried = False
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -360,8 +368,13 @@ class StatePRM(PRM):
                 parts.append(part)
                 texts.extend(self.context_text_list(part))
                 texts.extend(a for _, a, _ in groups[key])
-            if self.encoder.store.tokens > MAX_CACHED_TOKENS:
+            if not self._warm_tried:
+                self._warm_tried = True
+                if self.token_cache is not None:
+                    self.encoder.warm_start(self.token_cache)
+            if self.encoder.added_tokens > MAX_CACHED_TOKENS:
                 # bounded memory in long searches: start the token cache afresh
+                # (the warm start's states stay)
                 # (states depend on batch-mates only by float rounding, see the encoder)
                 self.encoder.reset()
             row_of = dict(zip(texts, self.encoder.rows(texts), strict=True))
@@ -454,9 +467,19 @@ class StatePRM(PRM):
             }
             save_file(enc_state, str(e / WEIGHTS_NAME), metadata={"format": "pt"})
             self.encoder.model.config.save_pretrained(str(e))
+            backend = getattr(self.encoder.tokenizer, "backend_tokenizer", None)
+            if backend is not None:
+                # saved as built: calling the tokenizer set these, and they are part of
+                # the encoder's tag, so a reloaded encoder could not use the token cache
+                backend.no_truncation()
+                backend.no_padding()
             self.encoder.tokenizer.save_pretrained(str(e))
+        config = dict(self.config)
+        if self.token_cache is not None:
+            # relative to the checkpoint, so a moved tree of runs keeps the link
+            config["token_cache"] = os.path.relpath(Path(self.token_cache).resolve(), d.resolve())
         with (d / PRM_CONFIG_NAME).open("w", encoding="utf-8") as f:
-            json.dump(self.config, f, indent=2, sort_keys=True)
+            json.dump(config, f, indent=2, sort_keys=True)
             f.write("\n")
         return d
 
@@ -523,7 +546,11 @@ class StatePRM(PRM):
             net.load_state_dict(state, strict=True)
         except RuntimeError as e:
             raise CheckpointError(f"{d / WEIGHTS_NAME} does not match its config: {e}") from None
-        return cls(enc, net, config, device=dev, **kw)
+        prm = cls(enc, net, config, device=dev, **kw)
+        cached = config.get("token_cache")
+        if isinstance(cached, str):
+            prm.token_cache = (d / cached).resolve()
+        return prm
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike[str], **kwargs: Any) -> StatePRM:

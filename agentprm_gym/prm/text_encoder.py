@@ -215,6 +215,22 @@ class TokenStore:
         self._total = need
         return row
 
+    def head(self, rows: int) -> TokenStore:
+        """A new store holding copies of the first ``rows`` texts (same rows, same keys)."""
+        out = TokenStore(self.dim, self.tag)
+        rows = max(0, min(int(rows), len(self.start)))
+        if rows == 0:
+            return out
+        n = self.start[rows - 1] + self.length[rows - 1]
+        out._states = self._states[:n].copy()
+        out._numbers = self._numbers[:n].copy()
+        out._ids = self._ids[:n].copy()
+        out._total = n
+        out.start = self.start[:rows]
+        out.length = self.length[:rows]
+        out.index = {k: i for k, i in self.index.items() if i < rows}
+        return out
+
     @property
     def states(self) -> np.ndarray:
         """All token states, ``(tokens, dim)`` float16 (a view)."""
@@ -351,6 +367,8 @@ class FrozenTextEncoder:
         self._fingerprint: str | None = None
         self._special = frozenset(int(i) for i in getattr(tokenizer, "all_special_ids", ()))
         self.store = TokenStore(self.dim, self.tag)  # the tag digests the weights as given
+        self._base_rows = 0  # texts loaded by warm_start, which reset keeps
+        self._base_tokens = 0
         self._runner = _bf16_linears(self.model) if self.bf16 else None
         #: Pack several short texts into one encoder row: BERT-family encoders whose
         #: forward pass honours per-token position ids and a 4D attention mask (checked
@@ -358,9 +376,44 @@ class FrozenTextEncoder:
         bert = getattr(getattr(model, "config", None), "model_type", None) == "bert"
         self.packs = bert and self._packing_works()
 
-    def reset(self) -> None:
-        """Forget every cached token state (memory is freed)."""
-        self.store = TokenStore(self.dim, self.tag)
+    def reset(self, *, keep_loaded: bool = True) -> None:
+        """Forget the token states computed since :meth:`warm_start` (all, without one).
+
+        The store is replaced by a new one (memory is freed).
+
+        Args:
+            keep_loaded: Keep the states :meth:`warm_start` loaded, with the same
+                rows; False forgets them too (the encoder is as new).
+        """
+        if not keep_loaded:
+            self._base_rows = self._base_tokens = 0
+        self.store = self.store.head(self._base_rows)
+
+    def warm_start(self, path: str | os.PathLike[str]) -> int:
+        """Load the token states saved at ``path`` into an empty store (0 if it is not).
+
+        ``path`` is a file :meth:`TokenStore.save` wrote, such as the cache
+        ``train-prm`` keeps next to its data; a missing, unreadable or
+        other-encoder file is skipped. The loaded texts are then never encoded
+        again, and :meth:`reset` keeps them.
+
+        Returns:
+            The number of texts loaded (0: nothing was loaded).
+        """
+        if len(self.store):
+            return 0
+        loaded = TokenStore.load(path, self.dim, self.tag)
+        if loaded is None:
+            return 0
+        self.store = loaded
+        self._base_rows = len(loaded)
+        self._base_tokens = loaded.tokens
+        return len(loaded)
+
+    @property
+    def added_tokens(self) -> int:
+        """Token states held beyond those :meth:`warm_start` loaded."""
+        return self.store.tokens - self._base_tokens
 
     @property
     def tag(self) -> str:

@@ -129,15 +129,13 @@ class StateSteps:
     ) -> None:
         from agentprm_gym.prm.segments import mention_index
         from agentprm_gym.prm.state_net import Candidate
-        from agentprm_gym.prm.text_encoder import TokenStore, text_key
+        from agentprm_gym.prm.text_encoder import text_key
 
         self.prm = prm
         self.offsets = np.cumsum([0] + [len(e) for e in episodes])
         enc = prm.encoder
-        if cache_path is not None and len(enc.store) == 0:
-            loaded = TokenStore.load(cache_path, enc.dim, enc.tag)
-            if loaded is not None:
-                enc.store = loaded
+        if cache_path is not None:
+            enc.warm_start(cache_path)  # where the encoder holds no states yet
         keys: dict[Any, int] = {}
         parts: list[ContextTexts] = []
         steps: list[tuple[int, str, int]] = []

@@ -81,6 +81,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -157,7 +158,8 @@ class TrainConfig:
         progress: Show a progress bar on stderr.
         cache_path: File of the frozen token-state cache of a state PRM (loaded
             if it exists and matches the encoder, saved after new texts are
-            encoded); None keeps the states in memory only.
+            encoded; the trained PRM keeps its path, ``token_cache``, and loads
+            it before it first scores); None keeps the states in memory only.
         weighting: ``none``, or ``propensity``: weight every training step by
             ``1 / π(a_t | s_t)``, the probability the data policy gave its action
             (:mod:`~agentprm_gym.prm.propensity`; steps of policies whose choice
@@ -848,6 +850,9 @@ def train_prm(
     prm.net.eval()
     prm.clear_cache()
     heldout = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
+    if cfg.cache_path is not None and hasattr(prm, "token_cache"):
+        # saved with the PRM: scoring loads these states instead of encoding them again
+        prm.token_cache = Path(cfg.cache_path).resolve()
     prm.config["training"] = {
         "labels": cfg.labels,
         "epochs_run": epochs_run,

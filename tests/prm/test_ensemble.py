@@ -83,6 +83,28 @@ def test_save_load_round_trip_gives_the_same_scores(eps, members, tmp_path):
         np.testing.assert_allclose(loaded.score(items), want, atol=1e-7)
 
 
+def test_saved_members_load_their_token_cache_once_into_the_shared_encoder(eps, members, tmp_path):
+    items = _items(eps)
+    cached = copy.deepcopy(members[0].encoder)
+    cached.reset()
+    cached.rows([it.instruction for it in items])
+    path = cached.store.save(tmp_path / "tokens")
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    for m in ens.members:
+        m.token_cache = path
+    want = ens.score(items)
+    ens.save_pretrained(tmp_path / "ens")
+    loaded = load_prm(tmp_path / "ens")
+    enc = loaded.members[0].encoder
+    assert enc is loaded.members[1].encoder
+    loads = []
+    real = enc.warm_start
+    enc.warm_start = lambda p: loads.append(real(p)) or loads[-1]
+    np.testing.assert_allclose(loaded.score(items), want, atol=1e-5)
+    assert loads[0] == len(cached.store) > 0  # loaded by the first member
+    assert loads[1:] in ([], [0])  # the other found the states already there
+
+
 def test_contexts_per_batch_reaches_every_member(members):
     ens = EnsemblePRM([copy.deepcopy(m) for m in members])
     ens.contexts_per_batch = 3

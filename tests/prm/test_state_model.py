@@ -336,6 +336,7 @@ def test_save_load_round_trip_gives_the_same_scores(
     assert cfg["previous_observations"] == previous and cfg["page_pool"] is page_pool
     for loaded in (AgentPRM.from_pretrained(d), load_prm(d), StatePRM.from_pretrained(d)):
         assert isinstance(loaded, StatePRM)
+        assert loaded.encoder.tag == prm.encoder.tag  # so it can read the run's token cache
         # a fresh encoder cache encodes the texts in other batches: bf16 kernels may
         # differ in the last bits of the token states (1e-6 here), nothing more
         assert loaded.net.split_history is not history_in_context
@@ -399,6 +400,89 @@ def test_token_states_are_cached_on_disk_and_reused(eps, tmp_path):
     other = StatePRM.create("tiny", tiny_corpus=["other words"], d=32, heads=4)
     assert other.encoder.tag != a.encoder.tag  # another vocabulary: another encoder
     assert StateSteps(other, eps, cache).texts_encoded > 0  # so the cache is not used
+
+
+def test_token_store_head_keeps_the_first_rows_as_copies(eps):
+    enc = _prm(eps).encoder
+    enc.rows(["alpha beta", "gamma 12.5 dollars", "delta"])
+    head = enc.store.head(2)
+    assert head.index == {k: r for k, r in enc.store.index.items() if r < 2} and len(head) == 2
+    n = enc.store.start[1] + enc.store.length[1]  # rows are in the order of encoding
+    assert head.tokens == n and head.start == enc.store.start[:2]
+    np.testing.assert_array_equal(head.states, enc.store.states[:n])
+    np.testing.assert_array_equal(head.numbers, enc.store.numbers[:n])
+    np.testing.assert_array_equal(head.ids, enc.store.ids[:n])
+    head.states[0, 0] = 99  # a copy: the original is untouched
+    assert enc.store.states[0, 0] != 99
+    assert len(enc.store.head(0)) == 0 and enc.store.head(0).tokens == 0
+
+
+def test_a_warm_start_loads_saved_states_and_a_reset_keeps_them(eps, tmp_path):
+    a = _prm(eps)
+    a.encoder.rows(["alpha beta", "gamma 12.5 dollars"])
+    path = a.encoder.store.save(tmp_path / "tokens")
+    b = _prm(eps).encoder  # the same encoder (same seed and corpus)
+    assert b.warm_start(tmp_path / "missing") == 0
+    assert b.warm_start(path) == 2 and b.added_tokens == 0
+    assert b.warm_start(path) == 0  # only into an empty store
+    encoded = []
+    real = b._encode
+    b._encode = lambda pairs, progress: (encoded.extend(t for _, t in pairs), real(pairs, progress))
+    b.rows(["alpha beta", "delta"])
+    assert encoded == ["delta"]  # the loaded text is not encoded again
+    assert b.added_tokens == b.store.tokens - a.encoder.store.tokens > 0
+    b.reset()
+    assert sorted(b.store.index.values()) == [0, 1] and b.added_tokens == 0
+    np.testing.assert_array_equal(b.store.states, a.encoder.store.states)
+    b.reset(keep_loaded=False)
+    assert len(b.store) == 0 and b.added_tokens == 0
+    assert b.warm_start(path) == 2  # empty again, so it loads
+    other = StatePRM.create("tiny", tiny_corpus=["other words"], d=32, heads=4).encoder
+    assert other.warm_start(path) == 0 and len(other.store) == 0  # another encoder's file
+
+
+def test_a_trained_prm_names_its_token_cache_and_loads_it_to_score(eps, tmp_path):
+    cache = tmp_path / "data" / "tokens"
+    prm = _prm(eps)
+    cfg = T.TrainConfig(labels="gae", epochs=1, progress=False, cache_path=str(cache))
+    T.train_prm(prm, eps, config=cfg)
+    assert prm.token_cache == cache.resolve()
+    before = prm.score_candidates(STATE, ACTIONS)
+    d = prm.save_pretrained(tmp_path / "runs" / "prm")
+    saved = json.loads((d / "prm_config.json").read_text())["token_cache"]
+    assert saved == "../../data/tokens"  # relative: a moved tree of runs keeps the link
+
+    def scored(prm):
+        """The scores of STATE's actions, and the texts the encoder had to encode."""
+        new = []
+        real = prm.encoder._encode
+        prm.encoder._encode = lambda pairs, progress: (
+            new.extend(t for _, t in pairs),
+            real(pairs, progress),
+        )
+        return prm.score_candidates(STATE, ACTIONS), new
+
+    loaded = load_prm(d)
+    assert loaded.token_cache == cache.resolve() and len(loaded.encoder.store) == 0
+    after, new = scored(loaded)
+    assert len(loaded.encoder.store) > len(new)  # the training texts came from the file
+    assert "Walk to room 3." not in new  # the corridor's instruction was in training
+    np.testing.assert_allclose(after, before, atol=2e-5)
+    loaded.save_pretrained(tmp_path / "moved")  # saved again elsewhere: still the same file
+    again = json.loads((tmp_path / "moved" / "prm_config.json").read_text())["token_cache"]
+    assert (tmp_path / "moved" / again).resolve() == cache.resolve()
+    cold = load_prm(d)
+    cold.token_cache = None  # the user's choice: start cold
+    after, new = scored(cold)
+    assert "Walk to room 3." in new and len(cold.encoder.store) == len(new)
+    np.testing.assert_allclose(after, before, atol=2e-5)
+    cache.unlink()  # a missing file: scoring starts cold, no error
+    after, new = scored(load_prm(d))
+    assert "Walk to room 3." in new
+    np.testing.assert_allclose(after, before, atol=2e-5)
+    assert "token_cache" not in json.loads(
+        _prm(eps).save_pretrained(tmp_path / "plain").joinpath("prm_config.json").read_text()
+    )
 
 
 def test_state_ids_number_the_states_the_network_reads(eps):
