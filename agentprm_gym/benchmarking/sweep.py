@@ -29,12 +29,11 @@ searches share one PRM call per depth (:func:`run_jobs`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,6 @@ from agentprm_gym.benchmarking.config import (
     PRMConfig,
     SweepConfig,
     SweepConfigError,
-    load_config,
 )
 from agentprm_gym.benchmarking.results import (
     LEDGER_COLUMNS,
@@ -64,7 +62,7 @@ __all__ = [
     "label_costs_from_files",
     "run_job",
     "run_jobs",
-    "run_sweep",
+    "TrainRunner",
     "score_episode",
 ]
 
@@ -73,6 +71,11 @@ _DONE_MARKER = ".sweep_trained.json"
 
 class SweepError(RuntimeError):
     """A stage of the sweep failed (the message says which)."""
+
+
+#: Runs ``agentprm-gym train-prm ARGV`` and returns ``{"argv", "rc", "seconds"}``: how a
+#: sweep trains its PRMs (the CLI layer gives it one; in worker processes it must pickle).
+TrainRunner = Callable[[list[str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -287,15 +290,6 @@ def _registered_step_limit(env_id: str) -> int | None:
         return None
 
 
-def train_job(argv: list[str]) -> dict[str, Any]:
-    """Run ``agentprm-gym ARGV`` (a ``train-prm`` command); returns argv, exit code, seconds."""
-    from agentprm_gym.cli import main as cli_main
-
-    t0 = time.perf_counter()
-    rc = cli_main(list(argv))
-    return {"argv": list(argv), "rc": int(rc or 0), "seconds": time.perf_counter() - t0}
-
-
 def label_costs_from_files(train: Path, mc: Path | None) -> dict[str, Any]:
     """TD and MC labelling cost of one env, read from its rollout and MC-labelled files.
 
@@ -368,6 +362,10 @@ class Sweep:
         ray_num_cpus: CPUs of a local Ray instance (``ray_address="local"``).
         show_progress: Progress bars on stderr.
         log: Where stage messages go (default stderr).
+        train_runner: How a learned PRM is trained (:data:`TrainRunner`; the ``bench
+            sweep`` and ``demo`` commands pass ``agentprm-gym train-prm`` run in
+            process); None: a sweep that needs to train one stops with a
+            :class:`SweepError`.
     """
 
     config: SweepConfig
@@ -377,6 +375,7 @@ class Sweep:
     ray_num_cpus: int | None = None
     show_progress: bool = True
     log: Any = None
+    train_runner: TrainRunner | None = None
     _t0: float = field(default_factory=time.time)
     _commit: str = field(default_factory=_commit_now)
 
@@ -507,11 +506,20 @@ class Sweep:
         argv = self._train_argv(env, prm)
         quiet = [] if self.show_progress or "--no-progress" in argv else ["--no-progress"]
         self._say(f"{env.id}: training {prm.name} ({prm.labels} labels)")
-        got = train_job(argv + quiet)
+        got = self._runner()(argv + quiet)
         if got["rc"] != 0:
             raise SweepError(f"{env.id}: `agentprm-gym {' '.join(argv)}` failed (exit {got['rc']})")
         self._mark_trained(env, prm, got["seconds"])
         return out
+
+    def _runner(self) -> TrainRunner:
+        if self.train_runner is None:
+            raise SweepError(
+                "this sweep has PRMs to train but no train_runner; pass one, e.g. "
+                "agentprm_gym.commands.bench_sweep.train_prm_job (what `agentprm-gym "
+                "bench sweep` uses)"
+            )
+        return self.train_runner
 
     def train_all(self, pairs: Sequence[tuple[EnvConfig, PRMConfig]]) -> None:
         """Train every listed PRM that is not trained yet, ``workers`` at a time.
@@ -531,11 +539,12 @@ class Sweep:
             for env, prm in todo:
                 self.train(env, prm)
             return
+        runner = self._runner()
         names = ", ".join(f"{e.short}/{p.name}" for e, p in todo)
         self._say(f"training {len(todo)} PRMs, {self.workers} at a time: {names}")
         argvs = {tuple(self._train_argv(e, p) + ["--no-progress"]): (e, p) for e, p in todo}
         with make_executor(self.workers, threads_per_worker=self.config.torch_threads) as ex:
-            for got in ex.imap_unordered(train_job, [list(a) for a in argvs]):
+            for got in ex.imap_unordered(runner, [list(a) for a in argvs]):
                 env, prm = argvs[tuple(got["argv"])]
                 if got["rc"] != 0:
                     raise SweepError(
@@ -992,50 +1001,3 @@ def _write_ratios(path: Path, ratios: Sequence[Any], prov: dict[str, Any]) -> No
             d = r.to_dict()
             d.update(git_commit=prov["git_commit"], machine=prov["machine_summary"])
             w.writerow(d)
-
-
-def _iter_env_ids(cfg: SweepConfig) -> Iterator[str]:
-    yield from (e.id for e in cfg.envs)
-
-
-def run_sweep(args: argparse.Namespace) -> int:
-    """Entry point for ``agentprm-gym bench sweep``.
-
-    Reads ``args.config`` and, when present, ``out``, ``workers``, ``ray``,
-    ``ray_cpus``, ``json`` and ``no_progress``.
-    """
-    from agentprm_gym.commands.common import CLIError, emit_json
-
-    try:
-        cfg = load_config(args.config)
-    except SweepConfigError as e:
-        raise CLIError(str(e)) from None
-    import gymnasium as gym
-
-    import agentprm_gym  # noqa: F401
-
-    missing = [i for i in _iter_env_ids(cfg) if i not in gym.registry]
-    if missing:
-        raise CLIError(f"{args.config}: unknown env id(s) {missing}; run `agentprm-gym list`")
-    out = Path(getattr(args, "out", None) or Path("benchmarks") / "results" / cfg.name)
-    workers = getattr(args, "workers", None) or cfg.workers
-    sweep = Sweep(
-        cfg,
-        out,
-        workers=int(workers),
-        ray_address=getattr(args, "ray", None),
-        ray_num_cpus=getattr(args, "ray_cpus", None),
-        show_progress=not getattr(args, "no_progress", False),
-    )
-    if getattr(args, "report_only", False):
-        if not sweep.csv_path.exists():
-            raise CLIError(f"--report-only: {sweep.csv_path} does not exist (nothing has run)")
-        summary = sweep.write_outputs(0.0, report_only=True)
-        summary.update(rows_written=0, wall_seconds=0.0)
-    else:
-        summary = sweep.run()
-    print(f"wrote {out}/: " + ", ".join(summary["files"]))
-    print(f"{summary['rows']} rows ({summary['rows_written']} new) in {summary['wall_seconds']} s")
-    if getattr(args, "json", False):
-        emit_json({k: v for k, v in summary.items() if k != "efficiency"})
-    return 0

@@ -79,7 +79,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s = sub.add_parser(
         "sweep",
         help="run a benchmark sweep config",
-        description="Run a sweep config with agentprm_gym.benchmarking.sweep.run_sweep.",
+        description="Run a sweep config (agentprm_gym.benchmarking.sweep.Sweep).",
     )
     s.add_argument("--config", required=True, help="sweep config file (YAML)")
     s.add_argument("--out", default=None, help="output directory (default: from the config)")
@@ -112,12 +112,14 @@ def run(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace) -> int:
     check_executor_args(args)
     try:
-        mod = importlib.import_module("agentprm_gym.benchmarking.sweep")
+        importlib.import_module("agentprm_gym.benchmarking.sweep")
     except ModuleNotFoundError as e:
         if e.name == "agentprm_gym.benchmarking.sweep":
             raise CLIError("bench sweep is not available in this build") from e
         raise
-    return int(mod.run_sweep(args) or 0)
+    from agentprm_gym.commands.bench_sweep import run_sweep
+
+    return int(run_sweep(args) or 0)
 
 
 def _deps_missing(row: Any) -> str | None:

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the embedded sweep and print the comparison."""
     from agentprm_gym.benchmarking.config import SweepConfigError, parse_config
     from agentprm_gym.benchmarking.sweep import Sweep
+    from agentprm_gym.commands.bench_sweep import train_prm_job
 
     data = dict(DEMO_CONFIG)
     if args.test_tasks is not None:
@@ -120,7 +121,13 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(str(e)) from None
     out = Path(args.out)
     print(f"agentprm-gym demo -> {out}/ (resumes if run again)")
-    sweep = Sweep(cfg, out, workers=max(1, args.workers), show_progress=not args.no_progress)
+    sweep = Sweep(
+        cfg,
+        out,
+        workers=max(1, args.workers),
+        show_progress=not args.no_progress,
+        train_runner=train_prm_job,
+    )
     summary = sweep.run()
     table, success = _table(out / "results.csv")
     print()

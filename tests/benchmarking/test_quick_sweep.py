@@ -11,7 +11,7 @@ import pytest
 
 from agentprm_gym.benchmarking.config import load_config
 from agentprm_gym.benchmarking.results import read_rows
-from agentprm_gym.benchmarking.sweep import Sweep
+from agentprm_gym.benchmarking.sweep import Sweep, SweepError
 from agentprm_gym.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -246,8 +246,13 @@ def test_training_in_worker_processes_gives_the_same_prms(tmp_path, capsys):
     cfg = load_config(tmp_path / "learned.yaml")
     two = tmp_path / "two-workers"
     shutil.copytree(out / "data", two / "data")
+    from agentprm_gym.commands.bench_sweep import train_prm_job
+
     sweep = Sweep(cfg, two, workers=2, show_progress=False)
     pairs = [(e, p) for e in cfg.envs for p in cfg.learned_prms]
+    with pytest.raises(SweepError, match="train_runner"):
+        sweep.train_all(pairs)  # the library does not reach into the CLI by itself
+    sweep.train_runner = train_prm_job
     # the workers know only the package's envs; the step limit reaches them in the argv
     with registered_corridor(max_episode_steps=12):
         sweep.train_all(pairs)
