@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
@@ -241,10 +242,16 @@ def main() -> None:
         for m in members:
             m.encoder.reset(keep_loaded=False)
         if loaded:
-            for m in members:  # members that share an encoder load it once
-                m.encoder.warm_start(token_cache)
+            # members that share an encoder load it once
+            texts = sum(m.encoder.warm_start(token_cache) for m in members)
+            if texts == 0:
+                sys.exit(f"--token-cache {token_cache}: not loaded (missing, or another encoder's)")
+            res["token_cache_texts"] = texts
 
     res["token_cache"] = None if token_cache is None else str(token_cache)
+    if token_cache is not None:
+        fresh_encoder(loaded=True)  # a file that does not load stops the run here, not later
+    fresh_encoder(loaded=False)
     res["state (cold encoder cache)"] = time_prm(state, states)
     res["state (warm encoder cache)"] = time_prm(state, states)
     res["state (warm, one call for all)"] = time_prm_batched(state, states)

@@ -5,8 +5,10 @@ For each env of the config it:
 1. collects train rollouts with the env's policy (``data/<env>/train.jsonl``;
    :func:`agentprm_gym.collection.collect`, resumable), and MC-labels them
    when an MC-trained PRM is asked for (``data/<env>/train_mc.jsonl``);
-2. trains each learned PRM with ``agentprm-gym train-prm`` (``prms/<env>/<name>/``;
-   skipped when a finished model with the same arguments is there);
+2. trains each learned PRM with ``agentprm-gym train-prm`` arguments
+   (``prms/<env>/<name>/``; skipped when a finished model with the same arguments is
+   there), run by the sweep's ``train_runner`` (the ``bench sweep`` and ``demo``
+   commands give it ``train-prm`` run in process);
 3. runs every method × PRM × budget × seed on the env's test tasks (each task
    ``repeats`` times for the rows the config repeats, e.g. the one-sample policy
    and the random PRM's beams) and appends one row per run to ``results.csv``
@@ -939,10 +941,13 @@ class Sweep:
 
             torch.set_num_threads(self.config.torch_threads)
         learned = self.config.learned_prms
+        pairs = [(env, p) for env in self.config.envs for p in learned]
+        if any(not self._trained(e, p) for e, p in pairs):
+            self._runner()  # before hours of collecting, not after
         if learned:
             for env in self.config.envs:
                 self.collect(env)
-            self.train_all([(env, p) for env in self.config.envs for p in learned])
+            self.train_all(pairs)
         written = self.run_all()
         summary = self.write_outputs(time.perf_counter() - t0)
         summary["rows_written"] = written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -184,9 +185,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--cache",
         default=None,
         help="--arch state: file of the frozen token-state cache (default: next to --data, "
-        "DATA.tokens-BACKBONE; reused by every PRM trained on the same data; the saved PRM "
-        "names it and loads it when it scores, so texts seen in training are not encoded "
-        "again)",
+        "DATA.tokens-BACKBONE, one per encoder for tiny; reused by every PRM trained on the "
+        "same data; the saved PRM names it and loads it when it scores, so texts seen in "
+        "training are not encoded again)",
     )
     p.add_argument("--no-cache", action="store_true", help="--arch state: keep no cache on disk")
     p.add_argument("--width", type=int, default=128, help="--arch state: network width (128)")
@@ -454,11 +455,20 @@ def read_episodes(args: argparse.Namespace, quiet: bool) -> list[Any]:
     return episodes
 
 
-def token_cache_path(args: argparse.Namespace) -> str | None:
-    """The token-state cache file of this run (None: the cross-encoder, or ``--no-cache``)."""
+def token_cache_path(args: argparse.Namespace, encoder_tag: str | None = None) -> str | None:
+    """The token-state cache file of this run (None: the cross-encoder, or ``--no-cache``).
+
+    A ``tiny`` encoder is built from its own run's texts and seed, so runs on the same
+    data do not share one: given its ``encoder_tag``, its default file is its own.
+    """
     if args.arch != "state" or args.no_cache:
         return None
-    return str(args.cache or cache_file(args.data, args.backbone))
+    if args.cache:
+        return str(args.cache)
+    path = cache_file(args.data, args.backbone)
+    if args.backbone == "tiny" and encoder_tag is not None:
+        path += "-" + hashlib.blake2b(encoder_tag.encode(), digest_size=4).hexdigest()
+    return path
 
 
 def train_one(
@@ -530,7 +540,7 @@ def train_one(
         within_weight=args.within_weight,
         matcher_lr_end=args.matcher_lr_end,
         progress=not args.no_progress,
-        cache_path=token_cache_path(args),
+        cache_path=token_cache_path(args, getattr(getattr(prm, "encoder", None), "tag", None)),
         label=label,
     )
     budget = ""

@@ -106,6 +106,20 @@ class EnsemblePRM(PRM):
         _share_encoders(self.members)
 
     @property
+    def token_cache(self) -> Any:
+        """The first member's token-state file (see ``StatePRM.token_cache``); None if none.
+
+        Setting it sets every state-PRM member's (None: start from nothing).
+        """
+        return next((c for m in self.members if (c := getattr(m, "token_cache", None))), None)
+
+    @token_cache.setter
+    def token_cache(self, path: Any) -> None:
+        for m in self.members:
+            if hasattr(m, "token_cache"):
+                m.token_cache = path
+
+    @property
     def batch_size(self) -> int | None:
         """Items per forward pass of the cross-encoder members (None without any)."""
         sizes = [m.batch_size for m in self.members if hasattr(m, "batch_size")]

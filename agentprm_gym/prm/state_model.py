@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -55,7 +56,8 @@ __all__ = ["ARCHITECTURE", "StatePRM", "StateKey"]
 
 #: ``prm_config.json``'s ``architecture`` value of this PRM.
 ARCHITECTURE = STATE_ARCHITECTURE
-#: Token states kept in memory when scoring before the store starts afresh (about 1.5 GB).
+#: Token states a scoring PRM adds to its encoder's store before the store starts afresh
+#: (about 1.5 GB), on top of those loaded from its token cache (which stay).
 MAX_CACHED_TOKENS = 2_000_000
 _ENCODER_DIR = "encoder"
 #: ``(instruction, current observation, last past actions, previous observations)``:
@@ -370,8 +372,7 @@ class StatePRM(PRM):
                 texts.extend(a for _, a, _ in groups[key])
             if not self._warm_tried:
                 self._warm_tried = True
-                if self.token_cache is not None:
-                    self.encoder.warm_start(self.token_cache)
+                self._warm_start()
             if self.encoder.added_tokens > MAX_CACHED_TOKENS:
                 # bounded memory in long searches: start the token cache afresh
                 # (the warm start's states stay)
@@ -396,6 +397,22 @@ class StatePRM(PRM):
                     where.append(i)
             out[where] = self._forward(contexts, candidates)
         return out
+
+    def _warm_start(self) -> None:
+        """Load :attr:`token_cache` into an encoder that holds no states yet (or warn)."""
+        if self.token_cache is None or len(self.encoder.store):
+            return
+        if self.encoder.warm_start(self.token_cache) == 0:
+            why = (
+                "it is missing"
+                if not Path(self.token_cache).is_file()
+                else ("another encoder made it, or it is unreadable")
+            )
+            warnings.warn(
+                f"the PRM's token cache {self.token_cache} was not loaded ({why}); "
+                "every text is encoded from nothing",
+                stacklevel=4,
+            )
 
     # --------------------------------------------------------------- scoring
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:

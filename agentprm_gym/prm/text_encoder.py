@@ -141,6 +141,13 @@ def pack_rows(lengths: Sequence[int], cap: int) -> list[list[int]]:
     return rows
 
 
+def _grown(used: np.ndarray, rows: int) -> np.ndarray:
+    """A new array of ``rows`` rows whose first rows are ``used`` (the rest unset)."""
+    out = np.empty((rows, *used.shape[1:]), dtype=used.dtype)
+    out[: len(used)] = used
+    return out
+
+
 class TokenStore:
     """Token states of distinct texts: one growing float16 array plus offsets.
 
@@ -201,10 +208,12 @@ class TokenStore:
             )
         need = self._total + n
         if need > len(self._states):
+            # doubling; only the used part is copied, so the rest costs no memory until
+            # it is written (np.resize would fill it)
             cap = max(need, 2 * len(self._states))
-            self._states = np.resize(self._states, (cap, self.dim))
-            self._numbers = np.resize(self._numbers, (cap, NUMBER_FEATURES))
-            self._ids = np.resize(self._ids, cap)
+            self._states = _grown(self._states[: self._total], cap)
+            self._numbers = _grown(self._numbers[: self._total], cap)
+            self._ids = _grown(self._ids[: self._total], cap)
         self._states[self._total : need] = states
         self._numbers[self._total : need] = numbers
         self._ids[self._total : need] = ids
@@ -313,9 +322,10 @@ class TokenStore:
             or (len(keys) and int(arrays["start"][-1] + arrays["length"][-1]) != n)
         ):
             return None
-        store._states = np.array(arrays["states"], dtype=np.float16)
-        store._numbers = np.array(arrays["numbers"], dtype=np.float32)
-        store._ids = np.array(arrays["ids"], dtype=np.int32)
+        # the file's arrays are fresh memory already: no second copy
+        store._states = np.asarray(arrays["states"], dtype=np.float16)
+        store._numbers = np.asarray(arrays["numbers"], dtype=np.float32)
+        store._ids = np.asarray(arrays["ids"], dtype=np.int32)
         store._total = n
         store.start = arrays["start"].tolist()
         store.length = arrays["length"].tolist()
@@ -367,14 +377,27 @@ class FrozenTextEncoder:
         self._fingerprint: str | None = None
         self._special = frozenset(int(i) for i in getattr(tokenizer, "all_special_ids", ()))
         self.store = TokenStore(self.dim, self.tag)  # the tag digests the weights as given
-        self._base_rows = 0  # texts loaded by warm_start, which reset keeps
-        self._base_tokens = 0
         self._runner = _bf16_linears(self.model) if self.bf16 else None
         #: Pack several short texts into one encoder row: BERT-family encoders whose
         #: forward pass honours per-token position ids and a 4D attention mask (checked
         #: once, :meth:`_packing_works`; older transformers refuse such a mask).
         bert = getattr(getattr(model, "config", None), "model_type", None) == "bert"
         self.packs = bert and self._packing_works()
+
+    @property
+    def store(self) -> TokenStore:
+        """The token states computed or loaded so far.
+
+        Assigning a store (one shared with another encoder, say) makes all of its
+        texts ones :meth:`reset` forgets.
+        """
+        return self._store
+
+    @store.setter
+    def store(self, store: TokenStore) -> None:
+        self._store = store
+        self._base_rows = 0  # texts loaded by warm_start, which reset keeps
+        self._base_tokens = 0
 
     def reset(self, *, keep_loaded: bool = True) -> None:
         """Forget the token states computed since :meth:`warm_start` (all, without one).
@@ -385,9 +408,9 @@ class FrozenTextEncoder:
             keep_loaded: Keep the states :meth:`warm_start` loaded, with the same
                 rows; False forgets them too (the encoder is as new).
         """
-        if not keep_loaded:
-            self._base_rows = self._base_tokens = 0
-        self.store = self.store.head(self._base_rows)
+        rows, tokens = (self._base_rows, self._base_tokens) if keep_loaded else (0, 0)
+        self.store = self.store.head(rows)
+        self._base_rows, self._base_tokens = rows, tokens
 
     def warm_start(self, path: str | os.PathLike[str]) -> int:
         """Load the token states saved at ``path`` into an empty store (0 if it is not).
@@ -406,8 +429,7 @@ class FrozenTextEncoder:
         if loaded is None:
             return 0
         self.store = loaded
-        self._base_rows = len(loaded)
-        self._base_tokens = loaded.tokens
+        self._base_rows, self._base_tokens = len(loaded), loaded.tokens
         return len(loaded)
 
     @property

@@ -355,3 +355,16 @@ def test_provenance_names_the_commit_the_invocation_started_on(tmp_path, monkeyp
     with registered_corridor(max_episode_steps=12):
         sweep.write_outputs(1.0, report_only=True)
     assert json.loads((sweep.out / "provenance.json").read_text())["git_commit"] == "start"
+
+
+def test_a_sweep_without_a_train_runner_stops_before_collecting(tmp_path, monkeypatch):
+    from agentprm_gym.benchmarking import sweep as sweep_mod
+
+    cfg_file = tmp_path / "learned.yaml"
+    cfg_file.write_text(LEARNED)
+    sweep = Sweep(load_config(cfg_file), tmp_path / "out", show_progress=False)
+    monkeypatch.setattr(
+        sweep_mod.Sweep, "collect", lambda *a: pytest.fail("collected with nothing to train")
+    )
+    with pytest.raises(SweepError, match="train_runner"):
+        sweep.run()

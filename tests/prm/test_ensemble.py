@@ -103,6 +103,9 @@ def test_saved_members_load_their_token_cache_once_into_the_shared_encoder(eps, 
     np.testing.assert_allclose(loaded.score(items), want, atol=1e-5)
     assert loads[0] == len(cached.store) > 0  # loaded by the first member
     assert loads[1:] in ([], [0])  # the other found the states already there
+    assert loaded.token_cache == path.resolve()
+    loaded.token_cache = None  # the ensemble's switch reaches every member
+    assert [m.token_cache for m in loaded.members] == [None, None]
 
 
 def test_contexts_per_batch_reaches_every_member(members):

@@ -476,13 +476,58 @@ def test_a_trained_prm_names_its_token_cache_and_loads_it_to_score(eps, tmp_path
     after, new = scored(cold)
     assert "Walk to room 3." in new and len(cold.encoder.store) == len(new)
     np.testing.assert_allclose(after, before, atol=2e-5)
-    cache.unlink()  # a missing file: scoring starts cold, no error
-    after, new = scored(load_prm(d))
+    cache.unlink()  # a missing file: scoring starts cold, with a warning, no error
+    with pytest.warns(UserWarning, match="token cache .* not loaded .it is missing"):
+        after, new = scored(load_prm(d))
     assert "Walk to room 3." in new
     np.testing.assert_allclose(after, before, atol=2e-5)
     assert "token_cache" not in json.loads(
         _prm(eps).save_pretrained(tmp_path / "plain").joinpath("prm_config.json").read_text()
     )
+
+
+def test_the_bound_on_kept_states_counts_only_those_added_after_the_warm_start(
+    eps, tmp_path, monkeypatch
+):
+    from agentprm_gym.prm import state_model
+
+    a = _prm(eps)
+    before = a.score_candidates(STATE, ACTIONS)
+    path = a.encoder.store.save(tmp_path / "tokens")
+    b = _prm(eps)
+    b.token_cache = path
+    monkeypatch.setattr(state_model, "MAX_CACHED_TOKENS", 0)  # every call starts afresh
+    encoded = []
+    real = b.encoder._encode
+    b.encoder._encode = lambda pairs, progress: (
+        encoded.extend(t for _, t in pairs),
+        real(pairs, progress),
+    )
+    stores = []
+    for _ in range(3):
+        b.clear_cache()
+        np.testing.assert_allclose(b.score_candidates(STATE, ACTIONS), before, atol=1e-6)
+        stores.append(b.encoder.store)
+    assert encoded == [] and len(b.encoder.store) == len(a.encoder.store)
+    assert stores[0] is stores[1] is stores[2]  # nothing added, so never started afresh
+    b.encoder.rows(["a text no one has seen"])  # one added: the next call starts afresh
+    b.clear_cache()
+    np.testing.assert_allclose(b.score_candidates(STATE, ACTIONS), before, atol=1e-6)
+    assert b.encoder.store is not stores[0] and encoded == ["a text no one has seen"]
+    assert len(b.encoder.store) == len(a.encoder.store)  # back to the loaded states
+
+
+def test_assigning_a_store_leaves_nothing_loaded_for_reset_to_keep(eps, tmp_path):
+    a = _prm(eps).encoder
+    a.rows(["alpha beta"])
+    path = a.store.save(tmp_path / "tokens")
+    b = _prm(eps).encoder
+    assert b.warm_start(path) == 1
+    b.store = a.store  # another store: its texts are not the loaded ones
+    b.rows(["gamma"])
+    assert b.added_tokens == b.store.tokens
+    b.reset()
+    assert len(b.store) == 0
 
 
 def test_state_ids_number_the_states_the_network_reads(eps):
