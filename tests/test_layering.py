@@ -38,7 +38,7 @@ def _imports(path: Path, package: str) -> list[str]:
     return names
 
 
-def _lower(name: str) -> bool:
+def _is_top(name: str) -> bool:
     return any(name == t or name.startswith(t + ".") for t in TOP)
 
 
@@ -49,7 +49,7 @@ def test_only_the_command_line_imports_the_command_line():
         if rel.parts[0] == "commands" or rel.name in ("cli.py", "__main__.py"):
             continue
         package = ".".join(("agentprm_gym", *rel.parts[:-1]))
-        bad = [n for n in _imports(path, package) if _lower(n)]
+        bad = [n for n in _imports(path, package) if _is_top(n)]
         if bad:
             wrong[str(rel)] = bad
     assert not wrong, wrong
@@ -68,7 +68,7 @@ def test_the_check_sees_every_form_of_import(tmp_path):
     got = _imports(f, "agentprm_gym.benchmarking")
     assert "agentprm_gym.cli" in got and "agentprm_gym.commands.common" in got
     assert "agentprm_gym.benchmarking.sibling" in got and "agentprm_gym.commands.demo" in got
-    assert {n for n in got if _lower(n)} == {
+    assert {n for n in got if _is_top(n)} == {
         "agentprm_gym.cli",
         "agentprm_gym.cli.main",
         "agentprm_gym.commands",

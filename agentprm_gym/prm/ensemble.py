@@ -106,15 +106,15 @@ class EnsemblePRM(PRM):
         _share_encoders(self.members)
 
     @property
-    def token_cache(self) -> Any:
-        """The first member's token-state file (see ``StatePRM.token_cache``); None if none.
+    def token_cache(self) -> Path | None:
+        """The token-state file of the first member that names one (``StatePRM.token_cache``).
 
         Setting it sets every state-PRM member's (None: start from nothing).
         """
         return next((c for m in self.members if (c := getattr(m, "token_cache", None))), None)
 
     @token_cache.setter
-    def token_cache(self, path: Any) -> None:
+    def token_cache(self, path: str | os.PathLike[str] | None) -> None:
         for m in self.members:
             if hasattr(m, "token_cache"):
                 m.token_cache = path

@@ -133,13 +133,9 @@ class StatePRM(PRM):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple[StateKey, str, int], float] = OrderedDict()
         self._net_cache = NetCache()
-        # saved relative to the checkpoint; from_config_dir resolves it
-        cached = self.config.pop("token_cache", None)
-        #: The token-state file this PRM was trained with (``train-prm`` sets it), loaded
-        #: into the frozen encoder before its first scoring call, when the encoder holds
-        #: no states yet (:meth:`FrozenTextEncoder.warm_start`); None: start cold. Set
-        #: it to None before scoring to save the memory, or to another such file.
-        self.token_cache: Path | None = Path(cached) if isinstance(cached, str) else None
+        # saved relative to the checkpoint: from_config_dir resolves it
+        self.config.pop("token_cache", None)
+        self._token_cache: Path | None = None
         self._warm_tried = False
 
     # ------------------------------------------------------------------ build
@@ -398,20 +394,32 @@ class StatePRM(PRM):
             out[where] = self._forward(contexts, candidates)
         return out
 
+    @property
+    def token_cache(self) -> Path | None:
+        """The token-state file this PRM was trained with (``train-prm`` sets it).
+
+        It is loaded into the frozen encoder before the next scoring call, when the
+        encoder holds no states yet (:meth:`FrozenTextEncoder.warm_start`); None:
+        start from nothing. Set it to None before scoring to save the memory, or to
+        another such file.
+        """
+        return self._token_cache
+
+    @token_cache.setter
+    def token_cache(self, path: str | os.PathLike[str] | None) -> None:
+        self._token_cache = None if path is None else Path(path)
+        self._warm_tried = False  # tried again at the next scoring call
+
     def _warm_start(self) -> None:
         """Load :attr:`token_cache` into an encoder that holds no states yet (or warn)."""
         if self.token_cache is None or len(self.encoder.store):
             return
         if self.encoder.warm_start(self.token_cache) == 0:
-            why = (
-                "it is missing"
-                if not Path(self.token_cache).is_file()
-                else ("another encoder made it, or it is unreadable")
-            )
             warnings.warn(
-                f"the PRM's token cache {self.token_cache} was not loaded ({why}); "
-                "every text is encoded from nothing",
-                stacklevel=4,
+                f"the PRM's token cache {self.token_cache} was not loaded "
+                f"({_not_loaded(self.token_cache, self.encoder.tag)}); every text is "
+                "encoded from nothing",
+                stacklevel=5,
             )
 
     # --------------------------------------------------------------- scoring
@@ -580,3 +588,20 @@ class StatePRM(PRM):
 
             raise CheckpointError(f"{directory}: not a state-encoder PRM")
         return prm
+
+
+def _not_loaded(path: Path, tag: str) -> str:
+    """Why the token-state file at ``path`` did not load into an encoder of ``tag``."""
+    from agentprm_gym.prm.text_encoder import TokenStore
+
+    if not path.is_file():
+        return "it is missing"
+    got = TokenStore.tag_of(path)
+    if got is None:
+        return "it is not a readable token-state file"
+    if got == tag:
+        return "it holds no texts"
+    mine, theirs = tag.split("|"), got.split("|")
+    if len(mine) == len(theirs) == 5 and mine[:3] + mine[4:] == theirs[:3] + theirs[4:]:
+        return f"it was made at another precision ({theirs[3]}, not {mine[3]})"
+    return "another encoder made it (a run on the same data may have replaced it)"

@@ -291,6 +291,18 @@ class TokenStore:
             tmp.unlink(missing_ok=True)
         return p
 
+    @staticmethod
+    def tag_of(path: str | os.PathLike[str]) -> str | None:
+        """The tag a saved store was made with (None: missing, unreadable, not a store)."""
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="numpy") as f:
+                meta = f.metadata() or {}
+        except Exception:  # a missing or corrupt file has no tag
+            return None
+        return meta.get("tag") if meta.get("format") == _STORE_FORMAT else None
+
     @classmethod
     def load(cls, path: str | os.PathLike[str], dim: int, tag: str) -> TokenStore | None:
         """A saved store, or None if it is missing, unreadable or made with another tag."""
@@ -431,6 +443,14 @@ class FrozenTextEncoder:
         self.store = loaded
         self._base_rows, self._base_tokens = len(loaded), loaded.tokens
         return len(loaded)
+
+    def mark_loaded(self) -> None:
+        """Count every state held now as loaded: :meth:`reset` keeps them from now on.
+
+        For states saved to disk after they were computed (a training run's token
+        cache), which a PRM loaded from that file would hold as loaded too.
+        """
+        self._base_rows, self._base_tokens = len(self.store), self.store.tokens
 
     @property
     def added_tokens(self) -> int:

@@ -166,8 +166,10 @@ class StateSteps:
         row_of = dict(zip(texts, enc.rows(list(texts), tick), strict=True))
         #: The token store whose rows the contexts and candidates name.
         self.store = enc.store
-        if cache_path is not None and new:
-            self.store.save(cache_path)
+        if cache_path is not None:
+            if new:
+                self.store.save(cache_path)
+            enc.mark_loaded()  # on disk now: kept as a PRM loaded from the file keeps them
         self.contexts = [prm.context_rows(part, row_of) for part in parts]
         self.candidates = [
             Candidate(k, row_of[a], mention_index(a, parts[k][2]), t, prm.steps_left(t))

@@ -851,8 +851,12 @@ def train_prm(
     prm.clear_cache()
     heldout = {k: v for k, v in history[-1].items() if k.startswith("val_")} if history else {}
     if cfg.cache_path is not None and hasattr(prm, "token_cache"):
+        from agentprm_gym.prm.text_encoder import TokenStore
+
         # saved with the PRM: scoring loads these states instead of encoding them again
-        prm.token_cache = Path(cfg.cache_path).resolve()
+        # (only a file this encoder can read: another run may have replaced it)
+        if TokenStore.tag_of(cfg.cache_path) == prm.encoder.tag:
+            prm.token_cache = Path(cfg.cache_path).resolve()
     prm.config["training"] = {
         "labels": cfg.labels,
         "epochs_run": epochs_run,

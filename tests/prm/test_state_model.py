@@ -530,6 +530,60 @@ def test_assigning_a_store_leaves_nothing_loaded_for_reset_to_keep(eps, tmp_path
     assert len(b.store) == 0
 
 
+def test_a_token_cache_that_does_not_load_is_explained(eps, tmp_path):
+    from agentprm_gym.prm.state_model import _not_loaded
+    from agentprm_gym.prm.text_encoder import TokenStore
+
+    enc = _prm(eps).encoder
+    name, dim, tokens, precision, digest = enc.tag.split("|")
+    other = "fp32" if precision == "bf16" else "bf16"
+
+    def saved(tag, texts=1):
+        store = TokenStore(enc.dim, tag)
+        for i in range(texts):
+            store.add(f"k{i}", np.zeros((2, enc.dim)), np.zeros((2, 2)))
+        return store.save(tmp_path / f"{len(list(tmp_path.iterdir()))}")
+
+    assert _not_loaded(tmp_path / "nothing", enc.tag) == "it is missing"
+    (tmp_path / "junk").write_bytes(b"not a store")
+    assert _not_loaded(tmp_path / "junk", enc.tag) == "it is not a readable token-state file"
+    at = saved("|".join((name, dim, tokens, other, digest)))
+    assert (
+        _not_loaded(at, enc.tag) == f"it was made at another precision ({other}, not {precision})"
+    )
+    assert _not_loaded(saved(enc.tag + "x"), enc.tag).startswith("another encoder made it")
+    assert _not_loaded(saved(enc.tag, texts=0), enc.tag) == "it holds no texts"
+
+
+def test_training_keeps_its_saved_states_and_names_only_a_file_it_can_read(eps, tmp_path):
+    cfg = T.TrainConfig(labels="gae", epochs=1, progress=False, cache_path=str(tmp_path / "a"))
+    prm = _prm(eps)
+    T.train_prm(prm, eps, config=cfg)
+    assert prm.token_cache == (tmp_path / "a").resolve()
+    assert prm.encoder.added_tokens == 0  # on disk: kept as a loaded PRM keeps them
+    rows = len(prm.encoder.store)
+    prm.encoder.reset()
+    assert len(prm.encoder.store) == rows
+    # trained again in the same process: nothing new to encode, so nothing is saved at b
+    again = T.TrainConfig(labels="gae", epochs=1, progress=False, cache_path=str(tmp_path / "b"))
+    prm.token_cache = None
+    T.train_prm(prm, eps, config=again)
+    assert not (tmp_path / "b").exists() and prm.token_cache is None
+
+
+def test_setting_the_token_cache_tries_it_at_the_next_call(eps, tmp_path):
+    a = _prm(eps)
+    a.score_candidates(STATE, ACTIONS)
+    path = a.encoder.store.save(tmp_path / "tokens")
+    b = _prm(eps)
+    b.score_candidates(STATE, ACTIONS)  # tried (nothing named), and the encoder filled
+    b.encoder.reset()
+    b.token_cache = path
+    b.clear_cache()
+    b.score_candidates(STATE, ACTIONS)
+    assert b.encoder._base_rows == len(a.encoder.store)  # loaded, not skipped
+
+
 def test_state_ids_number_the_states_the_network_reads(eps):
     prm = _prm(eps)
     data = StateSteps(prm, eps)
