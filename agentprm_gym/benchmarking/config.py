@@ -216,9 +216,10 @@ class SweepConfig:
         reference: The PRM the efficiency ratio compares against.
         torch_threads: ``torch.set_num_threads`` for PRM training and scoring
             in this process (None: torch's default).
-        lockstep: Most test tasks whose beam searches (``beam`` and ``beam+prior``
-            rows) run together, sharing one PRM call per depth (groups of near-equal
-            size, at least one per worker; 1: one task at a time). Each task gets the
+        lockstep: Most test tasks whose searches run together (groups of near-equal
+            size, at least one per worker; 1: one task at a time): beam searches
+            (``beam`` and ``beam+prior`` rows) share one PRM call per depth, the
+            shared Best-of-N of all PRMs one call per (PRM, N). Each task gets the
             search it gets alone (with the state PRM, up to float rounding, which can
             then move a near-tie with the tasks searched beside it).
         source: The file it came from.

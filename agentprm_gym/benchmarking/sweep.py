@@ -181,18 +181,7 @@ def run_job(job: RunJob) -> dict[str, Any]:
         from agentprm_gym.benchmarking.shared_bon import shared_best_of_n
 
         prms = {name: episode_prm(spec, "sweep-prm") for name, spec in job.prms}
-        got = shared_best_of_n(env, policy, prms, job.ns, **common)
-        return {
-            "task_id": job.task_id,
-            "bon": {
-                f"{name}|{n}": {
-                    "won": r["won"],
-                    "reward": r["reward"],
-                    "ledger": r["ledger"].to_dict(),
-                }
-                for (name, n), r in got.items()
-            },
-        }
+        return _bon_result(job, shared_best_of_n(env, policy, prms, job.ns, **common))
     if job.family == "policy":
         res = policy_episode(env, policy, **common)
     elif job.family == "greedy":
@@ -207,22 +196,35 @@ def run_job(job: RunJob) -> dict[str, Any]:
     return _job_result(job, res)
 
 
+def _bon_result(job: RunJob, got: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
+    """A ``bon-shared`` job's result: every (PRM, N)'s pick."""
+    return {
+        "task_id": job.task_id,
+        "bon": {
+            f"{name}|{n}": {"won": r["won"], "reward": r["reward"], "ledger": r["ledger"].to_dict()}
+            for (name, n), r in got.items()
+        },
+    }
+
+
 def _row_of(job: RunJob) -> str:
     """What the jobs of one row share (all but the task, its seeds and what it keeps)."""
     what = (job.env, job.env_kwargs, job.policy, job.prm, job.method, job.family)
-    return _key((*what, job.n, job.expand, job.max_steps, job.prior))
+    return _key((*what, job.n, job.expand, job.max_steps, job.prior, job.prms, job.ns))
 
 
 #: Families whose jobs :func:`run_jobs` plays in lockstep.
-LOCKSTEP_FAMILIES = ("beam", "beam+prior")
+LOCKSTEP_FAMILIES = ("beam", "beam+prior", "bon-shared")
 
 
 def run_jobs(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
-    """Play a group of one beam row's jobs in lockstep (one PRM call per depth for all).
+    """Play a group of one row's jobs in lockstep (one PRM call per round for all).
 
-    The jobs must share the row (env, policy, PRM, method); each keeps its own task
-    and seeds and gets the search it gets alone (:func:`run_job`), with the state PRM
-    up to float rounding. Other families' jobs are played one by one.
+    The jobs must share the row (env, policy, PRMs, method); each keeps its own task
+    and seeds and gets what it gets alone (:func:`run_job`), with the state PRM up to
+    float rounding. Beam rows share one call per depth; the shared Best-of-N of all
+    PRMs (``bon-shared``) one call per (PRM, N). Other families' jobs are played one
+    by one.
     """
     from agentprm_gym.prm.loading import episode_prm
     from agentprm_gym.search import beam_search_lockstep
@@ -233,6 +235,22 @@ def run_jobs(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
     if len({_row_of(j) for j in jobs}) > 1:
         raise ValueError("run_jobs plays the episodes of one row; these jobs are of several")
     env, policy = _worker_env_policy(first)
+    if first.family == "bon-shared":
+        from agentprm_gym.benchmarking.shared_bon import shared_best_of_n_lockstep
+
+        prms = {name: episode_prm(spec, "sweep-prm") for name, spec in first.prms}
+        many = shared_best_of_n_lockstep(
+            env,
+            policy,
+            prms,
+            first.ns,
+            seeds=[j.seed for j in jobs],
+            task_ids=[j.task_id for j in jobs],
+            split="test",
+            max_steps=first.max_steps,
+            policy_seeds=[j.policy_seed for j in jobs],
+        )
+        return [_bon_result(j, got) for j, got in zip(jobs, many, strict=True)]
     prm = episode_prm(first.prm, "sweep-prm")
     got = beam_search_lockstep(
         env,
@@ -717,9 +735,10 @@ class Sweep:
                         ns = tuple(sorted({r[2].n for r in group}))
                         jobs = self._jobs(env, resolve_env(env.id), None, None, seed, specs, ns)
                         results = []
-                        for r in ex.imap_unordered(run_job, jobs):
-                            results.append(r)
-                            bar.update(1)
+                        shards = group_for_workers(jobs, self.config.lockstep, ex.parallelism)
+                        for got in ex.imap_unordered(run_jobs, shards):
+                            results.extend(got)
+                            bar.update(len(got))
                         results.sort(key=lambda r: r["task_id"])
                         for _, prm_name, m, _ in group:
                             per = [r["bon"][f"{prm_name}|{m.n}"] for r in results]

@@ -9,7 +9,7 @@ import gymnasium as gym
 import pytest
 
 from agentprm_gym.agents import NoisyExpertPolicy
-from agentprm_gym.benchmarking.shared_bon import shared_best_of_n
+from agentprm_gym.benchmarking.shared_bon import shared_best_of_n, shared_best_of_n_lockstep
 from agentprm_gym.prm.oracle import OraclePRM, RandomPRM
 from agentprm_gym.search import best_of_n
 
@@ -58,3 +58,57 @@ def test_rejects_bad_n():
     env = gym.make(corridor_env_spec())
     with pytest.raises(ValueError):
         shared_best_of_n(env, NoisyExpertPolicy(0.5), {"r": RandomPRM()}, [0, 2])
+
+
+def test_lockstep_gives_every_task_its_result_alone_in_fewer_calls():
+    env = gym.make(corridor_env_spec(max_episode_steps=10))
+    tasks, seeds, policy_seeds = [0, 1, 2, 5], [11, 12, 13, 14], [5, 6, 7, 8]
+
+    def prms():
+        return {"oracle": OraclePRM(), "random": RandomPRM(), "hash": HashPRM(3)}
+
+    alone_prms, together_prms = prms(), prms()
+    alone = [
+        shared_best_of_n(
+            env,
+            NoisyExpertPolicy(0.6),
+            alone_prms,
+            [1, 2, 4],
+            seed=s,
+            task_id=t,
+            split="test",
+            policy_seed=ps,
+        )
+        for s, t, ps in zip(seeds, tasks, policy_seeds)
+    ]
+    together = shared_best_of_n_lockstep(
+        env,
+        NoisyExpertPolicy(0.6),
+        together_prms,
+        [1, 2, 4],
+        seeds=seeds,
+        task_ids=tasks,
+        split="test",
+        policy_seeds=policy_seeds,
+    )
+    assert len(together) == len(alone)
+    for got, ref in zip(together, alone):
+        assert got.keys() == ref.keys()
+        for key in ref:
+            a, b = got[key], ref[key]
+            assert (a["won"], a["reward"], a["index"]) == (b["won"], b["reward"], b["index"])
+            assert a["score"] == b["score"] and a["branch"].actions == b["branch"].actions
+            for f in FIELDS:
+                assert getattr(a["ledger"], f) == getattr(b["ledger"], f), (key, f)
+    assert len({r[("hash", 4)]["index"] for r in together}) > 1  # the picks differ
+    assert together_prms["hash"].stats.calls == 3  # one per N for all four tasks
+    assert alone_prms["hash"].stats.calls == 12
+    assert together_prms["oracle"].stats.calls == alone_prms["oracle"].stats.calls  # reads states
+
+
+def test_lockstep_needs_one_task_id_and_policy_seed_per_seed():
+    env = gym.make(corridor_env_spec())
+    with pytest.raises(ValueError, match="as many"):
+        shared_best_of_n_lockstep(
+            env, NoisyExpertPolicy(0.5), {"r": RandomPRM()}, [2], seeds=[1, 2], task_ids=[0]
+        )
