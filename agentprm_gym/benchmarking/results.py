@@ -7,9 +7,10 @@ prompt_tokens, completion_tokens, prm_calls, prm_items, env_steps, snapshots,
 wall_seconds``), then provenance (``git_commit, machine``). ``samples`` is the
 mean number of policy samples (sampled actions) per episode, the x-axis of the
 plots and of the efficiency ratio; ``success`` is the fraction of episodes won.
-In beam rows searched in lockstep (the config's ``lockstep``), a PRM call shared
-by several episodes' searches counts once in each episode's ``prm_calls``, and its
-seconds are split among them by their items.
+In rows searched in lockstep (the config's ``lockstep``: beam rows, and the
+Best-of-N rows, whose episodes all PRMs share), a PRM call shared by several
+episodes' searches counts once in each episode's ``prm_calls``, and its seconds are
+split among them by their items.
 
 Rows written before the one-sample baseline was renamed call it ``greedy``
 (family ``greedy``); :func:`read_rows` reads them as ``policy (1 sample)``

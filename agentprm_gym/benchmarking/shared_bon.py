@@ -207,6 +207,8 @@ def shared_best_of_n_lockstep(
     policy_seeds = [None] * k if policy_seeds is None else list(policy_seeds)
     if len(task_ids) != k or len(policy_seeds) != k:
         raise ValueError(f"{k} seeds need as many task_ids and policy_seeds")
+    if k == 0:
+        return []
     handle = EnvHandle(env)
     limit = resolve_max_steps(env, max_steps)
     # the tasks' episodes are played one task after another, each from its own seeds,
@@ -229,6 +231,10 @@ def shared_best_of_n_lockstep(
                 t0 = time.perf_counter()
                 q = np.asarray(prm.score(items), dtype=float)
                 seconds = time.perf_counter() - t0
+                if q.shape != (len(items),):
+                    raise RuntimeError(
+                        f"{type(prm).__name__} returned shape {q.shape} for {len(items)} items"
+                    )
                 for j, (got, p) in enumerate(zip(out, played, strict=True)):
                     cost = Ledger(prm_calls=1, prm_items=n, wall_seconds=seconds / k)
                     got[(name, n)] = _pick(p, prm, n, q[j * n : (j + 1) * n], cost)

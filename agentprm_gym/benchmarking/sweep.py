@@ -25,8 +25,9 @@ self-contained ``report.html`` (:mod:`.report`), all under the output directory
 Episodes of one run are shards for :mod:`agentprm_gym.parallel` (local worker
 processes with ``--workers``, Ray with ``--ray``); each worker builds its env,
 policy and PRM once (:func:`~agentprm_gym.parallel.worker_cache`). The beam rows'
-episodes go in groups of the config's ``lockstep`` tasks (16 by default), whose
-searches share one PRM call per depth (:func:`run_jobs`).
+episodes and the shared Best-of-N episodes go in groups of the config's ``lockstep``
+tasks (16 by default): the beam searches of a group share one PRM call per depth, its
+Best-of-N one call per (PRM, N) (:func:`run_jobs`).
 """
 
 from __future__ import annotations

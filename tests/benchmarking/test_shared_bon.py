@@ -112,3 +112,21 @@ def test_lockstep_needs_one_task_id_and_policy_seed_per_seed():
         shared_best_of_n_lockstep(
             env, NoisyExpertPolicy(0.5), {"r": RandomPRM()}, [2], seeds=[1, 2], task_ids=[0]
         )
+
+
+def test_lockstep_with_no_tasks_scores_nothing_and_a_wrong_length_is_an_error():
+    env = gym.make(corridor_env_spec())
+    hashed = HashPRM(3)
+    assert (
+        shared_best_of_n_lockstep(env, NoisyExpertPolicy(0.5), {"h": hashed}, [2], seeds=[]) == []
+    )
+    assert hashed.stats.calls == 0
+
+    class Short(RandomPRM):
+        def score(self, items):
+            return [0.5] * (len(items) - 1)
+
+    with pytest.raises(RuntimeError, match="shape"):
+        shared_best_of_n_lockstep(
+            env, NoisyExpertPolicy(0.5), {"s": Short()}, [2], seeds=[1, 2], task_ids=[0, 1]
+        )
