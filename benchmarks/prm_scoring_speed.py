@@ -266,22 +266,15 @@ def main() -> None:
     calls = beam_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
     merged = lockstep_search_calls(state, args.beam_tasks, args.beam, args.beam_expand, args.seed)
 
-    fresh_encoder(loaded=False)  # the replay's first pass encodes the beam's pages anew
-    res["beam: state (cold)"] = time_calls(state, calls)
-    res["beam: state (warm)"] = time_calls(state, calls)
-    if token_cache is not None:
-        fresh_encoder(loaded=True)
-        res["beam: state (first visit, token cache)"] = time_calls(state, calls)
-    res["beam: cross-encoder minilm"] = time_calls(minilm, calls)
-    res["beam: cross-encoder tiny"] = time_calls(tiny, calls)
-    fresh_encoder(loaded=False)
-    res["lockstep: state (cold)"] = time_calls(state, merged)
-    res["lockstep: state (warm)"] = time_calls(state, merged)
-    if token_cache is not None:
-        fresh_encoder(loaded=True)
-        res["lockstep: state (first visit, token cache)"] = time_calls(state, merged)
-    res["lockstep: cross-encoder minilm"] = time_calls(minilm, merged)
-    res["lockstep: cross-encoder tiny"] = time_calls(tiny, merged)
+    for kind, replay in (("beam", calls), ("lockstep", merged)):
+        fresh_encoder(loaded=False)  # the replay's first pass encodes the beam's pages anew
+        res[f"{kind}: state (cold)"] = time_calls(state, replay)
+        res[f"{kind}: state (warm)"] = time_calls(state, replay)
+        if token_cache is not None:
+            fresh_encoder(loaded=True)
+            res[f"{kind}: state (first visit, token cache)"] = time_calls(state, replay)
+        res[f"{kind}: cross-encoder minilm"] = time_calls(minilm, replay)
+        res[f"{kind}: cross-encoder tiny"] = time_calls(tiny, replay)
     for name, r in res.items():
         if isinstance(r, dict):
             print(

@@ -135,8 +135,7 @@ class StatePRM(PRM):
         self._net_cache = NetCache()
         # saved relative to the checkpoint: from_config_dir resolves it
         self.config.pop("token_cache", None)
-        self._token_cache: Path | None = None
-        self._warm_tried = False
+        self.token_cache = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -356,6 +355,9 @@ class StatePRM(PRM):
     ) -> NDArray[np.float64]:
         """Score ``groups[state] = [(out index, action, step), ...]`` into an array of n."""
         out = np.zeros(n, dtype=np.float64)
+        if not self._warm_tried:
+            self._warm_tried = True
+            self._warm_start()
         keys = list(groups)
         for s in range(0, len(keys), self.contexts_per_batch):
             chunk = keys[s : s + self.contexts_per_batch]
@@ -366,9 +368,6 @@ class StatePRM(PRM):
                 parts.append(part)
                 texts.extend(self.context_text_list(part))
                 texts.extend(a for _, a, _ in groups[key])
-            if not self._warm_tried:
-                self._warm_tried = True
-                self._warm_start()
             if self.encoder.added_tokens > MAX_CACHED_TOKENS:
                 # bounded memory in long searches: start the token cache afresh
                 # (the warm start's states stay)

@@ -420,9 +420,9 @@ class FrozenTextEncoder:
             keep_loaded: Keep the states :meth:`warm_start` loaded, with the same
                 rows; False forgets them too (the encoder is as new).
         """
-        rows, tokens = (self._base_rows, self._base_tokens) if keep_loaded else (0, 0)
-        self.store = self.store.head(rows)
-        self._base_rows, self._base_tokens = rows, tokens
+        if not keep_loaded:
+            self._base_rows = self._base_tokens = 0
+        self._store = self._store.head(self._base_rows)
 
     def warm_start(self, path: str | os.PathLike[str]) -> int:
         """Load the token states saved at ``path`` into an empty store (0 if it is not).
@@ -440,8 +440,8 @@ class FrozenTextEncoder:
         loaded = TokenStore.load(path, self.dim, self.tag)
         if loaded is None:
             return 0
-        self.store = loaded
-        self._base_rows, self._base_tokens = len(loaded), loaded.tokens
+        self._store = loaded
+        self.mark_loaded()
         return len(loaded)
 
     def mark_loaded(self) -> None:
