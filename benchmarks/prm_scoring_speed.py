@@ -36,6 +36,11 @@ training saw (on WebShop, most of the catalog pages a test search meets). The
 *first visit, token cache* rows time that: the encoder starts from that file
 (``--token-cache``) instead of from nothing. The *cold* rows never load it.
 
+An ensemble (``train-prm --members K``) scores its members' networks stacked in
+one forward pass; its *members one after the other* rows time the same calls
+with each member asked in turn (``EnsemblePRM(fuse=False)``), as before the
+stacked pass existed.
+
 PRMs: a trained state PRM (``--prm DIR``, or an ensemble of them from ``train-prm
 --members K``; an untrained one of the default size when omitted: the speed does
 not depend on the weights), the MiniLM
@@ -254,6 +259,18 @@ def main() -> None:
     fresh_encoder(loaded=False)
     res["state (cold encoder cache)"] = time_prm(state, states)
     res["state (warm encoder cache)"] = time_prm(state, states)
+    stacked = getattr(state, "fused", None) is not None  # an ensemble scored in one pass
+
+    def one_by_one(timer: Any, calls: Any) -> dict[str, float]:
+        """``timer(state, calls)`` with the ensemble's members asked one after the other."""
+        state.fuse = False
+        try:
+            return timer(state, calls)
+        finally:
+            state.fuse = True
+
+    if stacked:
+        res["state (warm, members one after the other)"] = one_by_one(time_prm, states)
     res["state (warm, one call for all)"] = time_prm_batched(state, states)
     if token_cache is not None:
         fresh_encoder(loaded=True)
@@ -270,6 +287,10 @@ def main() -> None:
         fresh_encoder(loaded=False)  # the replay's first pass encodes the beam's pages anew
         res[f"{kind}: state (cold)"] = time_calls(state, replay)
         res[f"{kind}: state (warm)"] = time_calls(state, replay)
+        if stacked:
+            res[f"{kind}: state (warm, members one after the other)"] = one_by_one(
+                time_calls, replay
+            )
         if token_cache is not None:
             fresh_encoder(loaded=True)
             res[f"{kind}: state (first visit, token cache)"] = time_calls(state, replay)
@@ -278,7 +299,7 @@ def main() -> None:
     for name, r in res.items():
         if isinstance(r, dict):
             print(
-                f"{name:42s} {r['candidates_per_s']:9.1f} candidates/s "
+                f"{name:58s} {r['candidates_per_s']:9.1f} candidates/s "
                 f"{r['states_per_s']:8.1f} states/s  ({r['candidates']} candidates, "
                 f"{r['states']} states, {r['seconds']:.1f} s)"
             )

@@ -335,7 +335,10 @@ class StatePRM(PRM):
                 out = self.net.forward_cached(
                     x, known, [cache.contexts[k] for k in known_ctx], side
                 )
-                q = torch.sigmoid(out.logits).double().cpu().numpy()
+                q = torch.sigmoid(out.logits).double()
+                if q.dim() == 2:  # members stacked (StackedStateNet): their mean Q
+                    q = q.mean(0)
+                q = q.cpu().numpy()
                 # a copy each: a view would keep the whole batch's block alive
                 for i in x.new_pos:
                     cache.pairs[keys[i]] = out.pairs[i].clone()

@@ -53,7 +53,7 @@ context rows it is told are known.
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -72,6 +72,9 @@ __all__ = [
     "NetInputs",
     "NetOutput",
     "StateNet",
+    "Matched",
+    "check_cached_inputs",
+    "match_by_instruction",
     "pack_inputs",
 ]
 
@@ -456,6 +459,110 @@ def _linear_parts(layer: nn.Linear, parts: list[torch.Tensor]) -> torch.Tensor:
     return out
 
 
+def check_cached_inputs(
+    net: nn.Module,
+    x: NetInputs,
+    known: torch.Tensor | None,
+    known_contexts: Sequence[torch.Tensor],
+    instruction: InstructionSide | None,
+) -> None:
+    """Check the arguments of a ``forward_cached`` call against each other.
+
+    Raises:
+        ValueError: If ``x`` was packed for the other layout than ``net.split_history``,
+            known pairs or contexts are missing or of the wrong length, or the
+            instruction side is another instruction's.
+    """
+    if x.split_history is not net.split_history:
+        raise ValueError(
+            f"inputs packed with split_history={x.split_history} for a network with "
+            f"split_history={net.split_history}: pack with pack_inputs(..., "
+            "split_history=net.split_history)"
+        )
+    n_known = len(x.known_pos)
+    if n_known and (known is None or len(known) != n_known):
+        raise ValueError(f"{n_known} pairs are known to pack_inputs but not passed here")
+    if len(known_contexts) != len(x.ctx_known):
+        raise ValueError(
+            f"{len(x.ctx_known)} contexts are known to pack_inputs, "
+            f"{len(known_contexts)} passed here"
+        )
+    for r, vectors in zip(x.ctx_known, known_contexts, strict=True):
+        instr_row, history, pieces = x.ctx_keys[r]
+        if len(vectors) != 1 + len(history) + len(pieces):
+            raise ValueError(
+                f"context row {r} has {1 + len(history) + len(pieces)} positions, "
+                f"its known vectors {len(vectors)}"
+            )
+    if x.n_instr == 1 and instruction is not None and instruction.row != x.instr_rows[0]:
+        raise ValueError(
+            f"an instruction side of store row {instruction.row} for inputs that read "
+            f"row {x.instr_rows[0]}"
+        )
+
+
+#: What the matching of some pair tokens against one instruction gives: attended vectors
+#: per token, number features per token, coverage per pair (None without coverage).
+Matched = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+
+
+def match_by_instruction(
+    x: NetInputs,
+    match: Callable[[int, torch.Tensor, torch.Tensor | None, int], Matched],
+    q: torch.Tensor,
+    n_att: int,
+    n_cov: int,
+    axis: int,
+) -> Matched:
+    """Match a batch's pair tokens instruction by instruction, and put the results back.
+
+    For each distinct instruction ``j`` of the pairs to match, ``match(j, sel, local,
+    n_pairs)`` matches its pair tokens ``sel`` (indices into the batch's pair tokens);
+    with coverage (``n_cov`` > 0) ``local`` numbers each of them by its pair among the
+    ``n_pairs`` pairs of that instruction, else it is None and ``n_pairs`` is 0.
+
+    Args:
+        x: The packed inputs.
+        match: The matching of one instruction's tokens.
+        q: The queries of every pair token; the tokens lie along ``axis``.
+        n_att: Number features per token that ``match`` gives.
+        n_cov: Coverage features per pair (0: none).
+        axis: The axis of the tokens (and pairs) in ``q`` and in what ``match``
+            gives: 0 for one network, 1 for members stacked first.
+
+    Returns:
+        The attended vectors and number features in pair-token order, and the
+        coverage in pair order (zeros for a pair without tokens; None without coverage).
+    """
+    instr_of_pt = x.pair_instr[x.pt_pair]
+    parts, nparts, where = [], [], []
+    cov_parts: list[torch.Tensor] = []
+    cov_where: list[torch.Tensor] = []
+    for j in torch.unique(x.pair_instr).tolist():
+        sel = (instr_of_pt == j).nonzero().squeeze(-1)
+        pairs_j, local = None, None
+        if n_cov:
+            pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
+        att_j, nf, cov_j = match(j, sel, local, 0 if pairs_j is None else len(pairs_j))
+        parts.append(att_j)
+        nparts.append(nf)
+        where.append(sel)
+        if cov_j is not None:
+            cov_parts.append(cov_j)
+            cov_where.append(pairs_j)
+    order = torch.cat(where)
+    lead = q.shape[:axis]
+    att = torch.empty_like(q).index_copy(axis, order, torch.cat(parts, axis))
+    att_num = q.new_empty(*lead, q.shape[axis], n_att)
+    att_num = att_num.index_copy(axis, order, torch.cat(nparts, axis))
+    cov = None
+    if n_cov:
+        cov = q.new_zeros(*lead, len(x.pair_text), n_cov)
+        if cov_parts:
+            cov = cov.index_copy(axis, torch.cat(cov_where), torch.cat(cov_parts, axis))
+    return att, att_num, cov
+
+
 class StateNet(nn.Module):
     """Matching, context and candidate layers over frozen token states.
 
@@ -734,48 +841,27 @@ class StateNet(nn.Module):
         # keys and values only for the instructions' tokens (the other texts only query)
         k_all = self._heads(self.m_k(flat[: x.instr_tokens]))
         v_all = self._heads(self.m_v(flat[: x.instr_tokens]))
-        instr_of_pt = x.pair_instr[x.pt_pair]
-        parts, nparts, where = [], [], []
-        cov_parts: list[torch.Tensor] = []
-        cov_where: list[torch.Tensor] = []
-        for j in torch.unique(x.pair_instr).tolist():
-            sel = (instr_of_pt == j).nonzero().squeeze(-1)
+
+        def one(j: int, sel: torch.Tensor, local: torch.Tensor | None, n_pairs: int) -> Matched:
             a, n = x.text_first[j], x.text_len[j]
-            pairs_j, local = None, None
-            if ct is not None:
-                pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
-            att_j, nf, cov_j = self._match_instruction(
+            side = self._instruction_side(
+                k_all[a : a + n],
+                v_all[a : a + n],
+                flat[a : a + n],
+                x.numbers[a : a + n],
+                x.ids[a : a + n],
+            )
+            return self._match_instruction(
                 q[sel],
                 None if ct is None else ct[sel],
                 None if pt_ids is None else pt_ids[sel],
-                self._instruction_side(
-                    k_all[a : a + n],
-                    v_all[a : a + n],
-                    flat[a : a + n],
-                    x.numbers[a : a + n],
-                    x.ids[a : a + n],
-                ),
+                side,
                 local,
-                0 if pairs_j is None else len(pairs_j),
+                n_pairs,
             )
-            parts.append(att_j)
-            nparts.append(nf)
-            where.append(sel)
-            if cov_j is not None:
-                cov_parts.append(cov_j)
-                cov_where.append(pairs_j)
-        order = torch.cat(where)
-        att = torch.empty_like(q)
-        att[order] = torch.cat(parts)
+
         n_att = x.numbers.shape[1] + int(self.exact)
-        att_num = torch.empty(len(q), n_att, device=q.device, dtype=q.dtype)
-        att_num[order] = torch.cat(nparts)
-        cov = None
-        if ct is not None:
-            cov = q.new_zeros(len(x.pair_text), self.n_cov)
-            if cov_parts:
-                cov[torch.cat(cov_where)] = torch.cat(cov_parts)
-        return att, att_num, cov
+        return match_by_instruction(x, one, q, n_att, self.n_cov, 0)
 
     def _cover(
         self,
@@ -931,37 +1017,12 @@ class StateNet(nn.Module):
                 known pairs or contexts are missing or of the wrong length, or the
                 instruction side is another instruction's.
         """
-        if x.split_history is not self.split_history:
-            raise ValueError(
-                f"inputs packed with split_history={x.split_history} for a network with "
-                f"split_history={self.split_history}: pack with pack_inputs(..., "
-                "split_history=net.split_history)"
-            )
-        n_known = len(x.known_pos)
-        if n_known and (known is None or len(known) != n_known):
-            raise ValueError(f"{n_known} pairs are known to pack_inputs but not passed here")
-        if len(known_contexts) != len(x.ctx_known):
-            raise ValueError(
-                f"{len(x.ctx_known)} contexts are known to pack_inputs, "
-                f"{len(known_contexts)} passed here"
-            )
-        for r, vectors in zip(x.ctx_known, known_contexts, strict=True):
-            instr_row, history, pieces = x.ctx_keys[r]
-            if len(vectors) != 1 + len(history) + len(pieces):
-                raise ValueError(
-                    f"context row {r} has {1 + len(history) + len(pieces)} positions, "
-                    f"its known vectors {len(vectors)}"
-                )
-        if x.n_instr == 1 and instruction is not None and instruction.row != x.instr_rows[0]:
-            raise ValueError(
-                f"an instruction side of store row {instruction.row} for inputs that read "
-                f"row {x.instr_rows[0]}"
-            )
+        check_cached_inputs(self, x, known, known_contexts, instruction)
         flat = self.proj[1](_linear_parts(self.proj[0], [x.tokens, x.numbers]))  # (n_tok, d)
         side = None
         if x.n_instr == 1:
             side = self._one_instruction(flat, x) if instruction is None else instruction
-        if not n_known:
+        if not x.known_pos:
             pair = self._match(flat, x, side)
         else:
             pair = flat.new_empty(len(x.pair_keys), self.d)

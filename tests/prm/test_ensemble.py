@@ -14,6 +14,7 @@ import torch
 from agentprm_gym.prm.ensemble import EnsemblePRM, write_ensemble_config
 from agentprm_gym.prm.loading import load_prm
 from agentprm_gym.prm.model import AgentPRM, CheckpointError
+from agentprm_gym.prm.stacked_net import StackedStateNet
 from agentprm_gym.prm.state_model import StatePRM
 from agentprm_gym.prm.steps import episode_steps
 
@@ -50,9 +51,47 @@ def _items(eps):
 def test_scores_are_the_members_mean(eps, members):
     items = _items(eps)
     want = (members[0].score(items) + members[1].score(items)) / 2
-    got = EnsemblePRM(members).score(items)
     assert np.abs(members[0].score(items) - members[1].score(items)).max() > 1e-3
-    np.testing.assert_allclose(got, want, atol=1e-12)
+    # one member after the other: exactly their mean
+    np.testing.assert_allclose(EnsemblePRM(members, fuse=False).score(items), want, atol=1e-12)
+    # the members' networks stacked into one pass: the same up to float rounding
+    ens = EnsemblePRM(members)
+    assert isinstance(ens.fused.net, StackedStateNet)
+    np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
+
+
+def test_members_that_differ_are_asked_one_after_the_other(eps, members):
+    items = _items(eps)
+    want = (members[0].score(items) + members[1].score(items)) / 2
+    other = copy.deepcopy(members[1])
+    other.max_history = 2  # another state key: the stacked pass would read other states
+    for ens in (EnsemblePRM([members[0], other]), EnsemblePRM(members, fuse=False)):
+        assert ens.fused is None
+    mixed = EnsemblePRM([members[0], other])
+    want = (members[0].score(items) + other.score(items)) / 2
+    np.testing.assert_allclose(mixed.score(items), want, atol=1e-12)
+
+
+def test_the_stacked_pass_follows_a_members_new_weights(eps, members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    items = _items(eps)
+    before = ens.score(items)
+    with torch.no_grad():  # an in-place write torch records
+        ens.members[1].net.head[3].bias.add_(1.0)
+    for m in ens.members:
+        m.clear_cache()  # the members' own score caches; the stacked pass is built again
+    want = np.mean([m.score(items) for m in ens.members], axis=0)
+    assert np.abs(want - before).max() > 1e-3
+    np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
+    copied = copy.deepcopy(ens)  # a copy stacks its own members' weights
+    with torch.no_grad():
+        copied.members[0].net.head[3].bias.sub_(1.0)
+    copied.clear_cache()
+    assert copied.fused.net is not ens.fused.net
+    np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
+    mean = np.mean([m.score(items) for m in copied.members], axis=0)
+    np.testing.assert_allclose(copied.score(items), mean, atol=1e-6)
+    assert np.abs(mean - want).max() > 1e-3
 
 
 def test_one_state_many_candidates_equals_item_by_item(eps, members):
