@@ -88,8 +88,9 @@ def write_ensemble_config(
 class EnsemblePRM(PRM):
     """Scores every item with each member PRM and returns the mean ``Q``.
 
-    ``score_candidates`` is the base class's: one ``score`` call, which each state
-    PRM member groups by state (one encoding of the state for all its candidates).
+    ``score_candidates`` is the base class's: one ``score`` call, which the stacked
+    members (:attr:`fused`), or else each state-PRM member, group by state (one
+    encoding of the state for all its candidates).
 
     Args:
         members: The member PRMs (at least one). State PRMs among them whose frozen
@@ -119,24 +120,29 @@ class EnsemblePRM(PRM):
         self.config = dict(config or {})
         self.fuse = bool(fuse)
         self._fused: StatePRM | None = None
+        self._fused_key: tuple[Any, ...] | None = None  # what _fused was built from
         _share_encoders(self.members)
 
     @property
     def fused(self) -> StatePRM | None:
         """The state PRM that scores every member in one forward pass, or None.
 
-        Built from the members when first needed, and again after a member's
-        weights change in a way torch records (after any other change, call
-        :meth:`clear_cache`). None where :attr:`fuse` is off or the members
-        cannot be stacked: they must all be state PRMs with one frozen encoder,
-        one network architecture (:func:`~agentprm_gym.prm.stacked_net.stackable`)
-        and the same scoring settings (past actions, pieces, step limit, device).
+        Built from the members when first needed, and again after a member, its
+        network, encoder or scoring settings are replaced or changed, or its
+        weights change in a way torch records (after any other change of the
+        weights, call :meth:`clear_cache`). None where :attr:`fuse` is off or the
+        members cannot be stacked: they must all be state PRMs with one frozen
+        encoder, one network architecture
+        (:func:`~agentprm_gym.prm.stacked_net.stackable`) and the same scoring
+        settings (past actions, pieces, step limit, device).
         """
         if not self.fuse:
             return None
+        key = tuple(_fuse_key(m) for m in self.members)
         f = self._fused
-        if f is None or f.net.stale():  # type: ignore[operator]
-            f = self._fused = _fuse(self.members)
+        if key != self._fused_key or (f is not None and f.net.stale()):  # type: ignore[operator]
+            f = self._fused = _fuse(self.members, self.token_cache)
+            self._fused_key = key
         return f
 
     @property
@@ -152,8 +158,6 @@ class EnsemblePRM(PRM):
         for m in self.members:
             if hasattr(m, "token_cache"):
                 m.token_cache = path
-        if self._fused is not None:
-            self._fused.token_cache = path
 
     @property
     def batch_size(self) -> int | None:
@@ -187,13 +191,14 @@ class EnsemblePRM(PRM):
         for m in self.members:
             if hasattr(m, "contexts_per_batch"):
                 m.contexts_per_batch = int(n)
-        if self._fused is not None:
-            self._fused.contexts_per_batch = int(n)
 
     def _score(self, items: list[ScoreItem]) -> NDArray[np.float64]:
         fused = self.fused
         if fused is not None:
-            return fused.score(items)
+            hits = fused.stats.cache_hits
+            q = fused.score(items)
+            self.stats.cache_hits += fused.stats.cache_hits - hits
+            return q
         return np.mean([m.score(items) for m in self.members], axis=0)
 
     def bind(self, env: Any) -> EnsemblePRM:
@@ -212,15 +217,16 @@ class EnsemblePRM(PRM):
             clear = getattr(m, "clear_cache", None)
             if clear is not None:
                 clear()
-        self._fused = None
+        self._fused = self._fused_key = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> EnsemblePRM:
         """A copy as :meth:`PRM.__deepcopy__`; its :attr:`fused` is built again when needed."""
-        kept, self._fused = self._fused, None
+        kept = self._fused, self._fused_key
+        self._fused = self._fused_key = None
         try:
             return super().__deepcopy__(memo)  # type: ignore[return-value]
         finally:
-            self._fused = kept
+            self._fused, self._fused_key = kept
 
     def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
         """Save every member under ``member-K/`` and the ensemble's ``prm_config.json``."""
@@ -259,7 +265,25 @@ class EnsemblePRM(PRM):
         return f"{type(self).__name__}({len(self.members)} members)"
 
 
-def _fuse(members: Sequence[PRM]) -> StatePRM | None:
+def _fuse_key(m: PRM) -> tuple[Any, ...]:
+    """What the stacked PRM takes from a member (weights aside: ``StackedStateNet.stale``)."""
+    get = getattr
+    # the objects themselves, compared by identity (an id could be reused once freed)
+    return (
+        m,
+        get(m, "net", None),
+        get(m, "encoder", None),
+        get(m, "max_history", None),
+        get(m, "max_pieces", None),
+        get(m, "step_limit", None),
+        get(m, "device", None),
+        get(m, "contexts_per_batch", None),
+        get(m, "cache_size", None),
+        get(m, "token_cache", None),
+    )
+
+
+def _fuse(members: Sequence[PRM], token_cache: Path | None) -> StatePRM | None:
     """One state PRM whose network is the members' stacked, or None where they differ."""
     from agentprm_gym.prm.stacked_net import StackedStateNet, stackable
     from agentprm_gym.prm.state_model import StatePRM
@@ -285,7 +309,10 @@ def _fuse(members: Sequence[PRM]) -> StatePRM | None:
         contexts_per_batch=first.contexts_per_batch,
         cache_size=first.cache_size,
     )
-    fused.token_cache = first.token_cache
+    # the members' own settings (the constructor read them from the first's config)
+    fused.max_history, fused.max_pieces = first.max_history, first.max_pieces
+    fused.step_limit = first.step_limit
+    fused.token_cache = token_cache
     return fused
 
 

@@ -49,7 +49,15 @@ __all__ = ["StackedStateNet", "stackable"]
 
 
 def stackable(nets: Sequence[StateNet]) -> bool:
-    """Whether the networks have one architecture (options and parameter shapes)."""
+    """Whether networks can be stacked into one :class:`StackedStateNet`.
+
+    Args:
+        nets: The networks.
+
+    Returns:
+        True if there is at least one and all have one architecture: the same
+        options, context layers and parameter names and shapes.
+    """
     if not nets:
         return False
     first = nets[0]
@@ -375,6 +383,10 @@ class StackedStateNet(nn.Module):
         return out.view(n_k, n_seq, s_len, d)
 
     # ----------------------------------------------------------------- forward
+    def forward(self, x: NetInputs) -> torch.Tensor:
+        """Every member's logits of ``Q``, ``(K, n_cand)`` (see :meth:`forward_cached`)."""
+        return self.forward_cached(x).logits
+
     @torch.inference_mode()
     def forward_cached(
         self,

@@ -477,7 +477,15 @@ class StatePRM(PRM):
         A ``tiny`` encoder (random weights, corpus-built vocabulary) is saved too,
         under ``encoder/``; a pretrained encoder is named in the config and
         loaded from its package or path.
+
+        Raises:
+            TypeError: If the network is not a trainable :class:`StateNet` (the
+                stacked members an ensemble scores with: save the ensemble).
         """
+        if not isinstance(self.net, StateNet):
+            raise TypeError(
+                f"a {type(self.net).__name__} is not saved: save the ensemble it was built from"
+            )
         from safetensors.torch import save_file
 
         from agentprm_gym.prm.model import PRM_CONFIG_NAME, WEIGHTS_NAME

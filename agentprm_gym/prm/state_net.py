@@ -65,14 +65,14 @@ from agentprm_gym.prm.text_encoder import NUMBER_FEATURES, TokenStore
 
 __all__ = [
     "MAX_STEP_EMBED",
+    "Candidate",
     "Context",
     "ContextKey",
-    "Candidate",
     "InstructionSide",
+    "Matched",
     "NetInputs",
     "NetOutput",
     "StateNet",
-    "Matched",
     "check_cached_inputs",
     "match_by_instruction",
     "pack_inputs",

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 import torch
 
+from agentprm_gym.prm.base import PRM
 from agentprm_gym.prm.ensemble import EnsemblePRM, write_ensemble_config
 from agentprm_gym.prm.loading import load_prm
 from agentprm_gym.prm.model import AgentPRM, CheckpointError
 from agentprm_gym.prm.stacked_net import StackedStateNet
 from agentprm_gym.prm.state_model import StatePRM
+from agentprm_gym.prm.state_net import StateNet
 from agentprm_gym.prm.steps import episode_steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,6 +46,13 @@ def members(eps):
     return a, b
 
 
+class _Constant(PRM):
+    """A PRM that is not a state PRM."""
+
+    def _score(self, items):
+        return np.full(len(items), 0.25)
+
+
 def _items(eps):
     return [it for e in eps for it in e.items]
 
@@ -62,14 +71,47 @@ def test_scores_are_the_members_mean(eps, members):
 
 def test_members_that_differ_are_asked_one_after_the_other(eps, members):
     items = _items(eps)
-    want = (members[0].score(items) + members[1].score(items)) / 2
     other = copy.deepcopy(members[1])
     other.max_history = 2  # another state key: the stacked pass would read other states
-    for ens in (EnsemblePRM([members[0], other]), EnsemblePRM(members, fuse=False)):
+    wide = copy.deepcopy(members[1])  # the same frozen encoder, a narrower network
+    wide.net = StateNet(enc_dim=wide.net.proj[0].in_features - 2, d=16, heads=4).eval()
+    wide.clear_cache()
+    assert EnsemblePRM([members[0], wide]).members[1].encoder is members[0].encoder
+    for ens in (
+        EnsemblePRM([members[0], other]),  # another setting
+        EnsemblePRM([members[0], wide]),  # another architecture
+        EnsemblePRM([members[0], _Constant()]),  # not a state PRM
+        EnsemblePRM(members, fuse=False),
+    ):
         assert ens.fused is None
-    mixed = EnsemblePRM([members[0], other])
-    want = (members[0].score(items) + other.score(items)) / 2
-    np.testing.assert_allclose(mixed.score(items), want, atol=1e-12)
+        want = np.mean([m.score(items) for m in ens.members], axis=0)
+        np.testing.assert_allclose(ens.score(items), want, atol=1e-12)
+
+
+def test_the_stacked_pass_takes_the_members_settings(eps, members):
+    """Members changed alike after loading (here: fewer past actions than their config
+    says) are stacked with their settings, not with their config's."""
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    items = _items(eps)
+    before = ens.score(items)
+    for m in ens.members:
+        m.max_history = 1
+        m.clear_cache()
+    want = np.mean([m.score(items) for m in ens.members], axis=0)
+    assert np.abs(want - before).max() > 1e-4
+    np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
+    assert ens.fused.max_history == 1
+
+
+def test_settings_reach_the_stacked_pass_once_built(eps, members, tmp_path):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    ens.score(_items(eps)[:3])
+    ens.contexts_per_batch = 3
+    ens.token_cache = tmp_path / "tokens"
+    assert ens.fused.contexts_per_batch == 3
+    assert ens.fused.token_cache == tmp_path / "tokens"
+    with pytest.raises(TypeError, match="save the ensemble"):
+        ens.fused.save_pretrained(tmp_path / "stacked")
 
 
 def test_the_stacked_pass_follows_a_members_new_weights(eps, members):
@@ -87,11 +129,23 @@ def test_the_stacked_pass_follows_a_members_new_weights(eps, members):
     with torch.no_grad():
         copied.members[0].net.head[3].bias.sub_(1.0)
     copied.clear_cache()
-    assert copied.fused.net is not ens.fused.net
     np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
     mean = np.mean([m.score(items) for m in copied.members], axis=0)
     np.testing.assert_allclose(copied.score(items), mean, atol=1e-6)
     assert np.abs(mean - want).max() > 1e-3
+
+
+def test_clear_cache_picks_up_a_write_torch_does_not_record(eps, members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    items = _items(eps)
+    before = ens.score(items)
+    ens.members[0].net.head[3].bias.data.add_(1.0)  # no version bump: not seen as stale
+    assert not ens.fused.net.stale()
+    np.testing.assert_allclose(ens.score(items), before)  # as documented: cached
+    ens.clear_cache()
+    want = np.mean([m.score(items) for m in ens.members], axis=0)
+    assert np.abs(want - before).max() > 1e-3
+    np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
 
 
 def test_one_state_many_candidates_equals_item_by_item(eps, members):

@@ -88,14 +88,18 @@ def test_every_member_gets_its_own_logits_pairs_and_contexts(prm, options, one_i
     assert (out.logits[0] - out.logits[1]).abs().max() > 1e-3
 
 
-@pytest.mark.parametrize("options", OPTIONS[:3])
-def test_kept_pairs_contexts_and_instruction_give_the_numbers_of_a_full_pass(prm, options):
+@pytest.mark.parametrize("one_instruction", [True, False])
+@pytest.mark.parametrize("options", OPTIONS)
+def test_kept_pairs_contexts_and_instruction_give_the_numbers_of_a_full_pass(
+    prm, options, one_instruction
+):
     """What one call returns (pairs, context rows, the instruction's side), passed back as
     known, gives every member the logits of a pass that computes everything."""
     nets = _nets(prm, 2, **options)
     split = not options["history_in_context"]
+    previous = bool(options.get("previous"))
     stacked = StackedStateNet(nets)
-    x = _batch(prm, split, False, True)
+    x = _batch(prm, split, previous, one_instruction)
     with torch.inference_mode():
         first = stacked.forward_cached(x)
         keep = list(range(0, len(x.pair_keys), 2))
@@ -103,7 +107,7 @@ def test_kept_pairs_contexts_and_instruction_give_the_numbers_of_a_full_pass(prm
         lengths = x.ctx_len.tolist()
         rows = {x.ctx_keys[r]: first.contexts[j, : lengths[r]] for j, r in enumerate(x.ctx_new)}
         rows = dict(list(rows.items())[1:])  # one row encoded again
-        y = _batch(prm, split, False, True, known=pairs, known_contexts=rows)
+        y = _batch(prm, split, previous, one_instruction, known=pairs, known_contexts=rows)
         assert y.known_pos and y.ctx_known and y.ctx_new
         again = stacked.forward_cached(
             y,
@@ -112,6 +116,7 @@ def test_kept_pairs_contexts_and_instruction_give_the_numbers_of_a_full_pass(prm
             first.instruction,
         )
     torch.testing.assert_close(again.logits, first.logits, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(stacked(x), first.logits)  # forward: the logits
 
 
 def test_only_networks_of_one_architecture_stack(prm):
