@@ -74,21 +74,23 @@ def stackable(nets: Sequence[StateNet]) -> bool:
 class _Linear(nn.Module):
     """Linear layers of K members (and several layers that read one input, side by side).
 
-    ``wt`` is ``(K, in, out)`` (the weights transposed), ``b`` ``(K, 1, out)``.
+    ``wt`` is ``(K, in, out)`` (the weights transposed), ``b`` ``(K, 1, out)``; with
+    ``shared`` also the members' layers side by side as one ``(in, K·out)`` matrix,
+    for an input all members share (:meth:`shared`).
     """
 
-    def __init__(self, layers: Sequence[Sequence[nn.Linear]]) -> None:
+    def __init__(self, layers: Sequence[Sequence[nn.Linear]], shared: bool = False) -> None:
         super().__init__()
         # layers[k] are member k's layers whose outputs sit side by side
         wt = [torch.cat([lin.weight.detach().t() for lin in row], 1) for row in layers]
         b = [torch.cat([_bias(lin) for lin in row]) for row in layers]
         self.register_buffer("wt", torch.stack(wt).contiguous(), persistent=False)
         self.register_buffer("b", torch.stack(b).unsqueeze(1), persistent=False)
-        k, n_in, n_out = self.wt.shape
-        # the layers side by side as one (in, K * out) matrix: for an input all members share
-        shared = self.wt.permute(1, 0, 2).reshape(n_in, k * n_out).contiguous()
-        self.register_buffer("w_shared", shared, persistent=False)
-        self.register_buffer("b_shared", self.b.reshape(k * n_out), persistent=False)
+        if shared:
+            k, n_in, n_out = self.wt.shape
+            side_by_side = self.wt.permute(1, 0, 2).reshape(n_in, k * n_out).contiguous()
+            self.register_buffer("w_shared", side_by_side, persistent=False)
+            self.register_buffer("b_shared", self.b.reshape(k * n_out), persistent=False)
 
     def run(self, x: torch.Tensor) -> torch.Tensor:
         """``(K, ..., in)`` → ``(K, ..., out)``: member k's layers on its own input."""
@@ -151,13 +153,13 @@ class StackedStateNet(nn.Module):
         self._sources = [p for net in nets for p in net.parameters()]
         self._versions = self._seen()
 
-        def lin(*names: str) -> _Linear:
-            return _Linear([[_get(net, n) for n in names] for net in nets])
+        def lin(*names: str, shared: bool = False) -> _Linear:
+            return _Linear([[_get(net, n) for n in names] for net in nets], shared)
 
         def norm(name: str) -> _Norm:
             return _Norm([_get(net, name) for net in nets])
 
-        self.proj, self.proj_norm = lin("proj.0"), norm("proj.1")
+        self.proj, self.proj_norm = lin("proj.0", shared=True), norm("proj.1")
         # an instruction's keys, values (and coverage projections, importance) in one product
         instr = ("m_k", "m_v") + (("cov_i", "cov_v", "cov_w") if self.coverage else ())
         self.instr_side = lin(*instr)
