@@ -134,7 +134,7 @@ class EnsemblePRM(PRM):
         members cannot be stacked: they must all be state PRMs with one frozen
         encoder, one network architecture
         (:func:`~agentprm_gym.prm.stacked_net.stackable`) and the same scoring
-        settings (past actions, pieces, step limit, device).
+        settings (past actions, pieces, previous observations, step limit, device).
         """
         if not self.fuse:
             return None
@@ -275,6 +275,7 @@ def _fuse_key(m: PRM) -> tuple[Any, ...]:
         get(m, "encoder", None),
         get(m, "max_history", None),
         get(m, "max_pieces", None),
+        get(m, "previous", None),
         get(m, "step_limit", None),
         get(m, "device", None),
         get(m, "contexts_per_batch", None),
@@ -294,7 +295,7 @@ def _fuse(members: Sequence[PRM], token_cache: Path | None) -> StatePRM | None:
     first = states[0]
 
     def settings(m: StatePRM) -> tuple[Any, ...]:
-        return (m.encoder, m.max_history, m.max_pieces, m.step_limit, m.device)
+        return (m.encoder, m.max_history, m.max_pieces, m.previous, m.step_limit, m.device)
 
     if not all(settings(m) == settings(first) for m in states):
         return None
@@ -311,7 +312,7 @@ def _fuse(members: Sequence[PRM], token_cache: Path | None) -> StatePRM | None:
     )
     # the members' own settings (the constructor read them from the first's config)
     fused.max_history, fused.max_pieces = first.max_history, first.max_pieces
-    fused.step_limit = first.step_limit
+    fused.previous, fused.step_limit = first.previous, first.step_limit
     fused.token_cache = token_cache
     return fused
 

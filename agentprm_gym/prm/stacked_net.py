@@ -37,7 +37,6 @@ from torch import nn
 from agentprm_gym.prm.state_net import (
     _MENTION_WINDOW,
     InstructionSide,
-    Matched,
     NetInputs,
     NetOutput,
     StateNet,
@@ -301,22 +300,16 @@ class StackedStateNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """:meth:`StateNet._match_many` with a leading member axis."""
 
-        def one(j: int, sel: torch.Tensor, local: torch.Tensor | None, n_pairs: int) -> Matched:
+        def side_of(j: int) -> InstructionSide:
             a, n = x.text_first[j], x.text_len[j]
-            side = self._instruction_side(
+            return self._instruction_side(
                 flat[:, a : a + n], x.numbers[a : a + n], x.ids[a : a + n]
-            )
-            return self._match_instruction(
-                q[:, sel],
-                None if ct is None else ct[:, sel],
-                None if pt_ids is None else pt_ids[sel],
-                side,
-                local,
-                n_pairs,
             )
 
         n_att = x.numbers.shape[1] + int(self.exact)
-        return match_by_instruction(x, one, q, n_att, self.n_cov, 1)
+        return match_by_instruction(
+            x, side_of, self._match_instruction, (q, ct, pt_ids), n_att, self.n_cov, 1
+        )
 
     def _match(
         self, flat: torch.Tensor, x: NetInputs, side: InstructionSide | None

@@ -69,6 +69,7 @@ __all__ = [
     "Context",
     "ContextKey",
     "InstructionSide",
+    "MatchFn",
     "Matched",
     "NetInputs",
     "NetOutput",
@@ -504,36 +505,53 @@ def check_cached_inputs(
 #: What the matching of some pair tokens against one instruction gives: attended vectors
 #: per token, number features per token, coverage per pair (None without coverage).
 Matched = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+#: ``match(queries, coverage projections, ids, side, local, n_pairs)``: the matching of
+#: some pair tokens against one instruction's side (``StateNet._match_instruction``).
+MatchFn = Callable[
+    [
+        torch.Tensor,
+        torch.Tensor | None,
+        torch.Tensor | None,
+        InstructionSide,
+        torch.Tensor | None,
+        int,
+    ],
+    Matched,
+]
 
 
 def match_by_instruction(
     x: NetInputs,
-    match: Callable[[int, torch.Tensor, torch.Tensor | None, int], Matched],
-    q: torch.Tensor,
+    side_of: Callable[[int], InstructionSide],
+    match: MatchFn,
+    tokens: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None],
     n_att: int,
     n_cov: int,
     axis: int,
 ) -> Matched:
     """Match a batch's pair tokens instruction by instruction, and put the results back.
 
-    For each distinct instruction ``j`` of the pairs to match, ``match(j, sel, local,
-    n_pairs)`` matches its pair tokens ``sel`` (indices into the batch's pair tokens);
-    with coverage (``n_cov`` > 0) ``local`` numbers each of them by its pair among the
-    ``n_pairs`` pairs of that instruction, else it is None and ``n_pairs`` is 0.
+    For each distinct instruction ``j`` of the pairs to match, its pair tokens are
+    selected and matched against ``side_of(j)`` by ``match``; with coverage
+    (``n_cov`` > 0) each of them is numbered by its pair among that instruction's
+    pairs.
 
     Args:
         x: The packed inputs.
+        side_of: The side of the instruction that is text ``j`` of the batch.
         match: The matching of one instruction's tokens.
-        q: The queries of every pair token; the tokens lie along ``axis``.
+        tokens: ``(queries, coverage projections or None, vocabulary ids or None)``
+            of every pair token; the tokens lie along ``axis`` (the ids along 0).
         n_att: Number features per token that ``match`` gives.
         n_cov: Coverage features per pair (0: none).
-        axis: The axis of the tokens (and pairs) in ``q`` and in what ``match``
-            gives: 0 for one network, 1 for members stacked first.
+        axis: The axis of the tokens (and pairs) in the queries and in what
+            ``match`` gives: 0 for one network, 1 for members stacked first.
 
     Returns:
         The attended vectors and number features in pair-token order, and the
         coverage in pair order (zeros for a pair without tokens; None without coverage).
     """
+    q, ct, ids = tokens
     instr_of_pt = x.pair_instr[x.pt_pair]
     parts, nparts, where = [], [], []
     cov_parts: list[torch.Tensor] = []
@@ -543,7 +561,14 @@ def match_by_instruction(
         pairs_j, local = None, None
         if n_cov:
             pairs_j, local = torch.unique(x.pt_pair[sel], return_inverse=True)
-        att_j, nf, cov_j = match(j, sel, local, 0 if pairs_j is None else len(pairs_j))
+        att_j, nf, cov_j = match(
+            q.index_select(axis, sel),
+            None if ct is None else ct.index_select(axis, sel),
+            None if ids is None else ids[sel],
+            side_of(j),
+            local,
+            0 if pairs_j is None else len(pairs_j),
+        )
         parts.append(att_j)
         nparts.append(nf)
         where.append(sel)
@@ -842,26 +867,20 @@ class StateNet(nn.Module):
         k_all = self._heads(self.m_k(flat[: x.instr_tokens]))
         v_all = self._heads(self.m_v(flat[: x.instr_tokens]))
 
-        def one(j: int, sel: torch.Tensor, local: torch.Tensor | None, n_pairs: int) -> Matched:
+        def side_of(j: int) -> InstructionSide:
             a, n = x.text_first[j], x.text_len[j]
-            side = self._instruction_side(
+            return self._instruction_side(
                 k_all[a : a + n],
                 v_all[a : a + n],
                 flat[a : a + n],
                 x.numbers[a : a + n],
                 x.ids[a : a + n],
             )
-            return self._match_instruction(
-                q[sel],
-                None if ct is None else ct[sel],
-                None if pt_ids is None else pt_ids[sel],
-                side,
-                local,
-                n_pairs,
-            )
 
         n_att = x.numbers.shape[1] + int(self.exact)
-        return match_by_instruction(x, one, q, n_att, self.n_cov, 0)
+        return match_by_instruction(
+            x, side_of, self._match_instruction, (q, ct, pt_ids), n_att, self.n_cov, 0
+        )
 
     def _cover(
         self,

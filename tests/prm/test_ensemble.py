@@ -73,13 +73,13 @@ def test_members_that_differ_are_asked_one_after_the_other(eps, members):
     items = _items(eps)
     other = copy.deepcopy(members[1])
     other.max_history = 2  # another state key: the stacked pass would read other states
-    wide = copy.deepcopy(members[1])  # the same frozen encoder, a narrower network
-    wide.net = StateNet(enc_dim=wide.net.proj[0].in_features - 2, d=16, heads=4).eval()
-    wide.clear_cache()
-    assert EnsemblePRM([members[0], wide]).members[1].encoder is members[0].encoder
+    narrow = copy.deepcopy(members[1])  # the same frozen encoder, a narrower network
+    narrow.net = StateNet(enc_dim=narrow.net.proj[0].in_features - 2, d=16, heads=4).eval()
+    narrow.clear_cache()
+    assert EnsemblePRM([members[0], narrow]).members[1].encoder is members[0].encoder
     for ens in (
         EnsemblePRM([members[0], other]),  # another setting
-        EnsemblePRM([members[0], wide]),  # another architecture
+        EnsemblePRM([members[0], narrow]),  # another architecture
         EnsemblePRM([members[0], _Constant()]),  # not a state PRM
         EnsemblePRM(members, fuse=False),
     ):
@@ -88,28 +88,71 @@ def test_members_that_differ_are_asked_one_after_the_other(eps, members):
         np.testing.assert_allclose(ens.score(items), want, atol=1e-12)
 
 
-def test_the_stacked_pass_takes_the_members_settings(eps, members):
-    """Members changed alike after loading (here: fewer past actions than their config
-    says) are stacked with their settings, not with their config's."""
+@pytest.mark.parametrize(
+    ("setting", "value"), [("max_history", 1), ("max_pieces", 0), ("step_limit", 4)]
+)
+def test_the_stacked_pass_takes_the_members_settings(eps, members, setting, value):
+    """Members changed alike after loading (fewer past actions, no pieces, or another
+    step limit, than their config says) are stacked with their settings, not with their
+    config's."""
     ens = EnsemblePRM([copy.deepcopy(m) for m in members])
     items = _items(eps)
     before = ens.score(items)
     for m in ens.members:
-        m.max_history = 1
+        setattr(m, setting, value)
         m.clear_cache()
     want = np.mean([m.score(items) for m in ens.members], axis=0)
     assert np.abs(want - before).max() > 1e-4
     np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
-    assert ens.fused.max_history == 1
+    assert getattr(ens.fused, setting) == value
+
+
+def test_a_members_new_network_is_stacked(eps, members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    items = _items(eps)
+    before = ens.score(items)
+    net = copy.deepcopy(ens.members[0].net)  # another network of the same architecture
+    with torch.no_grad():
+        net.head[3].bias.add_(1.0)
+    ens.members[1].net = net
+    ens.members[1].clear_cache()
+    want = np.mean([m.score(items) for m in ens.members], axis=0)
+    assert np.abs(want - before).max() > 1e-3
+    np.testing.assert_allclose(ens.score(items), want, atol=1e-6)
+
+
+def test_cache_hits_of_the_stacked_pass_count_for_the_ensemble(eps, members):
+    ens = EnsemblePRM([copy.deepcopy(m) for m in members])
+    items = _items(eps)
+    ens.score(items)
+    hits = ens.stats.cache_hits
+    ens.score(items)
+    assert ens.stats.cache_hits - hits == len(items)
+
+
+def test_members_that_cannot_be_stacked_are_checked_once(eps, members, monkeypatch):
+    import agentprm_gym.prm.ensemble as ensemble_module
+
+    calls = []
+    real = ensemble_module._fuse
+    monkeypatch.setattr(ensemble_module, "_fuse", lambda *a: calls.append(1) or real(*a))
+    ens = EnsemblePRM([members[0], _Constant()])
+    for _ in range(3):
+        ens.score(_items(eps)[:4])
+    assert len(calls) == 1
+    ens.clear_cache()  # tried again after a clear
+    ens.score(_items(eps)[:4])
+    assert len(calls) == 2
 
 
 def test_settings_reach_the_stacked_pass_once_built(eps, members, tmp_path):
     ens = EnsemblePRM([copy.deepcopy(m) for m in members])
     ens.score(_items(eps)[:3])
     ens.contexts_per_batch = 3
-    ens.token_cache = tmp_path / "tokens"
     assert ens.fused.contexts_per_batch == 3
+    ens.token_cache = tmp_path / "tokens"
     assert ens.fused.token_cache == tmp_path / "tokens"
+    assert ens.fused.contexts_per_batch == 3
     with pytest.raises(TypeError, match="save the ensemble"):
         ens.fused.save_pretrained(tmp_path / "stacked")
 
