@@ -265,23 +265,18 @@ class EnsemblePRM(PRM):
         return f"{type(self).__name__}({len(self.members)} members)"
 
 
+#: State-PRM settings that ``StatePRM.__init__`` reads from the config: the stacked PRM
+#: copies them from its members.
+_COPIED_SETTINGS = ("max_history", "max_pieces", "previous", "step_limit")
+#: Settings that change a state PRM's scores: members must share them to be stacked.
+_SHARED_SETTINGS = ("encoder", "device", *_COPIED_SETTINGS)
+
+
 def _fuse_key(m: PRM) -> tuple[Any, ...]:
     """What the stacked PRM takes from a member (weights aside: ``StackedStateNet.stale``)."""
-    get = getattr
     # the objects themselves, compared by identity (an id could be reused once freed)
-    return (
-        m,
-        get(m, "net", None),
-        get(m, "encoder", None),
-        get(m, "max_history", None),
-        get(m, "max_pieces", None),
-        get(m, "previous", None),
-        get(m, "step_limit", None),
-        get(m, "device", None),
-        get(m, "contexts_per_batch", None),
-        get(m, "cache_size", None),
-        get(m, "token_cache", None),
-    )
+    names = ("net", *_SHARED_SETTINGS, "contexts_per_batch", "cache_size", "token_cache")
+    return (m, *(getattr(m, name, None) for name in names))
 
 
 def _fuse(members: Sequence[PRM], token_cache: Path | None) -> StatePRM | None:
@@ -295,7 +290,7 @@ def _fuse(members: Sequence[PRM], token_cache: Path | None) -> StatePRM | None:
     first = states[0]
 
     def settings(m: StatePRM) -> tuple[Any, ...]:
-        return (m.encoder, m.max_history, m.max_pieces, m.previous, m.step_limit, m.device)
+        return tuple(getattr(m, name) for name in _SHARED_SETTINGS)
 
     if not all(settings(m) == settings(first) for m in states):
         return None
@@ -310,9 +305,8 @@ def _fuse(members: Sequence[PRM], token_cache: Path | None) -> StatePRM | None:
         contexts_per_batch=first.contexts_per_batch,
         cache_size=first.cache_size,
     )
-    # the members' own settings (the constructor read them from the first's config)
-    fused.max_history, fused.max_pieces = first.max_history, first.max_pieces
-    fused.previous, fused.step_limit = first.previous, first.step_limit
+    for name in _COPIED_SETTINGS:  # the members' own, not the first one's config's
+        setattr(fused, name, getattr(first, name))
     fused.token_cache = token_cache
     return fused
 
