@@ -24,7 +24,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("evaluate", "evaluate a policy: success rate, mean reward, mean steps"),
     "collect": ("collect", "collect rollouts into a crash-safe, resumable JSONL file"),
     "train-prm": ("train_prm", "train a PRM (AgentPRM, PVM, ORM, MC-PRM) from rollouts"),
-    "eval-prm": ("eval_prm", "evaluate a PRM: step ranking accuracy, calibration, AUC"),
+    "eval-prm": (
+        "eval_prm",
+        "evaluate a PRM: step ranking accuracy, MSE vs MC estimates, outcome AUC",
+    ),
     "sft": ("sft", "fine-tune a causal LM policy on expert trajectories"),
     "search": ("search", "run Best-of-N / beam search with a PRM, or the policy alone"),
     "bench": ("bench", "benchmarks: env throughput, result sweeps"),
@@ -134,9 +137,14 @@ def _one_line_text(message: object) -> str:
 
 
 def _one_line(e: BaseException) -> str:
+    """The error as one line; a system error as its reason and the path it names."""
     msg = str(e) or type(e).__name__
     if isinstance(e, FileNotFoundError) and e.filename:
         msg = f"no such file: {e.filename}"
+    elif isinstance(e, OSError) and e.filename and e.strerror:
+        # the system's reason, e.g. "Permission denied: /root/x" or "Read-only file system: ..."
+        target = f"{e.filename} -> {e.filename2}" if e.filename2 else f"{e.filename}"
+        msg = f"{e.strerror}: {target}"
     return " ".join(msg.split())
 
 

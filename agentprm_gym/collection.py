@@ -17,7 +17,16 @@ Every record's ``meta`` has the same keys within a file (so
 ``datasets.Dataset.from_json`` loads it): ``k``, ``collect_seed``,
 ``policy_seed`` and, with MC labels (``mc_rollouts > 0``), ``mc_soft``,
 ``mc_hard`` (one float per step), ``mc_rollouts``, ``mc_env_steps``,
-``mc_policy_samples`` and ``mc_seed``.
+``mc_policy_samples`` and ``mc_seed``. :func:`mc_label_file` adds the same MC
+keys to the records of another file, and ``mc_policy`` (the rollout policy,
+which may differ from the record's ``policy``) unless it resumes a file
+written before that key existed.
+
+Resuming checks what the records store: the env, split and policy, the base
+seed (``collect_seed``), the MC settings (``mc_rollouts``; ``mc_seed`` and
+``mc_policy`` for :func:`mc_label_file`) and whether expert actions were
+recorded. ``gym.make`` keyword arguments are not stored, so they cannot be
+checked.
 """
 
 from __future__ import annotations
@@ -230,14 +239,49 @@ class CollectResult:
         return d
 
 
+def _mismatch(path: Path, what: str, found: Any, wanted: Any) -> ResumeMismatchError:
+    """The error for a record of ``path`` made with ``what`` = ``found``, not ``wanted``."""
+    return ResumeMismatchError(
+        f"{path} holds episodes of {what} {found!r}, not {wanted!r}: re-running a collection "
+        "resumes it only with the same env, split, policy, --seed, --mc and --no-expert; "
+        "use another --out"
+    )
+
+
+def _has_expert(t: Trajectory) -> bool | None:
+    """Whether ``t`` recorded expert actions (None for an episode without steps)."""
+    if not t.steps:
+        return None
+    return any(s.expert_action is not None for s in t.steps)
+
+
 def _existing_keys(
-    path: Path, expect_meta: set[str], env_id: str, policy: str, split: str
+    path: Path,
+    expect_meta: set[str],
+    env_id: str,
+    policy: str,
+    split: str,
+    *,
+    seed: int | None = None,
+    mc_rollouts: int = 0,
+    record_expert: bool | None = None,
 ) -> set[tuple]:
     """Keys of the episodes already in ``path``, which must come from the same collection.
 
+    Args:
+        path: The file to resume.
+        expect_meta: The meta keys this run writes.
+        env_id: This run's env id.
+        policy: This run's policy name.
+        split: This run's split.
+        seed: This run's base seed (None: not checked).
+        mc_rollouts: This run's MC rollouts per step (checked when > 0).
+        record_expert: Whether this run records expert actions (None: not checked).
+
     Raises:
         ResumeMismatchError: If a record was collected in another env, split or
-            policy, or with other MC settings: resuming would mix collections.
+            policy, with another seed, other MC settings or the other expert
+            setting: resuming would mix collections.
     """
     keys: set[tuple] = set()
     if not path.exists():
@@ -247,15 +291,25 @@ def _existing_keys(
         wanted = {"env": env_id, "split": split, "policy": policy}
         for what in ("env", "split", "policy"):
             if found[what] != wanted[what]:
-                raise ResumeMismatchError(
-                    f"{path} holds episodes of {what} {found[what]!r}, not {wanted[what]!r}: "
-                    "re-running a collection resumes it only with the same env, split and "
-                    "policy; use another --out"
-                )
+                raise _mismatch(path, what, found[what], wanted[what])
         if set(t.meta) != expect_meta:
             raise ResumeMismatchError(
                 f"{path} holds records with meta keys {sorted(t.meta)}, but this run writes "
                 f"{sorted(expect_meta)} (another --mc setting?); use another --out"
+            )
+        if seed is not None and t.meta["collect_seed"] != seed:
+            raise _mismatch(path, "--seed", t.meta["collect_seed"], seed)
+        if mc_rollouts > 0 and t.meta["mc_rollouts"] != mc_rollouts:
+            raise _mismatch(path, "--mc", t.meta["mc_rollouts"], mc_rollouts)
+        has_expert = _has_expert(t)
+        if record_expert is not None and has_expert is not None and has_expert != record_expert:
+            raise ResumeMismatchError(
+                f"{path} holds episodes recorded with expert actions, but this run has "
+                "--no-expert: re-running a collection resumes it only with the same settings; "
+                "use another --out"
+                if has_expert
+                else f"{path} holds episodes recorded with --no-expert: add --no-expert to "
+                "resume it, or use another --out"
             )
         keys.add(t.key)
     return keys
@@ -330,7 +384,16 @@ def collect(
     path = Path(out)
     expect = set(_BASE_META) | (set(_MC_META) if mc_rollouts > 0 else set())
     env_name = getattr(env_ref, "id", env_id)
-    have = _existing_keys(path, expect, env_name, policy_name(policy), split)
+    have = _existing_keys(
+        path,
+        expect,
+        env_name,
+        policy_name(policy),
+        split,
+        seed=int(seed),
+        mc_rollouts=int(mc_rollouts),
+        record_expert=record_expert,
+    )
     todo = [j for j in jobs if (env_name, j.split, j.task_id, j.seed) not in have]
     skipped = len(jobs) - len(todo)
     result = CollectResult(
@@ -376,6 +439,65 @@ def collect(
     return result
 
 
+def _mc_existing_keys(
+    path: Path,
+    src: dict[tuple, Trajectory],
+    data: str | os.PathLike[str],
+    env_id: str,
+    policy: str,
+    n_rollouts: int,
+    seed: int,
+) -> tuple[set[tuple], bool]:
+    """Keys of the records already in MC-labelled ``path``, checked against this run.
+
+    Returns:
+        The keys, and whether the records carry ``mc_policy`` (True for a new file).
+
+    Raises:
+        ResumeMismatchError: If a record of ``path`` is not an episode of ``data``
+            (or of ``env_id``), or was labelled with another N, seed or policy.
+    """
+    keys: set[tuple] = set()
+    with_policy: set[bool] = set()
+    if not path.exists():
+        return keys, True
+
+    def refuse(what: str) -> ResumeMismatchError:
+        return ResumeMismatchError(
+            f"{path} holds {what}: resuming MC labels needs the same --mc-from file, --mc, "
+            "--policy and --seed; use another --out"
+        )
+
+    for t in read_trajectories(path):
+        if t.env_id != env_id:
+            raise refuse(f"episodes of env {t.env_id!r}, not {env_id!r}")
+        origin = src.get(t.key)
+        if origin is None or t.policy != origin.policy or _actions(t) != _actions(origin):
+            raise refuse(f"episodes that are not in {data}")
+        if "mc_rollouts" not in t.meta or "mc_seed" not in t.meta:
+            raise refuse("records without MC labels")
+        if t.meta["mc_rollouts"] != n_rollouts:
+            raise refuse(f"MC labels of N={t.meta['mc_rollouts']}, not N={n_rollouts} (--mc)")
+        if t.meta["mc_seed"] != _mc_seed(seed, t):
+            raise refuse(f"MC labels made with another --seed than {seed}")
+        found = t.meta.get("mc_policy")
+        if found is not None and found != policy:
+            raise refuse(f"MC labels of policy {found!r}, not {policy!r} (--policy)")
+        with_policy.add("mc_policy" in t.meta)
+        keys.add(t.key)
+    return keys, with_policy != {False}
+
+
+def _actions(t: Trajectory) -> list[str]:
+    """The actions of ``t``, in order."""
+    return [s.action for s in t.steps]
+
+
+def _mc_seed(seed: int, t: Trajectory) -> int:
+    """The MC rollout seed of ``t`` in a labelling run with base ``seed``."""
+    return derive_seed(seed, t.task_id, t.seed if t.seed is not None else -1)
+
+
 def mc_label_file(
     data: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -388,19 +510,24 @@ def mc_label_file(
     ray_num_cpus: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
     env: Any = None,
+    env_id: str | None = None,
     fsync: bool = True,
     show_progress: bool = True,
 ) -> CollectResult:
     """MC-label the trajectories of an existing file into ``out`` (resumable, crash-safe).
 
     Each record is copied with the MC keys (``mc_soft``, ``mc_hard``,
-    ``mc_rollouts``, ``mc_env_steps``, ``mc_policy_samples``, ``mc_seed``)
-    added to its ``meta``; records already in ``out`` are skipped. All records
-    must come from one env id.
+    ``mc_rollouts``, ``mc_env_steps``, ``mc_policy_samples``, ``mc_seed``,
+    ``mc_policy``) added to its ``meta``; records already in ``out`` are
+    skipped. All records must come from one env id. Resuming refuses an ``out``
+    whose records are not episodes of ``data`` or were labelled with another
+    ``n_rollouts``, ``seed`` or policy (``out`` files written before
+    ``mc_policy`` existed keep being written without it; their policy is not
+    checked).
 
     Args:
         data: Input JSON Lines file of trajectories.
-        out: Output file.
+        out: Output file (not ``data``).
         policy: Rollout policy spec.
         n_rollouts: Rollouts per step (N).
         seed: Base seed (each trajectory's rollout seed derives from it, its task and seed).
@@ -409,8 +536,15 @@ def mc_label_file(
         ray_num_cpus: CPUs of a local Ray instance.
         env_kwargs: ``gym.make`` keyword arguments (must match the collection's).
         env: A gymnasium ``EnvSpec`` to make instead of looking the id up.
+        env_id: If given, the env id the records must have.
         fsync: ``fsync`` after each record.
         show_progress: Show a progress bar.
+
+    Raises:
+        ValueError: If ``data`` holds no episodes or several env ids, or
+            is the same file as ``out``.
+        ResumeMismatchError: If ``out`` holds records of another labelling run,
+            or the records are not of ``env_id``.
     """
     from agentprm_gym.prm.mc import mc_label_trajectories
     from agentprm_gym.progress import progress
@@ -418,14 +552,22 @@ def mc_label_file(
     t0 = time.perf_counter()
     if n_rollouts < 1:
         raise ValueError(f"n_rollouts must be >= 1, got {n_rollouts}")
+    path = Path(out)
+    if path.exists() and Path(data).exists() and os.path.samefile(data, path):
+        raise ValueError(f"{data} is both the input and the output; label into another file")
     trajs = list(read_trajectories(data))
+    if not trajs:
+        raise ValueError(f"{data} holds no episodes")
     ids = {t.env_id for t in trajs}
     if len(ids) > 1:
         raise ValueError(f"{data} mixes env ids {sorted(ids)}; label one env at a time")
-    path = Path(out)
-    have: set[tuple] = set()
-    if path.exists():
-        have = {t.key for t in read_trajectories(path)}
+    (data_env,) = ids
+    if env_id is not None and data_env != env_id:
+        raise ResumeMismatchError(f"{data} holds episodes of env {data_env!r}, not {env_id!r}")
+    name = policy_name(policy)
+    have, with_policy = _mc_existing_keys(
+        path, {t.key: t for t in trajs}, data, data_env, name, n_rollouts, seed
+    )
     todo = [t for t in trajs if t.key not in have]
     result = CollectResult(
         out=str(path),
@@ -434,12 +576,12 @@ def mc_label_file(
         episodes_skipped=len(trajs) - len(todo),
         env_steps=0,
         wall_seconds=0.0,
-        executor="",
+        executor="none",
         mc_cost=LabelCost(),
         mc_rollouts=n_rollouts,
     )
     if todo:
-        env_ref = env if env is not None else resolve_env(todo[0].env_id)
+        env_ref = env if env is not None else resolve_env(data_env)
         with TrajectoryWriter(path, fsync=fsync) as writer:
             bar = progress(
                 total=len(todo),
@@ -465,8 +607,11 @@ def mc_label_file(
                         mc_rollouts=n_rollouts,
                         mc_env_steps=res.cost.env_steps,
                         mc_policy_samples=res.cost.policy_samples,
-                        mc_seed=derive_seed(seed, t.task_id, t.seed if t.seed is not None else -1),
+                        mc_seed=_mc_seed(seed, t),
                     )
+                    t.meta.pop("mc_policy", None)  # an input labelled before
+                    if with_policy:
+                        t.meta["mc_policy"] = name
                     writer.write(t)
                     result.episodes_written += 1
                     result.successes += int(t.won)

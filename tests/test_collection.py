@@ -147,3 +147,105 @@ def test_datasets_loads_collected_file_without_conversion(tmp_path, mc):
     assert isinstance(row["steps"], list) and "action" in row["steps"][0]
     if mc:
         assert len(row["meta"]["mc_soft"]) == len(row["steps"])
+
+
+@pytest.mark.parametrize(
+    "other,msg",
+    [
+        (dict(seed=8), "--seed 7, not 8"),
+        (dict(record_expert=False), "--no-expert"),
+    ],
+)
+def test_resume_refuses_another_seed_or_expert_setting(tmp_path, other, msg):
+    out = tmp_path / "a.jsonl"
+    _collect(out, tasks=2, per_task=1)
+    before = out.read_text()
+    with pytest.raises(ResumeMismatchError, match=msg):
+        _collect(out, tasks=2, per_task=1, **other)
+    assert out.read_text() == before  # nothing appended
+
+
+def test_resume_refuses_expert_actions_into_a_no_expert_file(tmp_path):
+    out = tmp_path / "a.jsonl"
+    _collect(out, tasks=2, per_task=1, record_expert=False)
+    with pytest.raises(ResumeMismatchError, match="add --no-expert"):
+        _collect(out, tasks=2, per_task=1)
+
+
+def test_resume_refuses_another_mc_n(tmp_path):
+    out = tmp_path / "a.jsonl"
+    _collect(out, tasks=1, per_task=1, mc_rollouts=2)
+    with pytest.raises(ResumeMismatchError, match="--mc 2, not 3"):
+        _collect(out, tasks=1, per_task=1, mc_rollouts=3)
+    # More tasks and episodes with the same settings extend the collection.
+    assert _collect(out, tasks=2, per_task=2, mc_rollouts=2).episodes_skipped == 1
+
+
+def _label(data, out, policy="noisy:0.5", n=2, **kw):
+    args = dict(seed=1, env=SPEC, show_progress=False, fsync=False)
+    args.update(kw)
+    return mc_label_file(data, out, policy, n, **args)
+
+
+@pytest.fixture
+def plain(tmp_path):
+    path = tmp_path / "plain.jsonl"
+    _collect(path, tasks=2, per_task=1)
+    return path
+
+
+@pytest.mark.parametrize(
+    "other,msg",
+    [
+        (dict(n=3), "N=2, not N=3"),
+        (dict(policy="random"), "policy 'noisy:0.5', not 'random'"),
+        (dict(policy="expert"), "policy 'noisy:0.5', not 'expert'"),
+        (dict(seed=2), "another --seed"),
+    ],
+)
+def test_mc_label_resume_refuses_other_labelling_settings(plain, tmp_path, other, msg):
+    out = tmp_path / "mc.jsonl"
+    assert _label(plain, out).episodes_written == 2
+    before = out.read_text()
+    with pytest.raises(ResumeMismatchError, match=msg):
+        _label(plain, out, **other)
+    assert out.read_text() == before
+    assert all(t.meta["mc_policy"] == "noisy:0.5" for t in read_trajectories(out))
+    again = _label(plain, out, policy="noisy:0.50")  # the same policy: resumed
+    assert again.episodes_written == 0 and again.executor == "none"
+
+
+def test_mc_label_resume_refuses_episodes_of_another_input(plain, tmp_path):
+    out = tmp_path / "mc.jsonl"
+    _label(plain, out)
+    other = tmp_path / "other.jsonl"  # the same keys (seed, tasks), another policy
+    collect(CORRIDOR_ID, "random", other, env=SPEC, tasks=2, per_task=1, seed=7)
+    with pytest.raises(ResumeMismatchError, match="not in"):
+        _label(other, out)
+
+
+def test_mc_label_resumes_a_file_written_before_mc_policy(plain, tmp_path):
+    out = tmp_path / "mc.jsonl"
+    _label(plain, out)
+    lines = out.read_text().splitlines()
+    old = []
+    for line in lines[:1]:  # a file from before the key existed, cut short
+        rec = json.loads(line)
+        del rec["meta"]["mc_policy"]
+        old.append(json.dumps(rec))
+    out.write_text("\n".join(old) + "\n")
+    res = _label(plain, out)
+    assert res.episodes_written == 1
+    assert all("mc_policy" not in t.meta for t in read_trajectories(out))  # keys stay uniform
+
+
+def test_mc_label_refuses_empty_input_same_file_and_another_env(plain, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="holds no episodes"):
+        _label(empty, tmp_path / "mc.jsonl")
+    with pytest.raises(ValueError, match="both the input and the output"):
+        _label(plain, plain)
+    with pytest.raises(ResumeMismatchError, match="not 'AgentPRM/BabyAI-v0'"):
+        _label(plain, tmp_path / "mc.jsonl", env_id="AgentPRM/BabyAI-v0")
+    assert not (tmp_path / "mc.jsonl").exists()

@@ -205,8 +205,8 @@ def prior_tables(
                 envs,
                 prms,
                 f"As Table 1, but entries are ranked by Q + {weight}·log pi(a|s): pi is an LM "
-                "policy's log-probability of the sampled completion, or count/M among the "
-                "samples drawn from the state for other policies.",
+                "policy's log-probability of the sampled completion, or, for other policies, "
+                "the action's share of the samples drawn from the state (count/n).",
             )
         )
     return out

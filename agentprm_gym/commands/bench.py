@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import math
 import sys
+from pathlib import Path
 from typing import Any
 
 from agentprm_gym.commands.common import (
@@ -13,6 +15,7 @@ from agentprm_gym.commands.common import (
     add_json_flag,
     check_executor_args,
     emit_json,
+    make_env,
     parse_env_args,
 )
 
@@ -158,13 +161,28 @@ def _run_throughput(args: argparse.Namespace) -> int:
         ids = [args.env]
     if args.steps < 1 or args.browser_steps < 1:
         raise CLIError("--steps and --browser-steps must be >= 1")
+    if args.max_seconds is not None and not (
+        math.isfinite(args.max_seconds) and args.max_seconds > 0
+    ):
+        raise CLIError("--max-seconds must be a number > 0")
+    if args.csv:
+        _check_writable(args.csv)
+    missing = {env_id: _deps_missing(rows[env_id]) for env_id in ids if env_id in rows}
+    if kwargs:  # bad --env-arg keys: the one-line error of other commands, before any work
+        for env_id in ids:
+            if missing.get(env_id) is None:
+                try:
+                    make_env(env_id, **kwargs).close()
+                except ImportError:  # --all skips it below, as without --env-arg
+                    if not args.all:
+                        raise
 
     results: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     quiet = args.no_progress or len(ids) < 2
     for env_id in progress(ids, desc="bench throughput", disable=quiet or None):
         row = rows.get(env_id)
-        why = _deps_missing(row) if row is not None else None
+        why = missing.get(env_id)
         if why is not None:
             skipped.append({"env": env_id, "reason": why})
             print(f"note: skipping {env_id}: {why}", file=sys.stderr)
@@ -219,6 +237,25 @@ def _print_table(results: list[dict[str, Any]]) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     for b in body:
         print("  ".join(c.ljust(w) for c, w in zip(b, widths)))
+
+
+def _check_writable(path: str) -> None:
+    """Fail before the benchmark if ``path`` cannot be written (leaves no file behind).
+
+    Raises:
+        CLIError: If ``path`` is a directory or cannot be opened for writing.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise CLIError(f"--csv {path} is a directory")
+    existed = p.exists()
+    try:
+        with p.open("a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise CLIError(f"cannot write --csv {path}: {e.strerror or e}") from None
+    if not existed:
+        p.unlink(missing_ok=True)
 
 
 def _write_csv(path: str, results: list[dict[str, Any]]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from agentprm_gym.agents.spec import POLICY_SPEC_HELP, make_policy
 from agentprm_gym.commands.common import (
@@ -20,7 +22,11 @@ Episode seeds derive from (--seed, task, k), so the file's records are the same
 whatever --workers or --ray (order aside). Re-running the same command resumes:
 episodes already in --out are skipped. With --mc N each episode also gets
 Math-Shepherd MC labels (N rollouts per step) in its meta (mc_soft, mc_hard, ...).
-With --mc-from FILE, the episodes of FILE are MC-labelled into --out instead.
+With --mc-from FILE, the episodes of FILE (all of env --env) are MC-labelled into
+--out instead, with --policy rollouts; --tasks, --per-task, --start, --split and
+--no-expert do not apply then. Resuming refuses an --out made with another env,
+split, policy, --seed, --mc or --no-expert (for --mc-from: another FILE, --mc,
+--policy or --seed). --env-arg values are not recorded, so they are not checked.
 
 Examples:
   agentprm-gym collect --env AgentPRM/WebShop-v0 --policy noisy:0.5 --tasks 300 --per-task 16 \\
@@ -54,7 +60,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     p.add_argument("--mc", type=int, default=0, metavar="N", help="also MC-label: N rollouts/step")
     p.add_argument(
-        "--mc-from", default=None, metavar="FILE", help="MC-label the episodes of FILE instead"
+        "--mc-from",
+        default=None,
+        metavar="FILE",
+        help="MC-label every episode of FILE (of env --env) into --out instead; "
+        "--tasks, --per-task, --start, --split and --no-expert do not apply",
     )
     p.add_argument(
         "--no-expert", action="store_true", help="do not record the expert action per step"
@@ -66,7 +76,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_json_flag(p)
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name the same file (existing or not)."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return Path(a).resolve() == Path(b).resolve()
+
+
 def _check(args: argparse.Namespace) -> None:
+    from agentprm_gym.collection import DEFAULT_PER_TASK
+
     check_executor_args(args)
     if args.mc < 0:
         raise CLIError("--mc must be >= 0")
@@ -77,6 +96,25 @@ def _check(args: argparse.Namespace) -> None:
     if args.mc_from:
         if args.mc < 1:
             raise CLIError("--mc-from needs --mc N (rollouts per step)")
+        unused = [
+            flag
+            for flag, given in (
+                ("--tasks", args.tasks is not None),
+                ("--per-task", args.per_task != DEFAULT_PER_TASK),
+                ("--start", args.start != 0),
+                ("--split", args.split != "train"),
+                ("--no-expert", args.no_expert),
+            )
+            if given
+        ]
+        if unused:
+            raise CLIError(
+                f"--mc-from labels every episode of {args.mc_from} as it is: "
+                f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not apply "
+                "(drop them)"
+            )
+        if _same_file(args.mc_from, args.out):
+            raise CLIError("--mc-from and --out are the same file; label into another --out")
         return
     if args.tasks is None or args.tasks < 1:
         raise CLIError("--tasks must be given and >= 1")
@@ -112,7 +150,12 @@ def run(args: argparse.Namespace) -> int:
         show_progress=not args.no_progress,
     )
     if args.mc_from:
-        res = mc_label_file(args.mc_from, args.out, args.policy, args.mc, **common)
+        try:
+            res = mc_label_file(
+                args.mc_from, args.out, args.policy, args.mc, env_id=args.env, **common
+            )
+        except ResumeMismatchError as e:
+            raise CLIError(str(e)) from None
     else:
         env = make_env(args.env, **kwargs)
         try:

@@ -6,12 +6,22 @@ Progress reporting lives in :mod:`agentprm_gym.progress`, which library code use
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["CLIError", "make_env", "parse_env_args", "emit_json", "add_json_flag"]
+__all__ = [
+    "CLIError",
+    "add_json_flag",
+    "check_executor_args",
+    "check_new_out",
+    "check_start",
+    "emit_json",
+    "make_env",
+    "parse_env_args",
+]
 
 
 class CLIError(Exception):
@@ -22,15 +32,24 @@ def check_executor_args(args: Any) -> None:
     """Validate ``--workers``/``--ray``/``--ray-cpus`` (see ``add_executor_arguments``).
 
     Raises:
-        CLIError: For fewer than one worker or Ray CPU, or ``--ray-cpus`` with the
-            address of a running cluster (it sizes a local Ray instance only).
+        CLIError: For fewer than one worker or Ray CPU, ``--workers`` above 1 with
+            ``--ray`` (Ray schedules the work; local processes are not started),
+            ``--ray-cpus`` without ``--ray``, or ``--ray-cpus`` with the address of
+            a running cluster (it sizes a local Ray instance only).
     """
     workers = getattr(args, "workers", None)
     if workers is not None and workers < 1:
         raise CLIError("--workers must be >= 1")
     if args.ray_cpus is not None and args.ray_cpus < 1:
         raise CLIError("--ray-cpus must be >= 1")
-    if args.ray_cpus is not None and args.ray not in (None, "local"):
+    if args.ray is not None and workers is not None and workers > 1:
+        raise CLIError(
+            "--workers sets local worker processes and does not apply with --ray "
+            "(size a local Ray instance with --ray-cpus)"
+        )
+    if args.ray_cpus is not None and args.ray is None:
+        raise CLIError("--ray-cpus sizes a local Ray instance; give --ray too (or use --workers)")
+    if args.ray_cpus is not None and args.ray != "local":
         raise CLIError("--ray-cpus applies only to a local Ray instance (--ray or --ray local)")
 
 
@@ -87,3 +106,29 @@ def add_json_flag(parser: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object as the last line of output"
     )
+
+
+def check_new_out(out: str | None) -> None:
+    """Refuse an ``--out`` that names an existing, non-empty file (nothing resumes or appends).
+
+    Raises:
+        CLIError: If ``out`` exists and is not an empty file.
+    """
+    if out is not None and os.path.exists(out) and not _is_empty_file(out):
+        raise CLIError(f"{out} exists: pass another --out, or delete it")
+
+
+def _is_empty_file(path: str) -> bool:
+    return os.path.isfile(path) and os.path.getsize(path) == 0
+
+
+def check_start(start: int, n_tasks: int | None, split: str) -> None:
+    """Refuse a first task id below 0 or (``n_tasks`` known) past the split's tasks.
+
+    Raises:
+        CLIError: If ``start`` is out of range.
+    """
+    if start < 0:
+        raise CLIError("--start must be >= 0")
+    if n_tasks is not None and start >= n_tasks:
+        raise CLIError(f"--start {start} is past the {n_tasks} tasks of {split!r}")

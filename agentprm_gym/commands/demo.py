@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     from agentprm_gym.benchmarking.sweep import Sweep
     from agentprm_gym.commands.bench_sweep import train_prm_job
 
+    if args.workers < 1:
+        raise CLIError("--workers must be >= 1")
     data = dict(DEMO_CONFIG)
     if args.test_tasks is not None:
         if args.test_tasks < 1:
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     sweep = Sweep(
         cfg,
         out,
-        workers=max(1, args.workers),
+        workers=args.workers,
         show_progress=not args.no_progress,
         train_runner=train_prm_job,
     )

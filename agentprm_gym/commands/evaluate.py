@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from agentprm_gym.agents.spec import POLICY_SPEC_HELP, make_policy
 from agentprm_gym.commands.common import (
     CLIError,
     add_json_flag,
+    check_new_out,
+    check_start,
     emit_json,
     make_env,
     parse_env_args,
@@ -19,7 +22,11 @@ from agentprm_gym.progress import progress
 from agentprm_gym.rollout import run_episode
 
 HELP = "evaluate a policy: success rate, mean reward, mean steps"
-DESCRIPTION = """Evaluate a policy on the first N tasks of a split (task ids 0..N-1).
+DESCRIPTION = """Evaluate a policy on N tasks of a split (task ids START..START+N-1).
+
+--out FILE writes the episodes as trajectory JSON Lines to a new FILE: an existing,
+non-empty FILE is refused before any episode runs (eval does not resume or append;
+`agentprm-gym collect` does).
 
 Example:
   agentprm-gym eval --env AgentPRM/WebShop-v0 --policy expert --episodes 200 --split test --json
@@ -38,31 +45,55 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--task-type", default=None, help="ALFWorld: only this task type (env kwarg task_type)"
     )
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
-    p.add_argument("--out", default=None, help="also write the trajectories to this JSONL file")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="also write the trajectories to FILE (JSONL); an existing, non-empty FILE is "
+        "refused, never appended to",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_json_flag(p)
+
+
+def _task_count(env: Any, args: argparse.Namespace) -> int:
+    """How many tasks to evaluate, after checking ``--split`` and ``--start`` against the env.
+
+    Raises:
+        CLIError: For an unknown split or a ``--start`` past its tasks.
+    """
+    splits = env.unwrapped.splits
+    if args.split not in splits:
+        raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(splits)}")
+    n_tasks = env.unwrapped.num_tasks(args.split)
+    check_start(args.start, n_tasks, args.split)
+    count = min(args.episodes, n_tasks - args.start)
+    if count < args.episodes:
+        print(f"note: split {args.split!r} has {n_tasks} tasks; evaluating {count}")
+    return count
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the episodes and print a summary."""
     if args.episodes < 1:
         raise CLIError("--episodes must be >= 1")
+    check_start(args.start, None, args.split)
+    check_new_out(args.out)
     kwargs = parse_env_args(args.env_arg)
     if args.task_type:
         kwargs["task_type"] = args.task_type
     env = make_env(args.env, **kwargs)
-    policy = make_policy(args.policy, seed=args.seed)
-    n_tasks = env.unwrapped.num_tasks(args.split) if args.split in env.unwrapped.splits else None
-    if n_tasks is None:
-        raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(env.unwrapped.splits)}")
-    count = min(args.episodes, n_tasks - args.start)
-    if count < args.episodes:
-        print(f"note: split {args.split!r} has {n_tasks} tasks; evaluating {count}")
     writer = None
-    if args.out:
-        from agentprm_gym.core.trajectory import TrajectoryWriter
+    try:
+        policy = make_policy(args.policy, seed=args.seed)
+        count = _task_count(env, args)
+        if args.out:
+            from agentprm_gym.core.trajectory import TrajectoryWriter
 
-        writer = TrajectoryWriter(args.out, fsync=False)
+            writer = TrajectoryWriter(args.out, fsync=False)
+    except BaseException:
+        env.close()
+        raise
     rewards, wins, steps = [], [], []
     t0 = time.perf_counter()
     try:

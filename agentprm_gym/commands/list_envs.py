@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentprm_gym.commands.common import add_json_flag, emit_json
+from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
 
 HELP = "list the registered env ids"
 
@@ -19,6 +19,9 @@ def run(args: argparse.Namespace) -> int:
     """Print one id per line (with family and step limit)."""
     from agentprm_gym.registration import ENV_TABLE
 
+    families = sorted({r.family for r in ENV_TABLE})
+    if args.family is not None and args.family not in families:
+        raise CLIError(f"unknown family {args.family!r}; known: {', '.join(families)}")
     rows = [r for r in ENV_TABLE if args.family is None or r.family == args.family]
     missing = browser_missing() if any(r.needs_browser for r in rows) else None
     for r in rows:

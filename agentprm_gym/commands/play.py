@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from agentprm_gym.commands.common import CLIError, make_env, parse_env_args
 
@@ -12,6 +13,9 @@ DESCRIPTION = """Play an env by typing actions.
 
 Type an action, or the number of an admissible action. Commands:
   :q  quit      :r  restart (next task)      :e  show the expert's next action
+
+Every episode is of --split; the next task is --task-id + 1 (wrapping), or a task
+drawn from the split when --task-id is not given.
 """
 
 
@@ -24,10 +28,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
 
 
+def _next_options(options: dict[str, Any], n_tasks: int | None) -> dict[str, Any]:
+    """Reset options of the next episode: the same split, the next task when one was chosen."""
+    nxt = dict(options)
+    if "task_id" in nxt:
+        nxt["task_id"] = nxt["task_id"] + 1
+        if n_tasks:
+            nxt["task_id"] %= n_tasks
+    return nxt
+
+
+def _read_action(acts: list[str]) -> str | None:
+    """Read a line until it is a command, an action or the number of an admissible action.
+
+    Returns:
+        The stripped line (a number replaced by its action), or None at end of input.
+    """
+    while True:
+        try:
+            line = input("action> ").strip()
+        except EOFError:
+            print()
+            return None
+        if not (acts and line.isdigit()):
+            return line
+        if int(line) < len(acts):
+            return acts[int(line)]
+        print(f"no action [{line}]: type 0..{len(acts) - 1}, an action, or :q / :r / :e")
+
+
 def run(args: argparse.Namespace) -> int:
-    """Interactive loop on stdin/stdout."""
+    """Interactive loop on stdin/stdout.
+
+    Every episode is of the chosen ``--split``; after ``:r`` or the end of an
+    episode the next task is ``--task-id`` + 1 (wrapping around the split), or a
+    task drawn by the env's RNG when no ``--task-id`` was given.
+    """
     env = make_env(args.env, **parse_env_args(args.env_arg))
-    options = {}
+    options: dict[str, Any] = {}
     if args.task_id is not None:
         options["task_id"] = args.task_id
     if args.split is not None:
@@ -36,7 +74,15 @@ def run(args: argparse.Namespace) -> int:
         obs, info = env.reset(seed=args.seed, options=options or None)
     except (ValueError, TypeError) as e:
         raise CLIError(str(e)) from e
-    total = 0.0
+    base = env.unwrapped
+    split = options.get("split", getattr(base, "split", None))
+    n_tasks = base.num_tasks(split) if split is not None and hasattr(base, "num_tasks") else None
+
+    def next_episode() -> tuple[Any, dict[str, Any]]:
+        nonlocal options
+        options = _next_options(options, n_tasks)
+        return env.reset(options=options or None)
+
     while True:
         print("\n" + "=" * 72)
         print(f"Instruction: {info.get('instruction', '')}")
@@ -47,32 +93,23 @@ def run(args: argparse.Namespace) -> int:
             print("-" * 72)
             for i, a in enumerate(acts):
                 print(f"  [{i}] {a}")
-        try:
-            line = input("action> ")
-        except EOFError:
-            print()
+        action = _read_action(acts)
+        if action is None or action == ":q":
             return 0
-        line = line.strip()
-        if line == ":q":
-            return 0
-        if line == ":r":
-            obs, info = env.reset()
-            total = 0.0
+        if action == ":r":
+            obs, info = next_episode()
             continue
-        if line == ":e":
+        if action == ":e":
             try:
                 print("expert:", env.get_wrapper_attr("expert_action")())
             except Exception as e:  # noqa: BLE001 - show, keep playing
                 print(f"(no expert: {e})")
             continue
-        action = acts[int(line)] if line.isdigit() and int(line) < len(acts) else line
         obs, reward, terminated, truncated, info = env.step(action)
-        total += reward
         if info.get("action_error"):
             print(f"! {info['action_error']}", file=sys.stderr)
         if terminated or truncated:
             print("\n" + obs)
             why = "terminated" if terminated else "truncated (step limit)"
             print(f"\nEpisode {why}: reward {reward:.3f}, won={info.get('won')}")
-            obs, info = env.reset()
-            total = 0.0
+            obs, info = next_episode()

@@ -15,6 +15,8 @@ from agentprm_gym.commands.common import (
     CLIError,
     add_json_flag,
     check_executor_args,
+    check_new_out,
+    check_start,
     emit_json,
     make_env,
     parse_env_args,
@@ -30,7 +32,8 @@ episodes, the one with the highest last-step PRM value kept), beam (AgentPRM Alg
 --n kept entries, each expanded with --expand sampled actions; every sampled copy is a pool
 entry, identical copies are stepped and scored once, and the top --n by PRM value survive,
 exact ties broken at random with the seed). --prior A ranks beam entries by
-Q + A*log pi(a|s) instead (pi: the LM's log-probability, or count/M for other policies).
+Q + A*log pi(a|s) instead (pi: the LM's log-probability, or, for other policies,
+count/n: the action's share of the n samples drawn from its state, --expand per kept copy).
 Task t is reset with seed t; the policy (and the tie-breaks) are seeded with SEED*1000003 + t.
 
 bon and beam run --lockstep K tasks together (default 16): their searches advance
@@ -45,7 +48,8 @@ Groups of at most --lockstep consecutive tasks (of near-equal size, and at least
 worker when there are tasks enough) are the shards: --workers W runs them in W local
 processes, --ray [ADDRESS] as Ray tasks (a local Ray
 instance, or 'auto' for the cluster of `ray start --head`). The driver writes --out in
-task order.
+task order, to a new file: an existing, non-empty --out is refused before any search
+runs (search does not resume or append).
 
 Examples:
   agentprm-gym search --env AgentPRM/WebShop-v0 --policy noisy:0.5 --prm oracle \\
@@ -99,7 +103,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="policy seed (default 0)")
     p.add_argument("--max-steps", type=int, default=None, help="step limit (default: the env's)")
     p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="env kwarg")
-    p.add_argument("--out", default=None, help="also write the chosen trajectories (JSONL)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="also write the chosen trajectories to FILE (JSONL); an existing, non-empty "
+        "FILE is refused, never appended to",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     add_executor_arguments(p)
     add_json_flag(p)
@@ -216,6 +226,8 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
 
     if args.episodes < 1:
         raise CLIError("--episodes must be >= 1")
+    check_start(args.start, None, args.split)
+    check_new_out(args.out)
     if args.n < 1 or args.expand < 1:
         raise CLIError("--n and --expand must be >= 1")
     if args.lockstep < 1:
@@ -236,6 +248,8 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
         base = env.unwrapped
         if args.split not in getattr(base, "splits", (args.split,)):
             raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(base.splits)}")
+        n_tasks = base.num_tasks(args.split)
+        check_start(args.start, n_tasks, args.split)
         try:
             policy = make_policy(args.policy, seed=args.seed)
         except ValueError as e:
@@ -252,12 +266,9 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
                     _cached_prm(args.prm)
             except (ValueError, FileNotFoundError) as e:
                 raise CLIError(str(e)) from None
-        n_tasks = base.num_tasks(args.split)
     finally:
         env.close()
     count = min(args.episodes, n_tasks - args.start)
-    if count < 1:
-        raise CLIError(f"--start {args.start} is past the {n_tasks} tasks of {args.split!r}")
     if count < args.episodes:
         print(f"note: split {args.split!r} has {n_tasks} tasks; searching {count}")
     return resolve_env(args.env), count

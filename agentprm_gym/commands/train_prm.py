@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ GPU.
 A share of the tasks (--val-fraction) is held out and evaluated every epoch.
 The model is saved to --out with save_pretrained (safetensors + JSON) and can
 be used anywhere a PRM is accepted (`--prm DIR`, or `load_prm(DIR)` in Python).
+--out must be new, empty or an earlier PRM's directory, which is replaced (other
+files there are kept); anything else there is refused before training. The new
+PRM is written beside --out and moved in only when complete, so a run that
+fails or is interrupted leaves an earlier PRM there as it was.
 Progress goes to stderr from the start: a bar per epoch on a terminal, plain
 lines in a log, and a line every few seconds while inputs are encoded and
 targets computed.
@@ -76,7 +81,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="minilm (default) | tiny | PATH (local HF model dir): the frozen encoder of "
         "--arch state, the fine-tuned encoder of --arch cross",
     )
-    p.add_argument("--out", required=True, help="directory to save the trained PRM in")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="directory to save the trained PRM in: new, empty or an earlier PRM's (replaced)",
+    )
     p.add_argument(
         "--epochs",
         type=int,
@@ -311,6 +320,90 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError(f"--device must be cpu, cuda or auto, got {args.device!r}")
 
 
+#: The files and folders a saved PRM consists of (an earlier PRM's are replaced, not kept):
+#: both architectures' files, an ensemble's members, the summary and a sweep's done-marker.
+_PRM_FILES = frozenset(
+    {
+        "prm_config.json",
+        "model.safetensors",
+        "train_result.json",
+        ".sweep_trained.json",
+        "encoder",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "vocab.txt",
+        "vocab.json",
+        "merges.txt",
+        "tokenizer.model",
+        "spiece.model",
+        "sentencepiece.bpe.model",
+    }
+)
+
+
+def prm_owned(name: str) -> bool:
+    """Whether an entry of an earlier PRM's directory is part of that PRM."""
+    return name in _PRM_FILES or (name.startswith("member-") and name[7:].isdigit())
+
+
+def holds_prm(directory: Path) -> bool:
+    """Whether ``directory`` holds a PRM that train-prm saved.
+
+    It holds ``prm_config.json``; or, left so by a run of an earlier version
+    that failed, only a PRM's files, with train-prm's ``train_result.json`` or
+    an ensemble's ``member-K/`` folders among them.
+    """
+    if (directory / "prm_config.json").is_file():
+        return True
+    names = [n for n in os.listdir(directory) if not n.startswith(".")]
+    ours = "train_result.json" in names or any(n.startswith("member-") for n in names)
+    return ours and all(prm_owned(n) for n in names)
+
+
+def _check_out(out: str) -> bool:
+    """Check that --out may take a PRM; returns whether it replaces an earlier PRM there.
+
+    --out may be missing, empty (entries whose names start with a dot aside) or
+    hold a PRM (:func:`holds_prm`).
+    """
+    from agentprm_gym.outdir import visible_entries
+
+    d = Path(out)
+    entries = visible_entries(d)
+    if not entries:
+        return False
+    if holds_prm(d):
+        return True
+    kind = "an sft output" if "sft_info.json" in entries else "files that are not a PRM"
+    shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+    raise CLIError(
+        f"--out {out} holds {kind} ({shown}); give a new or empty directory, or an "
+        "earlier PRM's to replace it"
+    )
+
+
+def staged_out(out: str) -> Any:
+    """The :class:`~agentprm_gym.outdir.StagedDir` a PRM is written into before it is in ``out``.
+
+    Made up front: it checks that ``out`` may take a PRM (:func:`_check_out`) and
+    can be written before any data is read or any network trained, and says on
+    stderr (also with ``--no-progress``) when an earlier PRM there is replaced.
+    """
+    from agentprm_gym.outdir import OutputDirError, StagedDir
+
+    replacing = _check_out(out)
+    try:
+        stage = StagedDir(out, prm_owned)
+    except OutputDirError as e:
+        raise CLIError(f"--out {e}") from None
+    if replacing:
+        say(f"train-prm: replacing the PRM in {out} once the new one is saved")
+    return stage
+
+
 #: Options that only one architecture reads, with their defaults.
 _CROSS_ONLY = {
     "max_length": "--max-length",
@@ -479,6 +572,7 @@ def train_one(
     *,
     label: str = "",
     deadline: float | None = None,
+    final_dir: str | None = None,
 ) -> dict[str, Any]:
     """Split, build, train and save one PRM; returns the summary (with its history).
 
@@ -490,6 +584,8 @@ def train_one(
         label: A name that starts this PRM's progress lines (an ensemble member).
         deadline: ``time.time()`` by which training must end (an ensemble's budget;
             None: ``args.max_minutes`` from now, if given).
+        final_dir: Where the PRM will be once ``out_dir`` (a staged directory) is
+            moved into place: the summary names it (default ``out_dir``).
     """
     quiet = bool(args.no_progress)
     prefix = f"train-prm: {label}: " if label else "train-prm: "
@@ -569,7 +665,7 @@ def train_one(
         raise CLIError(f"{e} (give --cache FILE in a writable place, or --no-cache)") from None
     out = prm.save_pretrained(out_dir)
     summary = {
-        "out": str(out),
+        "out": str(final_dir or out),
         "labels": args.labels,
         "arch": args.arch,
         "backbone": args.backbone,
@@ -611,9 +707,8 @@ def print_history(history: list[dict[str, Any]], label: str = "") -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train, save and report."""
-    _check(args)
+def _episodes(args: argparse.Namespace) -> list[Any]:
+    """The data's episodes, checked against ``--weighting`` too."""
     quiet = bool(args.no_progress)
     episodes = read_episodes(args, quiet)
     if args.weighting == "propensity":
@@ -629,11 +724,29 @@ def run(args: argparse.Namespace) -> int:
             )
         if not quiet:
             say(f"train-prm: propensity weights: {share:.1%} of the steps have a known propensity")
-    if args.members > 1:
-        from agentprm_gym.commands.train_prm_members import train_members
+    return episodes
 
-        return train_members(args, episodes)
-    res = train_one(args, episodes, args.seed, args.out)
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save and report.
+
+    The PRM is written into a directory beside --out (made before the data is
+    read, which checks that --out can be written) and moved into --out only when
+    it is complete: a run that fails leaves an earlier PRM there as it was.
+    """
+    _check(args)
+    with staged_out(args.out) as staged:
+        episodes = _episodes(args)
+        if args.members > 1:
+            from agentprm_gym.commands.train_prm_members import train_members
+
+            members = train_members(args, episodes, str(staged))
+        else:
+            res = train_one(args, episodes, args.seed, str(staged), final_dir=str(Path(args.out)))
+    if args.members > 1:
+        from agentprm_gym.commands.train_prm_members import report_members
+
+        return report_members(args, members)
     history = res.pop("history")
     if args.no_progress:  # else printed as they ended
         print_history(history)

@@ -4,9 +4,10 @@ The token-state cache is built once in this process; then each member trains in
 a worker process of its own (seed ``SEED + k``, its own held-out split, the
 cores shared out) through the same code as a single run
 (:func:`~agentprm_gym.commands.train_prm.train_one`), against one deadline.
-The members are saved under ``--out/member-k/`` and the ensemble's
-``prm_config.json`` is written last, so a run that fails leaves no ensemble to
-load (:mod:`agentprm_gym.prm.ensemble`).
+The members are saved under ``member-k/`` of the directory that ``train-prm``
+stages beside ``--out`` and the ensemble's ``prm_config.json`` is written last;
+the command moves the whole into ``--out`` only then, so a run that fails leaves
+``--out`` (an earlier PRM there included) as it was (:mod:`agentprm_gym.prm.ensemble`).
 """
 
 from __future__ import annotations
@@ -32,18 +33,25 @@ from agentprm_gym.commands.train_prm import (
 )
 from agentprm_gym.progress import heartbeat, say
 
-__all__ = ["train_members"]
+__all__ = ["report_members", "train_members"]
 
 
-def _member_job(job: tuple[argparse.Namespace, int, float | None]) -> dict[str, Any]:
-    """Train member ``k`` in a worker process (module level: it is pickled)."""
+def _member_job(job: tuple[argparse.Namespace, str, int, float | None]) -> dict[str, Any]:
+    """Train member ``k`` into ``OUT_DIR/member-k`` in a worker process (module level: pickled)."""
     from agentprm_gym.prm.ensemble import member_dir_name
 
-    args, k, deadline = job
+    args, out_dir, k, deadline = job
     try:
         episodes = read_episodes(args, quiet=True)
-        out = str(Path(args.out) / member_dir_name(k))
-        res = train_one(args, episodes, args.seed + k, out, label=f"member {k}", deadline=deadline)
+        res = train_one(
+            args,
+            episodes,
+            args.seed + k,
+            str(Path(out_dir) / member_dir_name(k)),
+            label=f"member {k}",
+            deadline=deadline,
+            final_dir=str(Path(args.out) / member_dir_name(k)),
+        )
     except CLIError as e:
         raise CLIError(f"member {k}: {e}") from None
     res["member"] = k
@@ -69,7 +77,7 @@ def _prebuild_cache(args: argparse.Namespace, episodes: list[Any], quiet: bool) 
 
 
 def _train_in_workers(
-    args: argparse.Namespace, deadline: float | None, threads: int
+    args: argparse.Namespace, out_dir: str, deadline: float | None, threads: int
 ) -> list[dict[str, Any]]:
     """Every member's summary, in member order; the workers are stopped if one fails."""
     from agentprm_gym.parallel import ProcessExecutor
@@ -78,7 +86,7 @@ def _train_in_workers(
     members: list[dict[str, Any]] = [{} for _ in range(k)]
     ex = ProcessExecutor(k, threads_per_worker=threads)
     try:
-        for res in ex.imap_unordered(_member_job, [(args, i, deadline) for i in range(k)]):
+        for res in ex.imap_unordered(_member_job, [(args, out_dir, i, deadline) for i in range(k)]):
             members[res["member"]] = res
     except BrokenProcessPool:
         ex.terminate()
@@ -92,19 +100,20 @@ def _train_in_workers(
     return members
 
 
-def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
-    """Train ``args.members`` members side by side, save the ensemble, report.
+def train_members(args: argparse.Namespace, episodes: list[Any], out_dir: str) -> dict[str, Any]:
+    """Train ``args.members`` members side by side and save the ensemble in ``out_dir``.
 
     Args:
         args: The checked ``train-prm`` arguments (``args.members`` > 1).
         episodes: Every episode of the data (read and checked).
+        out_dir: Where the ensemble is saved: the directory ``train-prm`` moves
+            into ``args.out`` once this returns (the summary names ``args.out``).
 
     Returns:
-        The exit code (0).
+        The summary, every member's result (with its history) under ``member_results``.
     """
     from agentprm_gym.parallel import default_worker_threads
     from agentprm_gym.prm.ensemble import member_dir_name, write_ensemble_config
-    from agentprm_gym.prm.model import PRM_CONFIG_NAME
 
     quiet = bool(args.no_progress)
     start = time.time()
@@ -112,8 +121,6 @@ def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
     k = args.members
     cores = os.cpu_count() or 1
     threads = default_worker_threads(k)
-    # an earlier ensemble here would load with a mix of old and new members
-    (Path(args.out) / PRM_CONFIG_NAME).unlink(missing_ok=True)
     if args.arch == "state" and args.step_limit is None:
         args.step_limit, why = data_step_limit(episodes)
         if args.step_limit is None:  # warned once here, not by every member
@@ -129,15 +136,15 @@ def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
             f"train-prm: training {k} members (seeds {args.seed}..{args.seed + k - 1}) side by "
             f"side, one process each, {share}"
         )
-    members = _train_in_workers(args, deadline, threads)
+    members = _train_in_workers(args, out_dir, deadline, threads)
     wall = time.time() - start
     out = write_ensemble_config(
-        args.out,
+        out_dir,
         [member_dir_name(i) for i in range(k)],
         {"training": {"members": k, "seeds": [args.seed + i for i in range(k)]}},
     )
     summary = {
-        "out": str(out),
+        "out": str(Path(args.out)),
         "labels": args.labels,
         "arch": args.arch,
         "backbone": args.backbone,
@@ -146,11 +153,20 @@ def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
         "allocator": allocator_name(),
         "wall_seconds": round(wall, 2),
         "cache_seconds": round(cache_seconds, 2),
-        "member_results": [{key: v for key, v in m.items() if key != "history"} for m in members],
     }
     with (out / "train_result.json").open("w", encoding="utf-8") as f:
         json.dump({**summary, "member_results": members}, f, indent=2)
         f.write("\n")
+    return {**summary, "member_results": members}
+
+
+def report_members(args: argparse.Namespace, summary: dict[str, Any]) -> int:
+    """Print what :func:`train_members` returned (the ensemble is in ``args.out``).
+
+    Returns:
+        The exit code (0).
+    """
+    members = summary["member_results"]
     for i, m in enumerate(members):
         if args.no_progress:
             print_history(m["history"], f"member {i}")
@@ -161,8 +177,10 @@ def train_members(args: argparse.Namespace, episodes: list[Any]) -> int:
             + (f", held-out ranking {acc:.3f}" if acc is not None else "")
         )
     print(
-        f"trained an ensemble of {k} {args.labels} PRMs in {wall:.1f}s of wall time; saved to {out}"
+        f"trained an ensemble of {summary['members']} {args.labels} PRMs in "
+        f"{summary['wall_seconds']:.1f}s of wall time; saved to {summary['out']}"
     )
     if args.json:
-        emit_json(summary)
+        brief = [{key: v for key, v in m.items() if key != "history"} for m in members]
+        emit_json({**summary, "member_results": brief})
     return 0

@@ -24,7 +24,11 @@ Files load with ``datasets.Dataset.from_json(path)`` without conversion.
 Appends are crash-safe: each record is written with a single ``write`` of a
 complete line followed by ``fsync``, so a killed writer leaves at most one
 partial last line. :func:`read_trajectories` skips such a tail and
-:class:`TrajectoryWriter` truncates it away before appending again.
+:class:`TrajectoryWriter` truncates it away before appending again (a last line
+that is a whole record lacking only its newline is kept by both). Neither
+takes any other text for a cut-off record: a last line that is neither a record
+nor the start of one is an error, and the writer never touches a file whose
+first line is not a trajectory record.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = [
     "SCHEMA_NAME",
@@ -67,6 +72,10 @@ _JSON_KINDS = {
     float: "a number",
     type(None): "null",
 }
+
+
+#: How every line :meth:`Trajectory.to_json` writes begins (the start of a cut-off record).
+_RECORD_START = ('{"schema":' + json.dumps(SCHEMA_NAME) + ",").encode()
 
 
 class IncompleteLineWarning(UserWarning):
@@ -158,11 +167,13 @@ def read_trajectories(path: str | os.PathLike[str]) -> Iterator[Trajectory]:
     """Yield the trajectories in a JSON Lines file.
 
     A partial last line (a writer killed mid-write) is skipped with an
-    :class:`IncompleteLineWarning`; a malformed line anywhere else raises.
+    :class:`IncompleteLineWarning`; a last line that is a whole record and only
+    lacks its newline is read; a malformed line anywhere else raises.
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        TrajectoryFormatError: On a malformed line before the last.
+        TrajectoryFormatError: On a malformed line before the last, or a last
+            line that is neither a record nor the start of one.
     """
     p = Path(path)
     with p.open("rb") as f:
@@ -181,11 +192,71 @@ def read_trajectories(path: str | os.PathLike[str]) -> Iterator[Trajectory]:
         except TrajectoryFormatError as e:
             raise TrajectoryFormatError(f"{p}:{lineno}: {e}") from e
     if tail.strip():
+        whole = _whole_record(tail)
+        if whole is not None:
+            yield whole
+            return
+        problem = _tail_problem(tail)
+        if problem is not None:
+            raise TrajectoryFormatError(f"{p}:{len(complete) + 1}: {problem}")
         warnings.warn(
             f"{p}: ignoring an incomplete last line ({len(tail)} bytes; a writer was interrupted)",
             IncompleteLineWarning,
             stacklevel=2,
         )
+
+
+def _record_problem(rec: Any) -> str | None:
+    """Why a parsed JSON value is not a trajectory record, or None if it is one."""
+    try:
+        Trajectory.from_dict(rec)
+    except TrajectoryFormatError as e:
+        return str(e)
+    return None
+
+
+def _line_problem(raw: bytes) -> str | None:
+    """Why a complete line is not a trajectory record, or None if it is one."""
+    try:
+        rec = json.loads(raw)
+    except json.JSONDecodeError as e:
+        return f"not valid JSON ({e.msg})"
+    except UnicodeDecodeError:
+        return "not valid JSON (not UTF-8 text)"
+    return _record_problem(rec)
+
+
+def _whole_record(tail: bytes) -> Trajectory | None:
+    """The record ``tail`` holds whole (a line that only lacks its newline), or None."""
+    try:
+        return Trajectory.from_dict(json.loads(tail))
+    except (json.JSONDecodeError, UnicodeDecodeError, TrajectoryFormatError):
+        return None
+
+
+def _could_be_cut_record(tail: bytes) -> bool:
+    r"""Whether ``tail`` may be a record cut off after any number of bytes.
+
+    Whitespace is ignored and ``\/`` read as ``/``, as other JSON writers format them.
+    """
+    head = re.sub(rb"\s+", b"", tail[: 4 * len(_RECORD_START)]).replace(b"\\/", b"/")
+    n = min(len(head), len(_RECORD_START))
+    return head[:n] == _RECORD_START[:n]
+
+
+def _tail_problem(tail: bytes) -> str | None:
+    """Why a last line without a newline is no interrupted write, or None if it may be one.
+
+    It may be one if it starts like a record or is a whole record; other text
+    (a user's file, a line of another format) is not.
+    """
+    if _could_be_cut_record(tail):
+        return None
+    try:
+        rec = json.loads(tail)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "neither valid JSON nor the start of a trajectory record"
+    return _record_problem(rec)
 
 
 def write_trajectories(path: str | os.PathLike[str], trajectories: Iterable[Trajectory]) -> int:
@@ -201,47 +272,61 @@ def write_trajectories(path: str | os.PathLike[str], trajectories: Iterable[Traj
 class TrajectoryWriter:
     """Crash-safe appender of trajectories to a JSON Lines file.
 
-    On open, an incomplete last line left by a killed writer is truncated away.
-    Each :meth:`write` is one ``os.write`` of a whole line, then ``fsync``
-    (``fsync=False`` trades durability against power loss for speed; a killed
-    process still never leaves a corrupt earlier line).
+    On open, an existing file is checked: its first line must be a trajectory
+    record, and an incomplete last line left by a killed writer is truncated
+    away (a last line that is a whole record and only lacks its newline gets
+    the newline instead: no record is lost). Each :meth:`write` is one
+    ``os.write`` of a whole line, then ``fsync`` (``fsync=False`` trades
+    durability against power loss for speed; a killed process still never
+    leaves a corrupt earlier line).
 
     Args:
         path: File to append to (created with parent directories if missing).
         fsync: Whether to ``fsync`` after every record.
+
+    Raises:
+        TrajectoryFormatError: If ``path`` is a non-empty file that is not a
+            trajectory file (its first line is no record, or its last line is
+            neither a record nor the start of one); the file is left untouched.
     """
 
     def __init__(self, path: str | os.PathLike[str], fsync: bool = True) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = -1
         self._fsync = fsync
-        self._repair_tail()
+        if self.path.exists():
+            self._check_and_repair()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    def _repair_tail(self) -> None:
-        if not self.path.exists():
-            return
+    def _refuse(self, where: str, problem: str) -> TrajectoryFormatError:
+        return TrajectoryFormatError(
+            f"refusing to write to {self.path}: it is not a trajectory JSONL file "
+            f"({where}: {problem})"
+        )
+
+    def _check_and_repair(self) -> None:
+        """Check the existing file is a trajectory file, then cut a torn last line."""
         with self.path.open("rb+") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            if size == 0:
+            first, lineno = f.readline(), 1
+            while first.endswith(b"\n") and not first.strip():  # blank lines, as the reader
+                first, lineno = f.readline(), lineno + 1
+            if first.endswith(b"\n"):
+                problem = _line_problem(first)
+                if problem is not None:
+                    raise self._refuse(f"line {lineno}", problem)
+            cut = _last_line_start(f)
+            if cut is None:
                 return
-            f.seek(size - 1)
-            if f.read(1) == b"\n":
+            f.seek(cut)
+            tail = f.read()
+            if _whole_record(tail) is not None:
+                f.write(b"\n")  # at the end: the read left the position there
                 return
-            # Find the last newline and cut everything after it.
-            pos = size - 1
-            chunk = 65536
-            while pos > 0:
-                start = max(0, pos - chunk)
-                f.seek(start)
-                buf = f.read(pos - start)
-                i = buf.rfind(b"\n")
-                if i != -1:
-                    f.truncate(start + i + 1)
-                    return
-                pos = start
-            f.truncate(0)
+            problem = _tail_problem(tail)
+            if problem is not None:
+                raise self._refuse("its last line", problem)
+            f.truncate(cut)
 
     def write(self, trajectory: Trajectory) -> None:
         """Append one trajectory as one line."""
@@ -268,3 +353,24 @@ class TrajectoryWriter:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def _last_line_start(f: BinaryIO) -> int | None:
+    """Offset of the last line of binary file ``f`` if it lacks a newline, else None."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    if size == 0:
+        return None
+    f.seek(size - 1)
+    if f.read(1) == b"\n":
+        return None
+    pos = size - 1
+    chunk = 65536
+    while pos > 0:
+        start = max(0, pos - chunk)
+        f.seek(start)
+        i = f.read(pos - start).rfind(b"\n")
+        if i != -1:
+            return start + i + 1
+        pos = start
+    return 0

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,55 @@ _STARTS_CACHE_SIZE = 8192
 
 class CheckpointError(ValueError):
     """A saved PRM directory is missing a file, corrupt, or does not match its config."""
+
+
+#: Tensors a :func:`check_weights` error names of each kind (the rest are counted).
+_NAMED_TENSORS = 3
+
+
+def check_weights(
+    path: os.PathLike[str] | str,
+    state: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+) -> None:
+    """Raise a short :class:`CheckpointError` unless ``state`` fits ``expected`` exactly.
+
+    A weights file saved by another configuration can differ in hundreds of tensors;
+    the error names a few of each kind (missing, unexpected, another shape) and counts
+    the rest, so that it stays one readable line.
+
+    Args:
+        path: The weights file, for the message.
+        state: The tensors read from it.
+        expected: A freshly built network's ``state_dict()``.
+
+    Raises:
+        CheckpointError: Some tensor is missing, unexpected or of another shape.
+    """
+
+    def listed(kind: str, names: list[str]) -> str:
+        more = len(names) - _NAMED_TENSORS
+        rest = f" and {more} more" if more > 0 else ""
+        return f"{kind} {', '.join(names[:_NAMED_TENSORS])}{rest}"
+
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [
+        f"{k} {tuple(state[k].shape)} saved, {tuple(v.shape)} by the config"
+        for k, v in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    parts = [
+        listed(kind, names)
+        for kind, names in (
+            ("missing tensors", missing),
+            ("unexpected tensors", unexpected),
+            ("other shapes:", shapes),
+        )
+        if names
+    ]
+    if parts:
+        raise CheckpointError(f"{path} does not match its config: {'; '.join(parts)}")
 
 
 def minilm_path() -> str:
@@ -467,23 +516,6 @@ class AgentPRM(PRM):
         except Exception as e:  # safetensors raises its own error types
             raise CheckpointError(f"{d / WEIGHTS_NAME}: corrupt weights file ({e})") from None
         net = _PRMNet(AutoModel.from_config(bb_config), str(config.get("pooling", "mean")))
-        expected = net.state_dict()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise CheckpointError(
-                f"{d / WEIGHTS_NAME} does not match its config: "
-                f"missing tensors {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                f"unexpected tensors {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}"
-            )
-        bad = [
-            f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
-            for k, v in expected.items()
-            if tuple(state[k].shape) != tuple(v.shape)
-        ]
-        if bad:
-            raise CheckpointError(
-                f"{d / WEIGHTS_NAME}: tensor shape mismatch (saved vs config): {'; '.join(bad[:3])}"
-            )
+        check_weights(d / WEIGHTS_NAME, state, net.state_dict())
         net.load_state_dict(state, strict=True)
         return cls(net, tok, config, **kwargs)

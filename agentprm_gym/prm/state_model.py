@@ -529,6 +529,7 @@ class StatePRM(PRM):
             WEIGHTS_NAME,
             CheckpointError,
             bf16_supported,
+            check_weights,
             resolve_device,
         )
 
@@ -577,10 +578,8 @@ class StatePRM(PRM):
             state = load_file(str(d / WEIGHTS_NAME))
         except Exception as e:
             raise CheckpointError(f"{d / WEIGHTS_NAME}: corrupt weights file ({e})") from None
-        try:
-            net.load_state_dict(state, strict=True)
-        except RuntimeError as e:
-            raise CheckpointError(f"{d / WEIGHTS_NAME} does not match its config: {e}") from None
+        check_weights(d / WEIGHTS_NAME, state, net.state_dict())
+        net.load_state_dict(state, strict=True)
         prm = cls(enc, net, config, device=dev, **kw)
         cached = config.get("token_cache")
         if isinstance(cached, str):

@@ -94,3 +94,39 @@ def test_no_subcommand_prints_help():
     out = _run([])
     assert out.returncode == 2
     assert "SUBCOMMAND" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "error,want",
+    [
+        (PermissionError(13, "Permission denied", "/root/x"), "Permission denied: /root/x"),
+        (OSError(30, "Read-only file system", "/mnt/ro/p"), "Read-only file system: /mnt/ro/p"),
+        (IsADirectoryError(21, "Is a directory", "runs"), "Is a directory: runs"),
+        (FileNotFoundError(2, "No such file or directory", "a.jsonl"), "no such file: a.jsonl"),
+    ],
+)
+def test_a_system_error_says_its_own_reason(error, want):
+    from agentprm_gym.cli import _one_line
+
+    assert _one_line(error) == want
+
+
+def test_a_permission_error_is_not_called_a_missing_file(monkeypatch, capsys):
+    import agentprm_gym.commands.eval_prm as command
+
+    def denied(args):
+        raise PermissionError(13, "Permission denied", "/root/secret")
+
+    monkeypatch.setattr(command, "run", denied)
+    assert main(["eval-prm", "--prm", "random", "--data", "x.jsonl"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "agentprm-gym eval-prm: error: Permission denied: /root/secret"
+
+
+def test_each_one_line_description_names_what_the_command_reports():
+    from agentprm_gym.commands import eval_prm
+
+    help_ = SUBCOMMANDS["eval-prm"][1]
+    assert "calibration" not in help_ and "calibration" not in eval_prm.DESCRIPTION
+    for metric in ("ranking", "MSE vs MC", "AUC"):
+        assert metric in help_ and metric in eval_prm.HELP

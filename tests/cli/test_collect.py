@@ -117,3 +117,76 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted_run(tmp_path):
     got = out.read_text().splitlines()
     assert len(got) == 200
     assert set(got) == set(ref.read_text().splitlines())
+
+
+def _error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("agentprm-gym collect: error: "), err
+    return err[0]
+
+
+def test_resume_with_another_seed_is_refused(tmp_path, capsys):
+    out = tmp_path / "c.jsonl"
+    args = ["collect", "--env", WS, "--tasks", "2", "--per-task", "1", "--out", str(out)]
+    assert main([*args, "--no-progress"]) == 0
+    before = out.read_text()
+    assert main([*args, "--no-progress", "--seed", "7"]) == 2
+    assert "--seed 0, not 7" in _error(capsys)
+    assert main([*args, "--no-progress", "--no-expert"]) == 2
+    assert "--no-expert" in _error(capsys)
+    assert out.read_text() == before
+
+
+@pytest.fixture
+def ws_noisy(tmp_path):
+    path = tmp_path / "c1.jsonl"
+    args = ["collect", "--env", WS, "--policy", "noisy:0.5", "--tasks", "2", "--per-task", "1"]
+    assert main([*args, "--out", str(path), "--no-progress"]) == 0
+    return path
+
+
+def test_mc_from_resume_refuses_another_n_or_policy(ws_noisy, tmp_path, capsys):
+    out = tmp_path / "mc.jsonl"
+    label = ["collect", "--env", WS, "--mc-from", str(ws_noisy), "--out", str(out)]
+    assert main([*label, "--mc", "2", "--policy", "noisy:0.5", "--no-progress"]) == 0
+    before = out.read_text()
+    capsys.readouterr()
+    assert main([*label, "--mc", "8", "--policy", "random", "--no-progress"]) == 2
+    assert "N=2, not N=8" in _error(capsys)
+    assert main([*label, "--mc", "2", "--policy", "random", "--no-progress"]) == 2
+    assert "policy 'noisy:0.5', not 'random'" in _error(capsys)
+    assert out.read_text() == before
+    assert main([*label, "--mc", "2", "--policy", "noisy:0.5", "--no-progress"]) == 0
+    assert "wrote 0 episodes (skipped 2 already" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra,msg",
+    [
+        (["--env", "AgentPRM/BabyAI-v0"], "holds episodes of env 'AgentPRM/WebShop-v0', not"),
+        (["--env", WS, "--tasks", "3"], "--tasks does not apply"),
+        (["--env", WS, "--split", "test", "--per-task", "2"], "--per-task, --split do not"),
+        (["--env", WS, "--start", "1", "--no-expert"], "--start, --no-expert do not"),
+    ],
+)
+def test_mc_from_refuses_another_env_and_options_it_ignores(ws_noisy, tmp_path, capsys, extra, msg):
+    out = tmp_path / "mc.jsonl"
+    assert (
+        main(["collect", "--mc", "2", "--mc-from", str(ws_noisy), "--out", str(out), *extra]) == 2
+    )
+    assert msg in _error(capsys)
+    assert not out.exists()
+
+
+def test_mc_from_an_empty_file_or_into_itself_is_an_error(ws_noisy, tmp_path, capsys, monkeypatch):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    base = ["collect", "--env", WS, "--mc", "2", "--no-progress"]
+    assert main([*base, "--mc-from", str(empty), "--out", str(tmp_path / "mc.jsonl")]) == 2
+    assert _error(capsys).endswith(f"{empty} holds no episodes")
+    before = ws_noisy.read_text()
+    monkeypatch.chdir(tmp_path)
+    for out in (str(ws_noisy), "./c1.jsonl"):
+        assert main([*base, "--mc-from", str(ws_noisy), "--out", out]) == 2
+        assert "--mc-from and --out are the same file" in _error(capsys)
+    assert ws_noisy.read_text() == before

@@ -1,5 +1,7 @@
 import csv
 
+import pytest
+
 from agentprm_gym.benchmarking.config import parse_config
 from agentprm_gym.commands.demo import DEMO_CONFIG, _table
 
@@ -45,3 +47,13 @@ def test_long_method_names_keep_the_columns_aligned(tmp_path):
     end = lines[0].index("beam+prior@4x4") + len("beam+prior@4x4")
     assert lines[3][:end].endswith("97.5%") and lines[-1][:end].endswith("90.0")
     assert len({len(line) for line in lines}) == 1
+
+
+@pytest.mark.parametrize("workers", ["0", "-3"])
+def test_fewer_than_one_worker_is_an_error(tmp_path, capsys, workers):
+    from agentprm_gym.cli import main
+
+    assert main(["demo", "--workers", workers, "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["agentprm-gym demo: error: --workers must be >= 1"], err
+    assert not (tmp_path / "d").exists()

@@ -136,3 +136,109 @@ def test_sft_trains_saves_and_loads(tmp_path, one_thread):
 def test_bad_arguments():
     assert main(["sft", "--env", "AgentPRM/NoSuch-v0", "--out", "/tmp/x"]) == 2
     assert main(["sft", "--env", CORRIDOR_ID, "--episodes", "0", "--out", "/tmp/x"]) == 2
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(d)): f.read_bytes() for f in sorted(d.rglob("*")) if f.is_file()}
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Fails the test if sft loads a model (its checks must come first)."""
+    import agentprm_gym.sft as sft
+
+    def load_causal_lm(model):
+        raise AssertionError("sft loaded the model")
+
+    monkeypatch.setattr(sft, "load_causal_lm", load_causal_lm)
+
+
+def _prm_dir(path: Path) -> Path:
+    path.mkdir()
+    (path / "prm_config.json").write_text('{"format": "agentprm-gym/prm"}')
+    (path / "model.safetensors").write_bytes(b"the PRM's weights")
+    return path
+
+
+def test_sft_refuses_an_out_it_must_not_write_before_loading_the_model(tmp_path, capsys, no_model):
+    prm = _prm_dir(tmp_path / "prm")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    a_file = tmp_path / "t.txt"
+    a_file.write_text("x")
+    before = {p: _files(p) for p in (prm, other)}
+    cases = [
+        ([str(tmp_path / "new"), "--max-minutes", "-1"], "--max-minutes must be > 0"),
+        ([str(tmp_path / "new"), "--max-minutes", "0"], "--max-minutes must be > 0"),
+        ([str(prm)], f"--out {prm} holds a PRM (prm_config.json)"),
+        ([str(prm), "--max-minutes", "1"], "holds a PRM"),
+        ([str(other)], f"--out {other} holds files that are not an earlier sft output"),
+        ([str(a_file)], f"--out {a_file} is an existing file"),
+        ([str(a_file / "sub")], f"--out {a_file / 'sub'} is not writable"),
+    ]
+    with registered_corridor(max_episode_steps=12):
+        for extra, message in cases:
+            argv = ["sft", "--env", CORRIDOR_ID, "--episodes", "1", "--out", *extra]
+            assert main(argv) == 2, extra
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1 and message in err, err
+            assert "no such file" not in err
+    assert {p: _files(p) for p in (prm, other)} == before and a_file.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "prm", "t.txt"]
+
+
+def test_run_sft_checks_before_loading_the_model(tmp_path, no_model):
+    from agentprm_gym.outdir import OutputDirError
+    from agentprm_gym.sft import run_sft
+
+    prm = _prm_dir(tmp_path / "prm")
+    with pytest.raises(OutputDirError, match="holds a PRM"):
+        run_sft(CORRIDOR_ID, "m", prm, episodes=1)
+    with pytest.raises(ValueError, match="max_minutes must be > 0"):
+        run_sft(CORRIDOR_ID, "m", tmp_path / "new", episodes=1, max_minutes=0)
+    assert not (tmp_path / "new").exists()
+
+
+def _earlier_sft_output(path: Path) -> Path:
+    path.mkdir()
+    (path / "sft_info.json").write_text('{"episodes": 1}')
+    (path / "model.safetensors").write_bytes(b"old weights")
+    (path / "model-00002-of-00002.safetensors").write_bytes(b"an old shard")
+    (path / "notes.txt").write_text("mine")
+    return path
+
+
+def test_sft_replaces_an_earlier_sft_output_and_a_failed_run_leaves_it(
+    tmp_path, capsys, monkeypatch, one_thread
+):
+    import agentprm_gym.sft as sft
+
+    base = _tiny_model(tmp_path / "base")
+    out = _earlier_sft_output(tmp_path / "sft")
+    before = _files(out)
+    argv = ["sft", "--env", CORRIDOR_ID, "--episodes", "2", "--model", str(base)]
+    argv += ["--out", str(out), "--epochs", "1", "--batch-size", "4", "--no-progress"]
+    fine_tune = sft.fine_tune
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    with registered_corridor(max_episode_steps=12):
+        monkeypatch.setattr(sft, "fine_tune", interrupted)
+        assert main(argv) == 130
+        assert _files(out) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["base", "sft"]
+        monkeypatch.setattr(sft, "fine_tune", fine_tune)
+        capsys.readouterr()
+        assert main(argv) == 0
+    assert f"replacing the earlier sft output in {out}" in capsys.readouterr().err
+    info = json.loads((out / "sft_info.json").read_text())
+    assert info["out"] == str(out) and info["episodes"] == 2
+    assert (out / "model.safetensors").read_bytes() != b"old weights"
+    assert not (out / "model-00002-of-00002.safetensors").exists()  # the old model's
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base", "sft"]
+    from agentprm_gym.sft import load_causal_lm
+
+    assert load_causal_lm(str(out))[0] is not None

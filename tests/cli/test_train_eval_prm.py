@@ -89,18 +89,144 @@ def test_train_an_ensemble_then_eval(data, capsys):
     assert 0.0 <= ev["ranking_accuracy"] <= 1.0 and ev["ranked_steps"] > 0
 
 
-def test_a_failing_member_stops_the_others_and_leaves_no_ensemble(data, capsys):
-    out = data / "ens-failed"
-    out.mkdir()
-    (out / "prm_config.json").write_text("{}")  # an earlier ensemble's
-    args = ["train-prm", "--data", str(data / "train.jsonl"), "--backbone", "tiny"]
-    args += ["--out", str(out), "--members", "2", "--max-minutes", "0.0001", "--no-progress"]
-    args += ["--step-limit", "10"]
+def _tiny_prm_args(data, out, *extra):
+    return ["train-prm", "--data", str(data / "train.jsonl"), "--backbone", "tiny"] + [
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--step-limit",
+        "10",
+        "--no-progress",
+        "--device",
+        "cpu",
+        *extra,
+    ]
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(d)): f.read_bytes() for f in sorted(d.rglob("*")) if f.is_file()}
+
+
+@pytest.fixture(scope="module")
+def earlier_prm(data):
+    """A trained PRM, copied by each test that tries to replace it."""
+    out = data / "earlier-prm"
+    assert main(_tiny_prm_args(data, out)) == 0
+    return out
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_a_failing_member_stops_the_others_and_leaves_an_earlier_prm_as_it_was(
+    data, earlier_prm, tmp_path, capsys
+):
+    from agentprm_gym.prm.loading import load_prm
+
+    out = _copy(earlier_prm, tmp_path / "prm")
+    before = _files(out)
+    args = _tiny_prm_args(data, out, "--members", "2", "--max-minutes", "0.0001")
+    capsys.readouterr()
     assert main(args) != 0
     err = capsys.readouterr().err
     assert "budget" in err and "member " in err and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
-    assert not (out / "prm_config.json").exists()
+    assert [line for line in err.splitlines() if "error" in line] == err.splitlines()[-1:]
+    assert _files(out) == before  # byte for byte, and nothing staged left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prm"]
+    assert load_prm(str(out)) is not None
+
+
+def test_a_run_interrupted_while_it_saves_leaves_an_earlier_prm_as_it_was(
+    data, earlier_prm, tmp_path, monkeypatch
+):
+    from agentprm_gym.prm.state_model import StatePRM
+
+    out = _copy(earlier_prm, tmp_path / "prm")
+    before = _files(out)
+    save = StatePRM.save_pretrained
+
+    def interrupted(self, directory):
+        save(self, directory)
+        raise KeyboardInterrupt  # Ctrl-C as the last file is written
+
+    monkeypatch.setattr(StatePRM, "save_pretrained", interrupted)
+    assert main(_tiny_prm_args(data, out, "--seed", "3")) == 130  # another network
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prm"]
+
+
+def test_an_earlier_prm_is_replaced_with_a_notice_and_other_files_kept(
+    data, earlier_prm, tmp_path, capsys
+):
+    from agentprm_gym.prm.loading import load_prm
+
+    out = _copy(earlier_prm, tmp_path / "prm")
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(_tiny_prm_args(data, out, "--members", "2", "--json")) == 0
+    captured = capsys.readouterr()
+    assert f"replacing the PRM in {out}" in captured.err
+    assert _last_json(captured.out)["out"] == str(out)
+    assert json.loads((out / "prm_config.json").read_text())["architecture"] == "ensemble"
+    assert not (out / "model.safetensors").exists()  # the earlier single network's
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prm"]
+    assert load_prm(str(out)) is not None
+    # and back to one network: the members go
+    assert main(_tiny_prm_args(data, out)) == 0
+    assert not (out / "member-0").exists() and (out / "model.safetensors").is_file()
+    assert load_prm(str(out)) is not None
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fails the test if train-prm reads its data (which comes before any training)."""
+    import agentprm_gym.commands.train_prm as command
+
+    def read_episodes(*a, **k):
+        raise AssertionError("train-prm read its data")
+
+    monkeypatch.setattr(command, "read_episodes", read_episodes)
+
+
+@pytest.mark.parametrize(
+    "content,kind",
+    [
+        ({"notes.txt": "mine"}, "files that are not a PRM (notes.txt)"),
+        ({"sft_info.json": "{}", "model.safetensors": "x", "config.json": "{}"}, "an sft output"),
+    ],
+)
+def test_an_out_that_is_not_a_prm_is_refused_before_training(
+    data, tmp_path, capsys, no_training, content, kind
+):
+    out = tmp_path / "taken"
+    out.mkdir()
+    for name, text in content.items():
+        (out / name).write_text(text)
+    assert main(_tiny_prm_args(data, out)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("agentprm-gym train-prm: error: --out ") and kind in err
+    assert len(err.splitlines()) == 1
+    assert {n: (out / n).read_text() for n in content} == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_an_unwritable_out_is_refused_before_training(data, tmp_path, capsys, no_training):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for out in [blocker / "prm", *(["/proc/agentprm-x"] if Path("/proc/self").exists() else [])]:
+        assert main(_tiny_prm_args(data, out)) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert f"--out {out} is not writable" in err and "no such file" not in err
+    assert blocker.read_text() == "x"
 
 
 def test_the_token_cache_is_built_once_before_the_members(data, tmp_path):

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import pytest
 
@@ -9,6 +10,7 @@ from agentprm_gym.core.trajectory import (
     TrajectoryFormatError,
     TrajectoryWriter,
     read_trajectories,
+    write_trajectories,
 )
 
 
@@ -109,3 +111,100 @@ def test_cut_off_line_warning_has_its_own_category(tmp_path):
     p.write_bytes(_traj(0).to_json().encode() + b"\n" + b'{"schema": "agentprm')
     with pytest.warns(IncompleteLineWarning, match="20 bytes; a writer was interrupted"):
         assert len(list(read_trajectories(p))) == 1
+
+
+USER_FILES = [
+    b'{"important": "notes", "n": 1}',  # one JSON object, no newline
+    b'{"important": "notes", "n": 1}\n',
+    b"# notes\nline two\n",
+    b"# notes\nno newline at the end",
+    b"[1, 2]\n" + _traj(0).to_json().encode() + b"\n",
+    b"\n\n# notes after blank lines\n",
+]
+
+
+@pytest.mark.parametrize("data", USER_FILES)
+def test_writer_refuses_a_file_that_is_not_a_trajectory_file(tmp_path, data):
+    p = tmp_path / "notes.json"
+    p.write_bytes(data)
+    with pytest.raises(TrajectoryFormatError, match=r"refusing to write to .*notes\.json: .*not a"):
+        TrajectoryWriter(p)
+    assert p.read_bytes() == data
+
+
+def test_writer_refuses_a_trajectory_file_that_ends_in_other_text(tmp_path):
+    p = tmp_path / "t.jsonl"
+    data = _traj(0).to_json().encode() + b"\nmy note, typed without a newline"
+    p.write_bytes(data)
+    with pytest.raises(TrajectoryFormatError, match="its last line: neither valid JSON"):
+        TrajectoryWriter(p)
+    assert p.read_bytes() == data
+
+
+def test_write_trajectories_refuses_a_user_file_too(tmp_path):
+    p = tmp_path / "notes.md"
+    p.write_text("# notes\n")
+    with pytest.raises(TrajectoryFormatError, match="line 1: not valid JSON"):
+        write_trajectories(p, [_traj(0)])
+    assert p.read_text() == "# notes\n"
+
+
+@pytest.mark.parametrize("cut", [1, 5, 37, 200])
+def test_writer_repairs_a_torn_last_line_cut_anywhere(tmp_path, cut):
+    p = tmp_path / "t.jsonl"
+    whole = _traj(0).to_json().encode() + b"\n"
+    p.write_bytes(whole + _traj(1).to_json().encode()[:cut])
+    with TrajectoryWriter(p) as w:
+        w.write(_traj(2))
+    assert p.read_bytes() == whole + _traj(2).to_json().encode() + b"\n"
+
+
+def test_writer_repairs_a_torn_first_and_only_line(tmp_path):
+    """A writer killed during its first record leaves no complete line: still ours to cut."""
+    p = tmp_path / "t.jsonl"
+    p.write_bytes(_traj(0).to_json().encode()[:50])
+    with TrajectoryWriter(p) as w:
+        w.write(_traj(1))
+    assert [t.task_id for t in read_trajectories(p)] == [1]
+
+
+def test_writer_accepts_other_json_formatting_of_records(tmp_path):
+    """Records re-written by other JSON writers (spaces, escaped slashes) are still records."""
+    p = tmp_path / "t.jsonl"
+    spaced = json.dumps(_traj(0).to_dict())
+    torn = json.dumps(_traj(1).to_dict()).replace("/", "\\/")[:60]
+    p.write_text(spaced + "\n" + torn)
+    with TrajectoryWriter(p) as w:
+        w.write(_traj(2))
+    assert [t.task_id for t in read_trajectories(p)] == [0, 2]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"\n" + _traj(0).to_json().encode() + b"\n"])
+def test_writer_appends_to_an_empty_file_or_after_blank_lines(tmp_path, data):
+    p = tmp_path / "t.jsonl"
+    p.write_bytes(data)
+    write_trajectories(p, [_traj(1)])
+    assert [t.task_id for t in read_trajectories(p)][-1] == 1
+
+
+def test_reader_reports_a_last_line_that_is_no_record_instead_of_skipping_it(tmp_path):
+    p = tmp_path / "notes.json"
+    p.write_text('{"important": "notes", "n": 1}')
+    with pytest.raises(TrajectoryFormatError, match=r"notes\.json:1: not a trajectory record"):
+        list(read_trajectories(p))
+    p.write_text(_traj(0).to_json() + "\nplain text")
+    with pytest.raises(TrajectoryFormatError, match=r":2: neither valid JSON nor the start"):
+        list(read_trajectories(p))
+
+
+def test_a_whole_last_record_lacking_only_its_newline_is_kept(tmp_path):
+    """Neither the reader nor the writer drops a complete record whose newline is missing."""
+    p = tmp_path / "t.jsonl"
+    p.write_bytes(_traj(0).to_json().encode() + b"\n" + _traj(1).to_json().encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "incomplete last line" warning either
+        assert [t.task_id for t in read_trajectories(p)] == [0, 1]
+    with TrajectoryWriter(p) as w:
+        w.write(_traj(2))
+    assert [t.task_id for t in read_trajectories(p)] == [0, 1, 2]
+    assert p.read_bytes().count(b"\n") == 3

@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from agentprm_gym.prm.base import ScoreItem
-from agentprm_gym.prm.model import AgentPRM, CheckpointError
+from agentprm_gym.prm.model import AgentPRM, CheckpointError, check_weights
 
 CORPUS = ["You are in room 1 of 5. go[next] wait jump[pit] Walk to room 5."]
 
@@ -127,7 +127,7 @@ def test_missing_and_unexpected_tensors(saved, tmp_path):
     save_file(state, d / "model.safetensors")
     with pytest.raises(
         CheckpointError,
-        match=r"missing tensors \['head.weight'\].*unexpected tensors \['extra.weight'\]",
+        match=r"missing tensors head.weight; unexpected tensors extra.weight$",
     ):
         AgentPRM.from_pretrained(d)
 
@@ -137,8 +137,21 @@ def test_shape_mismatch(saved, tmp_path):
     cfg = json.loads((d / "config.json").read_text())
     cfg["intermediate_size"] = 96
     (d / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(CheckpointError, match="shape mismatch"):
+    with pytest.raises(CheckpointError, match="does not match its config: other shapes: "):
         AgentPRM.from_pretrained(d)
+
+
+def test_check_weights_names_a_few_and_counts_the_rest():
+    expected = {f"w{i}": torch.zeros(2) for i in range(6)} | {"b": torch.zeros(3)}
+    check_weights("m.safetensors", dict(expected), expected)  # a match passes
+    saved = {f"w{i}": torch.zeros(2) for i in range(1, 6)} | {"b": torch.zeros(4)}
+    saved |= {f"x{i}": torch.zeros(1) for i in range(5)}
+    with pytest.raises(CheckpointError) as err:
+        check_weights("m.safetensors", saved, expected)
+    assert str(err.value) == (
+        "m.safetensors does not match its config: missing tensors w0; "
+        "unexpected tensors x0, x1, x2 and 2 more; other shapes: b (4,) saved, (3,) by the config"
+    )
 
 
 def test_wrong_format_version(saved, tmp_path):
