@@ -1,11 +1,11 @@
-"""Output directories written beside and moved into place, so a failed run loses nothing.
+"""Output directories replaced only when the new model is complete, so a failed run loses nothing.
 
 ``train-prm`` and ``sft`` save a model into a directory the user names with
-``--out``, which may already hold an earlier model. :class:`StagedDir` writes the
-new model into a fresh directory beside it and moves the files in only when the
-model is complete: a run that fails or is interrupted leaves the earlier model
-byte for byte as it was. Creating it also checks, before any work, that ``--out``
-can be written.
+``--out``, which may already hold an earlier model. :class:`StagedDir` gives the
+run a directory to write into and puts the new model in ``--out`` only when it
+is complete: a run that fails or is interrupted leaves the earlier model byte
+for byte as it was. Creating it also checks, before any work, that ``--out`` can
+be written.
 """
 
 from __future__ import annotations
@@ -31,102 +31,173 @@ def visible_entries(directory: Path) -> list[str]:
     return sorted(n for n in os.listdir(directory) if not n.startswith("."))
 
 
+def _fresh_dir(parent: Path, prefix: str) -> Path:
+    """A new, empty directory ``parent/prefix<random>``."""
+    while True:
+        p = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            p.mkdir()
+        except FileExistsError:
+            continue
+        return p
+
+
+def _reason(e: OSError) -> str:
+    """A short reason for ``e`` (``shutil`` errors carry lists, not a ``strerror``)."""
+    if e.strerror:
+        return e.strerror
+    text = str(e)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 class StagedDir:
-    """A fresh directory beside ``out`` to write a model into; it replaces ``out`` when done.
+    """A directory to write a model into; it takes the place of ``out``'s model when done.
 
-    Creating it checks up front that ``out`` can be written (its parents are
-    created). :meth:`commit` then moves the new files into ``out``: a missing
-    ``out`` is renamed into place at once; in an existing one, the entries that
-    ``owned`` names (the earlier model's files) and those the new model also
-    writes are moved aside first and deleted last, while every other entry stays
-    as it was. :meth:`discard` deletes the staged files and leaves ``out``
-    untouched, so a run that fails or is interrupted never damages an earlier
-    model there. Used as a context manager, it commits when the block ends
-    normally and discards when it raises.
+    Where it can, the new model is written into a fresh hidden directory beside
+    ``out`` (``.NAME.partial-*``, in the same parent: paths a saved model records
+    relative to its own directory stay valid after the move), and :meth:`commit`
+    moves its entries into ``out``: a missing ``out`` is renamed into place at
+    once; in an existing one the entries that ``owned`` names (the earlier
+    model's files) and those the new model also writes are moved aside first and
+    deleted last, while every other entry stays as it was. The entries named in
+    ``last`` (the file that marks a complete model) are moved in after all others.
 
-    The staged directory sits in the same parent as ``out``, so paths that a
-    saved model records relative to its own directory stay valid after the move.
+    Where the parent cannot take that directory (it is not writable, or ``out``
+    is a mount point of its own, such as a container volume) the earlier model's
+    entries are moved aside into a hidden directory inside ``out``
+    (``.replaced-*``) and the new model is written into ``out`` itself;
+    :meth:`discard` then deletes what the run wrote and moves them back.
+
+    :meth:`discard` leaves ``out`` as it was in both cases. Used as a context
+    manager, it commits when the block ends normally and discards when it raises
+    (an interrupt included). A process killed outright (``SIGKILL``, power loss)
+    can leave the hidden directory behind; the earlier model is then either still
+    in ``out`` or in ``out/.replaced-*``.
 
     Args:
         out: The output directory.
         owned: Whether an entry name of an existing ``out`` belongs to the model
             being replaced (moved out and deleted) rather than to someone else (kept).
+        last: Entry names moved into ``out`` after all others.
 
     Raises:
-        OutputDirError: If ``out`` is an existing file, or ``out`` (or the
-            directory beside it) cannot be created or written; the message names
-            the directory and the system's reason.
+        OutputDirError: If ``out`` is an existing file, or ``out`` cannot be
+            created or written; the message names the directory and the reason.
     """
 
-    def __init__(self, out: str | os.PathLike[str], owned: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        out: str | os.PathLike[str],
+        owned: Callable[[str], bool],
+        last: frozenset[str] = frozenset(),
+    ) -> None:
         self.target = Path(out).resolve()
         self.owned = owned
+        self.last = last
+        self._made: list[Path] = []  # directories this object created, deepest first
+        self._aside: Path | None = None  # in-place mode: the earlier model's entries
+        self._before: set[str] = set()  # in-place mode: the entries ``out`` held
         if self.target.exists() and not self.target.is_dir():
             raise OutputDirError(f"{out} is an existing file, not a directory")
-        if self.target.is_dir() and not os.access(self.target, os.W_OK | os.X_OK):
+        self._make_dirs(out)
+        if not os.access(self.target, os.W_OK | os.X_OK):
+            self._remove_made()
             raise OutputDirError(f"{out} is not writable (permission denied)")
-        self._made_parents: list[Path] = []
         parent = self.target.parent
-        while not parent.exists():
-            self._made_parents.append(parent)
-            parent = parent.parent
-        if not parent.is_dir():
-            raise OutputDirError(f"{out} is not writable: {parent} is a file, not a directory")
+        beside = os.access(parent, os.W_OK | os.X_OK) and (
+            parent.stat().st_dev == self.target.stat().st_dev
+        )
         try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
+            if beside:
+                self.path = _fresh_dir(parent, f".{self.target.name}.partial-")
+                if self.target in self._made:  # renamed into place at commit
+                    self.target.rmdir()
+                    self._made.remove(self.target)
+                else:
+                    os.chmod(self.path, self.target.stat().st_mode & 0o7777)
+            else:
+                self._stage_in_place()
         except OSError as e:
-            self._remove_made_parents()
-            raise OutputDirError(
-                f"{out} is not writable: cannot create {e.filename or self.target.parent} "
-                f"({e.strerror or e})"
-            ) from None
-        try:
-            self.path = self._fresh_dir(self.target.parent, f".{self.target.name}.partial-")
-        except OSError as e:
-            self._remove_made_parents()
-            raise OutputDirError(
-                f"{out} is not writable: cannot create a directory in {self.target.parent} "
-                f"({e.strerror or e})"
-            ) from None
-        if self.target.is_dir():
-            os.chmod(self.path, self.target.stat().st_mode & 0o7777)
+            self._remove_made()
+            raise OutputDirError(f"{out} is not writable: {_reason(e)}") from None
 
-    @staticmethod
-    def _fresh_dir(parent: Path, prefix: str) -> Path:
-        while True:
-            p = parent / f"{prefix}{secrets.token_hex(4)}"
+    def _make_dirs(self, out: str | os.PathLike[str]) -> None:
+        """Create ``out`` and its missing parents, remembering which were made."""
+        missing = []
+        p = self.target
+        while not p.exists():
+            missing.append(p)
+            p = p.parent
+        if not p.is_dir():
+            raise OutputDirError(f"{out} is not writable: {p} is a file, not a directory")
+        for d in reversed(missing):
             try:
-                p.mkdir()
-            except FileExistsError:
-                continue
-            return p
+                d.mkdir()
+            except OSError as e:
+                self._remove_made()
+                raise OutputDirError(
+                    f"{out} is not writable: cannot create {d} ({_reason(e)})"
+                ) from None
+            self._made.insert(0, d)
 
-    def _remove_made_parents(self) -> None:
-        for p in self._made_parents:  # deepest first
+    def _stage_in_place(self) -> None:
+        """Move the earlier model's entries aside inside ``out``; the run writes ``out``."""
+        self.path = self.target
+        names = set(os.listdir(self.target))
+        old = sorted(n for n in names if self.owned(n))
+        if old:
+            self._aside = _fresh_dir(self.target, ".replaced-")
+            for n in old:
+                os.rename(self.target / n, self._aside / n)
+        self._before = names - set(old)
+
+    def _remove_made(self) -> None:
+        for p in self._made:  # deepest first
             try:
                 p.rmdir()
             except OSError:
                 break
+        self._made = []
 
     def discard(self) -> None:
-        """Delete the staged files (and the parents this object created, if empty)."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self._remove_made_parents()
+        """Delete what the run wrote and leave ``out`` as it was."""
+        if self.path != self.target:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            aside = self._aside
+            for n in set(os.listdir(self.target)) - self._before - {aside and aside.name}:
+                p = self.target / n
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+            if aside is not None:
+                for n in os.listdir(aside):
+                    os.rename(aside / n, self.target / n)
+                aside.rmdir()
+        self._remove_made()
 
     def commit(self) -> Path:
-        """Move the staged files into ``out``; returns ``out``.
+        """Put the new model in ``out``; returns ``out``.
+
+        An interrupt while the files move (``KeyboardInterrupt``) puts the
+        earlier model back, deletes the new one and is raised again.
 
         Raises:
             OutputDirError: If the files cannot be moved; ``out`` is then as it
                 was and the new files are kept where the message says.
         """
         target = self.target
+        if self.path == target:
+            if self._aside is not None:
+                shutil.rmtree(self._aside, ignore_errors=True)
+            return target
         if not target.exists():
             try:
                 os.rename(self.path, target)
                 return target
             except OSError:
-                pass  # created meanwhile: move the entries
+                target.mkdir(parents=True, exist_ok=True)  # made meanwhile: move the entries
         moved_out: list[str] = []
         moved_in: list[str] = []
         aside: Path | None = None
@@ -134,22 +205,25 @@ class StagedDir:
             new = set(os.listdir(self.path))
             old = [n for n in os.listdir(target) if n in new or self.owned(n)]
             if old:
-                aside = self._fresh_dir(target, ".replaced-")
+                aside = _fresh_dir(target, ".replaced-")
                 for n in old:
                     os.rename(target / n, aside / n)
                     moved_out.append(n)
-            for n in sorted(new):
-                shutil.move(str(self.path / n), str(target / n))
+            for n in sorted(new, key=lambda n: (n in self.last, n)):
+                os.rename(self.path / n, target / n)
                 moved_in.append(n)
-        except OSError as e:
+        except BaseException as e:
             for n in moved_in:  # back to the staged directory, then the old files back
-                shutil.move(str(target / n), str(self.path / n))
+                os.rename(target / n, self.path / n)
             for n in moved_out:
                 os.rename(aside / n, target / n)  # type: ignore[operator]
             if aside is not None:
                 aside.rmdir()
+            if not isinstance(e, OSError):  # interrupted: as if the run never saved
+                self.discard()
+                raise
             raise OutputDirError(
-                f"cannot move the new files into {target} ({e.strerror or e}); it is as it "
+                f"cannot move the new files into {target} ({_reason(e)}); it is as it "
                 f"was, and the new files are in {self.path}"
             ) from None
         self.path.rmdir()

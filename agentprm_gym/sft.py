@@ -437,7 +437,7 @@ def run_sft(
     t0 = time.perf_counter()
     check_sft_settings(episodes, epochs, lr, batch_size, max_length, max_minutes)
     check_sft_out(out)
-    with StagedDir(out, _sft_owned) as stage:
+    with StagedDir(out, _sft_owned, last=frozenset({"sft_info.json"})) as stage:
         lm, tok = load_causal_lm(model)
         trajs = expert_episodes(
             env_id, episodes, seed=seed, env_kwargs=env_kwargs, show_progress=show_progress

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from agentprm_gym.outdir import OutputDirError, StagedDir, visible_entries
@@ -54,3 +57,95 @@ def test_visible_entries_skips_dot_files(tmp_path):
     for name in ("b", ".hidden", "a"):
         (tmp_path / name).write_text("")
     assert visible_entries(tmp_path) == ["a", "b"]
+
+
+def _tree(d):
+    return {str(p.relative_to(d)): p.read_text() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def _earlier(out):
+    out.mkdir()
+    for name, text in {"a": "old", "config": "old marker", "keep": "mine"}.items():
+        (out / name).write_text(text)
+    return _tree(out)
+
+
+def _owned(name):
+    return name in ("a", "config")
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3])
+def test_a_move_that_fails_midway_leaves_out_as_it_was(tmp_path, monkeypatch, fail_at):
+    import agentprm_gym.outdir as outdir
+
+    out = tmp_path / "out"
+    before = _earlier(out)
+    stage = StagedDir(out, _owned, last=frozenset({"config"}))
+    for name in ("a", "b", "config"):
+        (stage.path / name).write_text("new")
+    calls = []
+    rename = os.rename
+
+    def flaky(src, dst):
+        calls.append(1)
+        if len(calls) == fail_at + 2:  # after the two earlier entries went aside
+            raise OSError(28, "No space left on device")
+        rename(src, dst)
+
+    monkeypatch.setattr(outdir.os, "rename", flaky)
+    with pytest.raises(OutputDirError, match="No space left on device.*it is as it was"):
+        stage.commit()
+    monkeypatch.setattr(outdir.os, "rename", rename)
+    assert _tree(out) == before
+    assert sorted(p.name for p in stage.path.iterdir()) == ["a", "b", "config"]
+
+
+def test_an_interrupt_while_moving_in_restores_the_earlier_model(tmp_path, monkeypatch):
+    import agentprm_gym.outdir as outdir
+
+    out = tmp_path / "out"
+    before = _earlier(out)
+    rename = os.rename
+    moved = []
+
+    def interrupted(src, dst):
+        if Path(dst).parent == out and Path(src).parent.name.startswith(".out.partial-"):
+            moved.append(Path(dst).name)
+            if len(moved) == 2:
+                raise KeyboardInterrupt
+        rename(src, dst)
+
+    with pytest.raises(KeyboardInterrupt), StagedDir(out, _owned, last=frozenset({"config"})) as st:
+        for name in ("config", "a", "b"):
+            (st / name).write_text("new")
+        monkeypatch.setattr(outdir.os, "rename", interrupted)
+    monkeypatch.setattr(outdir.os, "rename", rename)
+    assert moved == ["a", "b"]  # the marker would have gone in last
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_in_place_when_the_parent_cannot_take_a_directory(tmp_path, monkeypatch, fails):
+    """A writable --out in a read-only parent (or on its own mount) is written in place."""
+    import agentprm_gym.outdir as outdir
+
+    out = tmp_path / "out"
+    before = _earlier(out)
+    access = os.access
+    monkeypatch.setattr(
+        outdir.os, "access", lambda p, mode: Path(p) != tmp_path and access(p, mode)
+    )
+    stage = StagedDir(out, _owned)
+    assert stage.path == out.resolve()
+    assert visible_entries(out) == ["keep"]  # the earlier model is aside meanwhile
+    (out / "a").write_text("new")
+    (out / "b").mkdir()
+    (out / "b" / "c").write_text("new")
+    if fails:
+        stage.discard()
+        assert _tree(out) == before
+    else:
+        stage.commit()
+        assert _tree(out) == {"a": "new", "b/c": "new", "keep": "mine"}
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from agentprm_gym.allocator import allocator_name
 from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
+from agentprm_gym.outdir import OutputDirError, StagedDir, visible_entries
+from agentprm_gym.prm.saved_dir import holds_prm, prm_owned
 from agentprm_gym.progress import heartbeat, say
 
 #: Defaults of ``--arch state``.
@@ -39,8 +40,10 @@ The model is saved to --out with save_pretrained (safetensors + JSON) and can
 be used anywhere a PRM is accepted (`--prm DIR`, or `load_prm(DIR)` in Python).
 --out must be new, empty or an earlier PRM's directory, which is replaced (other
 files there are kept); anything else there is refused before training. The new
-PRM is written beside --out and moved in only when complete, so a run that
-fails or is interrupted leaves an earlier PRM there as it was.
+PRM is written into a hidden directory beside --out (or, where the parent is
+read-only, into --out with the earlier PRM's files put aside) and takes their
+place only when complete, so a run that fails or is interrupted leaves an
+earlier PRM there as it was.
 Progress goes to stderr from the start: a bar per epoch on a terminal, plain
 lines in a log, and a line every few seconds while inputs are encoded and
 targets computed.
@@ -320,57 +323,12 @@ def _check(args: argparse.Namespace) -> None:
         raise CLIError(f"--device must be cpu, cuda or auto, got {args.device!r}")
 
 
-#: The files and folders a saved PRM consists of (an earlier PRM's are replaced, not kept):
-#: both architectures' files, an ensemble's members, the summary and a sweep's done-marker.
-_PRM_FILES = frozenset(
-    {
-        "prm_config.json",
-        "model.safetensors",
-        "train_result.json",
-        ".sweep_trained.json",
-        "encoder",
-        "config.json",
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "special_tokens_map.json",
-        "added_tokens.json",
-        "vocab.txt",
-        "vocab.json",
-        "merges.txt",
-        "tokenizer.model",
-        "spiece.model",
-        "sentencepiece.bpe.model",
-    }
-)
-
-
-def prm_owned(name: str) -> bool:
-    """Whether an entry of an earlier PRM's directory is part of that PRM."""
-    return name in _PRM_FILES or (name.startswith("member-") and name[7:].isdigit())
-
-
-def holds_prm(directory: Path) -> bool:
-    """Whether ``directory`` holds a PRM that train-prm saved.
-
-    It holds ``prm_config.json``; or, left so by a run of an earlier version
-    that failed, only a PRM's files, with train-prm's ``train_result.json`` or
-    an ensemble's ``member-K/`` folders among them.
-    """
-    if (directory / "prm_config.json").is_file():
-        return True
-    names = [n for n in os.listdir(directory) if not n.startswith(".")]
-    ours = "train_result.json" in names or any(n.startswith("member-") for n in names)
-    return ours and all(prm_owned(n) for n in names)
-
-
 def _check_out(out: str) -> bool:
     """Check that --out may take a PRM; returns whether it replaces an earlier PRM there.
 
     --out may be missing, empty (entries whose names start with a dot aside) or
     hold a PRM (:func:`holds_prm`).
     """
-    from agentprm_gym.outdir import visible_entries
-
     d = Path(out)
     entries = visible_entries(d)
     if not entries:
@@ -385,18 +343,16 @@ def _check_out(out: str) -> bool:
     )
 
 
-def staged_out(out: str) -> Any:
+def staged_out(out: str) -> StagedDir:
     """The :class:`~agentprm_gym.outdir.StagedDir` a PRM is written into before it is in ``out``.
 
     Made up front: it checks that ``out`` may take a PRM (:func:`_check_out`) and
     can be written before any data is read or any network trained, and says on
     stderr (also with ``--no-progress``) when an earlier PRM there is replaced.
     """
-    from agentprm_gym.outdir import OutputDirError, StagedDir
-
     replacing = _check_out(out)
     try:
-        stage = StagedDir(out, prm_owned)
+        stage = StagedDir(out, prm_owned, last=frozenset({"prm_config.json"}))
     except OutputDirError as e:
         raise CLIError(f"--out {e}") from None
     if replacing:

@@ -238,7 +238,12 @@ def _could_be_cut_record(tail: bytes) -> bool:
     r"""Whether ``tail`` may be a record cut off after any number of bytes.
 
     Whitespace is ignored and ``\/`` read as ``/``, as other JSON writers format them.
+    NUL bytes, which a file system can leave in place of data lost in a power
+    failure, count as cut off too (alone, or before or after a record's start).
     """
+    tail = tail.lstrip(b"\x00").split(b"\x00", 1)[0]  # JSON text holds no raw NUL
+    if not tail:
+        return True
     head = re.sub(rb"\s+", b"", tail[: 4 * len(_RECORD_START)]).replace(b"\\/", b"/")
     n = min(len(head), len(_RECORD_START))
     return head[:n] == _RECORD_START[:n]

@@ -50,6 +50,7 @@ __all__ = [
     "PRM_CONFIG_NAME",
     "WEIGHTS_NAME",
     "bf16_supported",
+    "check_weights",
     "minilm_path",
     "resolve_device",
 ]

@@ -208,3 +208,15 @@ def test_a_whole_last_record_lacking_only_its_newline_is_kept(tmp_path):
         w.write(_traj(2))
     assert [t.task_id for t in read_trajectories(p)] == [0, 1, 2]
     assert p.read_bytes().count(b"\n") == 3
+
+
+@pytest.mark.parametrize("tail", [b"\x00" * 300, b'{"schema":"agentprm-gym/tra' + b"\x00" * 40])
+def test_nul_bytes_left_by_a_power_failure_count_as_a_cut_off_line(tmp_path, tail):
+    p = tmp_path / "t.jsonl"
+    whole = _traj(0).to_json().encode() + b"\n"
+    p.write_bytes(whole + tail)
+    with pytest.warns(UserWarning, match="incomplete last line"):
+        assert [t.task_id for t in read_trajectories(p)] == [0]
+    with TrajectoryWriter(p) as w:
+        w.write(_traj(1))
+    assert p.read_bytes() == whole + _traj(1).to_json().encode() + b"\n"
