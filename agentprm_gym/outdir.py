@@ -10,10 +10,13 @@ be written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,33 @@ def _fresh_dir(parent: Path, prefix: str) -> Path:
         except FileExistsError:
             continue
         return p
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back Ctrl-C and ``SIGTERM`` while files move (delivered when the block ends).
+
+    A signal that arrives during a rename is otherwise raised just after the rename,
+    before the caller can record it, so a rollback would not know what moved.
+    """
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _move_back(moved: list[str], src: Path, dst: Path) -> None:
+    """Rename ``src/name`` to ``dst/name`` for each moved name that is still in ``src``."""
+    for n in reversed(moved):
+        if os.path.lexists(src / n) and not os.path.lexists(dst / n):
+            os.rename(src / n, dst / n)
 
 
 def _reason(e: OSError) -> str:
@@ -113,13 +143,29 @@ class StagedDir:
                 if self.target in self._made:  # renamed into place at commit
                     self.target.rmdir()
                     self._made.remove(self.target)
-                else:
+                elif self._renames_into_target():
                     os.chmod(self.path, self.target.stat().st_mode & 0o7777)
+                else:  # a bind mount: the same device, yet renames across it fail
+                    self.path.rmdir()
+                    self._stage_in_place()
             else:
                 self._stage_in_place()
         except OSError as e:
             self._remove_made()
             raise OutputDirError(f"{out} is not writable: {_reason(e)}") from None
+
+    def _renames_into_target(self) -> bool:
+        """Whether an entry of the staged directory can be renamed into ``out`` and back."""
+        probe = _fresh_dir(self.path, "probe-")
+        inside = self.target / f".{probe.name}"
+        try:
+            os.rename(probe, inside)
+        except OSError:
+            probe.rmdir()
+            return False
+        os.rename(inside, probe)
+        probe.rmdir()
+        return True
 
     def _make_dirs(self, out: str | os.PathLike[str]) -> None:
         """Create ``out`` and its missing parents, remembering which were made."""
@@ -146,9 +192,19 @@ class StagedDir:
         names = set(os.listdir(self.target))
         old = sorted(n for n in names if self.owned(n))
         if old:
-            self._aside = _fresh_dir(self.target, ".replaced-")
-            for n in old:
-                os.rename(self.target / n, self._aside / n)
+            aside = self._aside = _fresh_dir(self.target, ".replaced-")
+            moved: list[str] = []
+            try:
+                with _signals_held():
+                    for n in old:
+                        moved.append(n)
+                        os.rename(self.target / n, aside / n)
+            except BaseException:
+                with _signals_held():
+                    _move_back(moved, aside, self.target)
+                    aside.rmdir()
+                self._aside = None
+                raise
         self._before = names - set(old)
 
     def _remove_made(self) -> None:
@@ -160,7 +216,12 @@ class StagedDir:
         self._made = []
 
     def discard(self) -> None:
-        """Delete what the run wrote and leave ``out`` as it was."""
+        """Delete what the run wrote and leave ``out`` as it was.
+
+        In place, "what the run wrote" is every entry that appeared in ``out``
+        after this object was made (a file another program put there meanwhile
+        too); entries that were there before are never deleted.
+        """
         if self.path != self.target:
             shutil.rmtree(self.path, ignore_errors=True)
         else:
@@ -172,9 +233,10 @@ class StagedDir:
                 else:
                     p.unlink(missing_ok=True)
             if aside is not None:
-                for n in os.listdir(aside):
-                    os.rename(aside / n, self.target / n)
-                aside.rmdir()
+                with _signals_held():
+                    for n in os.listdir(aside):
+                        os.rename(aside / n, self.target / n)
+                    aside.rmdir()
         self._remove_made()
 
     def commit(self) -> Path:
@@ -197,28 +259,32 @@ class StagedDir:
                 os.rename(self.path, target)
                 return target
             except OSError:
-                target.mkdir(parents=True, exist_ok=True)  # made meanwhile: move the entries
+                if not target.is_dir():
+                    raise OutputDirError(
+                        f"cannot move the new files into {target} (it is no directory now); "
+                        f"they are in {self.path}"
+                    ) from None
         moved_out: list[str] = []
         moved_in: list[str] = []
         aside: Path | None = None
         try:
-            new = set(os.listdir(self.path))
-            old = [n for n in os.listdir(target) if n in new or self.owned(n)]
-            if old:
-                aside = _fresh_dir(target, ".replaced-")
-                for n in old:
-                    os.rename(target / n, aside / n)
-                    moved_out.append(n)
-            for n in sorted(new, key=lambda n: (n in self.last, n)):
-                os.rename(self.path / n, target / n)
-                moved_in.append(n)
+            with _signals_held():
+                new = set(os.listdir(self.path))
+                old = [n for n in os.listdir(target) if n in new or self.owned(n)]
+                if old:
+                    aside = _fresh_dir(target, ".replaced-")
+                    for n in old:
+                        moved_out.append(n)
+                        os.rename(target / n, aside / n)
+                for n in sorted(new, key=lambda n: (n in self.last, n)):
+                    moved_in.append(n)
+                    os.rename(self.path / n, target / n)
         except BaseException as e:
-            for n in moved_in:  # back to the staged directory, then the old files back
-                os.rename(target / n, self.path / n)
-            for n in moved_out:
-                os.rename(aside / n, target / n)  # type: ignore[operator]
-            if aside is not None:
-                aside.rmdir()
+            with _signals_held():  # back to the staged directory, then the old files back
+                _move_back(moved_in, target, self.path)
+                if aside is not None:
+                    _move_back(moved_out, aside, target)
+                    aside.rmdir()
             if not isinstance(e, OSError):  # interrupted: as if the run never saved
                 self.discard()
                 raise

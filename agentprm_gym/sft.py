@@ -84,11 +84,22 @@ def _sft_owned(name: str) -> bool:
     return name in _SFT_FILES or (name.startswith("model-") and name.endswith(".safetensors"))
 
 
+def _earlier_aside(d: Path, entries: list[str]) -> bool:
+    """Whether ``d`` holds only SFT's files and an earlier output put aside in ``.replaced-*``.
+
+    A run killed outright while it wrote into ``d`` itself leaves it so
+    (:class:`~agentprm_gym.outdir.StagedDir`, in place).
+    """
+    return all(_sft_owned(n) for n in entries) and any(
+        n.startswith(".replaced-") and (d / n / "sft_info.json").is_file() for n in os.listdir(d)
+    )
+
+
 def check_sft_out(out: str | os.PathLike[str]) -> bool:
     """Check that SFT may write ``out``; returns whether it replaces an earlier SFT output.
 
     ``out`` may be missing, empty (files whose names start with a dot aside), or
-    an earlier SFT output (it holds ``sft_info.json``).
+    an earlier SFT output (it holds ``sft_info.json``, or one waits in ``.replaced-*``).
 
     Raises:
         OutputDirError: If ``out`` is a file, holds a PRM (``prm_config.json``)
@@ -104,7 +115,7 @@ def check_sft_out(out: str | os.PathLike[str]) -> bool:
         )
     if not entries:
         return False
-    if "sft_info.json" in entries:
+    if "sft_info.json" in entries or _earlier_aside(d, entries):
         return True
     shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
     raise OutputDirError(

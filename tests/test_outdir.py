@@ -149,3 +149,31 @@ def test_in_place_when_the_parent_cannot_take_a_directory(tmp_path, monkeypatch,
         stage.commit()
         assert _tree(out) == {"a": "new", "b/c": "new", "keep": "mine"}
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_real_ctrl_c_while_moving_in_is_held_until_the_move_can_be_undone(tmp_path, monkeypatch):
+    """A signal during a rename would otherwise surface after it, before it is recorded."""
+    import signal
+
+    import agentprm_gym.outdir as outdir
+
+    out = tmp_path / "out"
+    before = _earlier(out)
+    stage = StagedDir(out, _owned, last=frozenset({"config"}))
+    for name in ("a", "b", "config"):
+        (stage.path / name).write_text("new")
+    rename = os.rename
+    calls = []
+
+    def signalled(src, dst):
+        calls.append(1)
+        if len(calls) == 4:  # the second entry moving in
+            os.kill(os.getpid(), signal.SIGINT)
+        rename(src, dst)
+
+    monkeypatch.setattr(outdir.os, "rename", signalled)
+    with pytest.raises(KeyboardInterrupt):
+        stage.commit()
+    monkeypatch.setattr(outdir.os, "rename", rename)
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

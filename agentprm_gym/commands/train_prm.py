@@ -686,9 +686,11 @@ def _episodes(args: argparse.Namespace) -> list[Any]:
 def run(args: argparse.Namespace) -> int:
     """Train, save and report.
 
-    The PRM is written into a directory beside --out (made before the data is
-    read, which checks that --out can be written) and moved into --out only when
-    it is complete: a run that fails leaves an earlier PRM there as it was.
+    The PRM is written into a :class:`~agentprm_gym.outdir.StagedDir` (made
+    before the data is read, which checks that --out can be written): a hidden
+    directory beside --out, or --out itself with an earlier PRM's files put
+    aside. It takes their place only when complete: a run that fails leaves an
+    earlier PRM there as it was.
     """
     _check(args)
     with staged_out(args.out) as staged:

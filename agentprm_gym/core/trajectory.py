@@ -227,11 +227,19 @@ def _line_problem(raw: bytes) -> str | None:
 
 
 def _whole_record(tail: bytes) -> Trajectory | None:
-    """The record ``tail`` holds whole (a line that only lacks its newline), or None."""
+    """The record ``tail`` holds whole (a line that only lacks its newline), or None.
+
+    NUL bytes after it (a power cut that fell on the newline) are left out.
+    """
     try:
-        return Trajectory.from_dict(json.loads(tail))
+        return Trajectory.from_dict(json.loads(_before_nul(tail)))
     except (json.JSONDecodeError, UnicodeDecodeError, TrajectoryFormatError):
         return None
+
+
+def _before_nul(tail: bytes) -> bytes:
+    """``tail`` up to its first NUL byte (JSON text holds none)."""
+    return tail.split(b"\x00", 1)[0]
 
 
 def _could_be_cut_record(tail: bytes) -> bool:
@@ -241,7 +249,7 @@ def _could_be_cut_record(tail: bytes) -> bool:
     NUL bytes, which a file system can leave in place of data lost in a power
     failure, count as cut off too (alone, or before or after a record's start).
     """
-    tail = tail.lstrip(b"\x00").split(b"\x00", 1)[0]  # JSON text holds no raw NUL
+    tail = _before_nul(tail.lstrip(b"\x00"))
     if not tail:
         return True
     head = re.sub(rb"\s+", b"", tail[: 4 * len(_RECORD_START)]).replace(b"\\/", b"/")
@@ -326,8 +334,13 @@ class TrajectoryWriter:
             f.seek(cut)
             tail = f.read()
             if _whole_record(tail) is not None:
-                f.write(b"\n")  # at the end: the read left the position there
+                f.truncate(cut + len(_before_nul(tail)))
+                f.seek(0, os.SEEK_END)
+                f.write(b"\n")
                 return
+            if cut == 0 and not tail.strip(b"\x00"):
+                # NUL bytes and no record at all: a preallocated file, not a torn write
+                raise self._refuse("line 1", "only NUL bytes")
             problem = _tail_problem(tail)
             if problem is not None:
                 raise self._refuse("its last line", problem)

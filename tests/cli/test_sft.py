@@ -242,3 +242,21 @@ def test_sft_replaces_an_earlier_sft_output_and_a_failed_run_leaves_it(
     from agentprm_gym.sft import load_causal_lm
 
     assert load_causal_lm(str(out))[0] is not None
+
+
+def test_check_sft_out_accepts_an_earlier_output_put_aside_by_a_killed_run(tmp_path):
+    from agentprm_gym.outdir import OutputDirError
+    from agentprm_gym.sft import check_sft_out
+
+    out = tmp_path / "sft"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"partial new weights")
+    with pytest.raises(OutputDirError, match="not an earlier sft output"):
+        check_sft_out(out)
+    aside = out / ".replaced-0a1b"
+    aside.mkdir()
+    (aside / "sft_info.json").write_text("{}")
+    assert check_sft_out(out) is True
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputDirError, match="not an earlier sft output"):
+        check_sft_out(out)

@@ -220,3 +220,18 @@ def test_nul_bytes_left_by_a_power_failure_count_as_a_cut_off_line(tmp_path, tai
     with TrajectoryWriter(p) as w:
         w.write(_traj(1))
     assert p.read_bytes() == whole + _traj(1).to_json().encode() + b"\n"
+
+
+def test_a_whole_record_before_nul_bytes_is_kept_and_a_file_of_nul_bytes_refused(tmp_path):
+    p = tmp_path / "t.jsonl"
+    whole = _traj(0).to_json().encode()
+    p.write_bytes(whole + b"\x00" * 64)  # the power cut fell on the newline
+    assert [t.task_id for t in read_trajectories(p)] == [0]
+    with TrajectoryWriter(p) as w:
+        w.write(_traj(1))
+    assert p.read_bytes() == whole + b"\n" + _traj(1).to_json().encode() + b"\n"
+    blank = tmp_path / "preallocated.jsonl"
+    blank.write_bytes(b"\x00" * 4096)
+    with pytest.raises(TrajectoryFormatError, match="line 1: only NUL bytes"):
+        TrajectoryWriter(blank)
+    assert blank.read_bytes() == b"\x00" * 4096
