@@ -47,22 +47,29 @@ def _fresh_dir(parent: Path, prefix: str) -> Path:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back Ctrl-C and ``SIGTERM`` while files move (delivered when the block ends).
+    """Hold back Ctrl-C and ``SIGTERM`` while files move; they take effect when the block ends.
 
-    A signal that arrives during a rename is otherwise raised just after the rename,
-    before the caller can record it, so a rollback would not know what moved.
+    A signal that arrives during a rename would otherwise surface just after it,
+    before the caller could record it, or cut a rollback short. Python runs signal
+    handlers in the main thread whichever thread the signal reaches, so handlers
+    that only note the signal hold it back; the earlier handlers are put back at
+    the end and the noted signal is raised again. Elsewhere than in the main
+    thread (where handlers cannot be set) nothing is held.
     """
-    held = {signal.SIGINT, signal.SIGTERM}
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
-        threading.main_thread()
-    ):
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    noted: list[int] = []
+    earlier = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        earlier[sig] = signal.signal(sig, lambda n, _frame: noted.append(n))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in earlier.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            signal.raise_signal(sig)
 
 
 def _move_back(moved: list[str], src: Path, dst: Path) -> None:
@@ -100,9 +107,9 @@ class StagedDir:
 
     :meth:`discard` leaves ``out`` as it was in both cases. Used as a context
     manager, it commits when the block ends normally and discards when it raises
-    (an interrupt included). A process killed outright (``SIGKILL``, power loss)
-    can leave the hidden directory behind; the earlier model is then either still
-    in ``out`` or in ``out/.replaced-*``.
+    (an interrupt included). A process killed outright (``SIGKILL``, ``SIGTERM``
+    outside a move, power loss) can leave the hidden directory behind; the earlier
+    model is then either still in ``out`` or in ``out/.replaced-*``.
 
     Args:
         out: The output directory.
@@ -127,6 +134,7 @@ class StagedDir:
         self._made: list[Path] = []  # directories this object created, deepest first
         self._aside: Path | None = None  # in-place mode: the earlier model's entries
         self._before: set[str] = set()  # in-place mode: the entries ``out`` held
+        self._was_missing = False  # ``out`` did not exist: the staged directory becomes it
         if self.target.exists() and not self.target.is_dir():
             raise OutputDirError(f"{out} is an existing file, not a directory")
         self._make_dirs(out)
@@ -143,6 +151,7 @@ class StagedDir:
                 if self.target in self._made:  # renamed into place at commit
                     self.target.rmdir()
                     self._made.remove(self.target)
+                    self._was_missing = True
                 elif self._renames_into_target():
                     os.chmod(self.path, self.target.stat().st_mode & 0o7777)
                 else:  # a bind mount: the same device, yet renames across it fail
@@ -151,6 +160,8 @@ class StagedDir:
             else:
                 self._stage_in_place()
         except OSError as e:
+            if getattr(self, "path", self.target) != self.target:
+                shutil.rmtree(self.path, ignore_errors=True)
             self._remove_made()
             raise OutputDirError(f"{out} is not writable: {_reason(e)}") from None
 
@@ -158,13 +169,18 @@ class StagedDir:
         """Whether an entry of the staged directory can be renamed into ``out`` and back."""
         probe = _fresh_dir(self.path, "probe-")
         inside = self.target / f".{probe.name}"
-        try:
-            os.rename(probe, inside)
-        except OSError:
-            probe.rmdir()
-            return False
-        os.rename(inside, probe)
-        probe.rmdir()
+        with _signals_held():
+            try:
+                os.rename(probe, inside)
+            except OSError:
+                probe.rmdir()
+                return False
+            try:
+                os.rename(inside, probe)
+            finally:
+                for left in (inside, probe):
+                    if left.exists():
+                        left.rmdir()
         return True
 
     def _make_dirs(self, out: str | os.PathLike[str]) -> None:
@@ -254,15 +270,15 @@ class StagedDir:
             if self._aside is not None:
                 shutil.rmtree(self._aside, ignore_errors=True)
             return target
-        if not target.exists():
+        if self._was_missing:
             try:
                 os.rename(self.path, target)
                 return target
             except OSError:
-                if not target.is_dir():
+                if not target.is_dir() or visible_entries(target):
                     raise OutputDirError(
-                        f"cannot move the new files into {target} (it is no directory now); "
-                        f"they are in {self.path}"
+                        f"cannot move the new files into {target}: it was made meanwhile and "
+                        f"is no empty directory; they are in {self.path}"
                     ) from None
         moved_out: list[str] = []
         moved_in: list[str] = []
@@ -285,8 +301,9 @@ class StagedDir:
                 if aside is not None:
                     _move_back(moved_out, aside, target)
                     aside.rmdir()
-            if not isinstance(e, OSError):  # interrupted: as if the run never saved
-                self.discard()
+                if not isinstance(e, OSError):  # interrupted: as if the run never saved
+                    self.discard()
+            if not isinstance(e, OSError):
                 raise
             raise OutputDirError(
                 f"cannot move the new files into {target} ({_reason(e)}); it is as it "

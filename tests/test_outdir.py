@@ -177,3 +177,54 @@ def test_a_real_ctrl_c_while_moving_in_is_held_until_the_move_can_be_undone(tmp_
     monkeypatch.setattr(outdir.os, "rename", rename)
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_signals_are_held_until_the_block_ends_even_with_other_threads():
+    import signal
+    import threading
+    import time
+
+    from agentprm_gym.outdir import _signals_held
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # the kernel may hand the signal to it
+    other.start()
+    reached = False
+    try:
+        with pytest.raises(KeyboardInterrupt), _signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # Python would run a handler here
+            reached = True
+    finally:
+        stop.set()
+        other.join()
+    assert reached
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_out_made_by_someone_else_meanwhile_is_not_merged_into(tmp_path):
+    out = tmp_path / "out"
+    stage = StagedDir(out, _owned)
+    (stage.path / "a").write_text("new")
+    out.mkdir()
+    (out / "a").write_text("theirs")
+    with pytest.raises(OutputDirError, match="made meanwhile"):
+        stage.commit()
+    assert (out / "a").read_text() == "theirs"
+    assert (stage.path / "a").read_text() == "new"
+
+
+def test_a_failed_start_leaves_nothing_beside_out(tmp_path, monkeypatch):
+    import agentprm_gym.outdir as outdir
+
+    out = tmp_path / "out"
+    before = _earlier(out)
+
+    def refused(*_):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(outdir.os, "chmod", refused)
+    with pytest.raises(OutputDirError, match="not writable: Operation not permitted"):
+        StagedDir(out, _owned)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert _tree(out) == before

@@ -247,7 +247,8 @@ def _could_be_cut_record(tail: bytes) -> bool:
 
     Whitespace is ignored and ``\/`` read as ``/``, as other JSON writers format them.
     NUL bytes, which a file system can leave in place of data lost in a power
-    failure, count as cut off too (alone, or before or after a record's start).
+    failure, count as cut off too (alone, or before or after a record's start);
+    the writer still refuses a file of NUL bytes that holds no record at all.
     """
     tail = _before_nul(tail.lstrip(b"\x00"))
     if not tail:
@@ -299,8 +300,9 @@ class TrajectoryWriter:
 
     Raises:
         TrajectoryFormatError: If ``path`` is a non-empty file that is not a
-            trajectory file (its first line is no record, or its last line is
-            neither a record nor the start of one); the file is left untouched.
+            trajectory file (its first line is no record, its last line is
+            neither a record nor the start of one, or it holds only NUL bytes:
+            a preallocated file is not this writer's); the file is left untouched.
     """
 
     def __init__(self, path: str | os.PathLike[str], fsync: bool = True) -> None:
