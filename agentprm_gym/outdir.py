@@ -60,14 +60,14 @@ def _signals_held() -> Iterator[None]:
         yield
         return
     noted: list[int] = []
-    earlier = {}
+    earlier: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         earlier[sig] = signal.signal(sig, lambda n, _frame: noted.append(n))
     try:
         yield
     finally:
-        for sig, handler in earlier.items():
-            signal.signal(sig, handler)
+        for sig, handler in earlier.items():  # None: a handler not set from Python
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         for sig in dict.fromkeys(noted):
             signal.raise_signal(sig)
 
