@@ -87,6 +87,12 @@ def test_train_an_ensemble_then_eval(data, capsys):
     assert main(["eval-prm", "--prm", str(out), "--data", str(data / "test.jsonl"), "--json"]) == 0
     ev = _last_json(capsys.readouterr().out)
     assert 0.0 <= ev["ranking_accuracy"] <= 1.0 and ev["ranked_steps"] > 0
+    # one network in its place: the members go, and it loads
+    assert main(_tiny_prm_args(data, out)) == 0
+    assert f"replacing the PRM in {out}" in capsys.readouterr().err
+    assert not (out / "member-0").exists() and (out / "model.safetensors").is_file()
+    assert json.loads((out / "prm_config.json").read_text())["architecture"] == "state"
+    assert main(["eval-prm", "--prm", str(out), "--data", str(data / "test.jsonl")]) == 0
 
 
 def _tiny_prm_args(data, out, *extra):
@@ -169,19 +175,15 @@ def test_an_earlier_prm_is_replaced_with_a_notice_and_other_files_kept(
 
     out = _copy(earlier_prm, tmp_path / "prm")
     (out / "notes.txt").write_text("mine")
+    earlier = (out / "model.safetensors").read_bytes()
     capsys.readouterr()
-    assert main(_tiny_prm_args(data, out, "--members", "2", "--json")) == 0
+    assert main(_tiny_prm_args(data, out, "--seed", "3", "--json")) == 0
     captured = capsys.readouterr()
     assert f"replacing the PRM in {out}" in captured.err
     assert _last_json(captured.out)["out"] == str(out)
-    assert json.loads((out / "prm_config.json").read_text())["architecture"] == "ensemble"
-    assert not (out / "model.safetensors").exists()  # the earlier single network's
+    assert (out / "model.safetensors").read_bytes() != earlier
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prm"]
-    assert load_prm(str(out)) is not None
-    # and back to one network: the members go
-    assert main(_tiny_prm_args(data, out)) == 0
-    assert not (out / "member-0").exists() and (out / "model.safetensors").is_file()
     assert load_prm(str(out)) is not None
 
 
