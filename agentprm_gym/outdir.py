@@ -20,7 +20,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OutputDirError", "StagedDir", "visible_entries"]
+__all__ = [
+    "ASIDE_PREFIX",
+    "OutputDirError",
+    "StagedDir",
+    "earlier_output",
+    "shown_entries",
+    "visible_entries",
+]
+
+#: Where an earlier model's entries wait inside ``out`` while they are replaced.
+ASIDE_PREFIX = ".replaced-"
 
 
 class OutputDirError(ValueError):
@@ -32,6 +42,26 @@ def visible_entries(directory: Path) -> list[str]:
     if not directory.is_dir():
         return []
     return sorted(n for n in os.listdir(directory) if not n.startswith("."))
+
+
+def shown_entries(entries: list[str], most: int = 4) -> str:
+    """The first ``most`` names of ``entries`` for a message, with "..." for the rest."""
+    return ", ".join(entries[:most]) + (", ..." if len(entries) > most else "")
+
+
+def earlier_output(directory: Path, marker: str, owned: Callable[[str], bool]) -> bool:
+    """Whether ``directory`` holds an earlier output whose complete form has ``marker``.
+
+    It holds ``marker``; or only entries that ``owned`` names (besides hidden ones)
+    next to an ``ASIDE_PREFIX`` folder that holds ``marker``: a run killed outright
+    while it wrote into the directory itself leaves it so (:class:`StagedDir`).
+    """
+    if (directory / marker).is_file():
+        return True
+    names = os.listdir(directory)
+    return all(owned(n) for n in names if not n.startswith(".")) and any(
+        n.startswith(ASIDE_PREFIX) and (directory / n / marker).is_file() for n in names
+    )
 
 
 def _fresh_dir(parent: Path, prefix: str) -> Path:
@@ -208,7 +238,7 @@ class StagedDir:
         names = set(os.listdir(self.target))
         old = sorted(n for n in names if self.owned(n))
         if old:
-            aside = self._aside = _fresh_dir(self.target, ".replaced-")
+            aside = self._aside = _fresh_dir(self.target, ASIDE_PREFIX)
             moved: list[str] = []
             try:
                 with _signals_held():
@@ -288,7 +318,7 @@ class StagedDir:
                 new = set(os.listdir(self.path))
                 old = [n for n in os.listdir(target) if n in new or self.owned(n)]
                 if old:
-                    aside = _fresh_dir(target, ".replaced-")
+                    aside = _fresh_dir(target, ASIDE_PREFIX)
                     for n in old:
                         moved_out.append(n)
                         os.rename(target / n, aside / n)

@@ -41,7 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from agentprm_gym.core.trajectory import Trajectory
-from agentprm_gym.outdir import OutputDirError, StagedDir, visible_entries
+from agentprm_gym.outdir import (
+    OutputDirError,
+    StagedDir,
+    earlier_output,
+    shown_entries,
+    visible_entries,
+)
 
 __all__ = [
     "SFTExample",
@@ -84,17 +90,6 @@ def _sft_owned(name: str) -> bool:
     return name in _SFT_FILES or (name.startswith("model-") and name.endswith(".safetensors"))
 
 
-def _earlier_aside(d: Path, entries: list[str]) -> bool:
-    """Whether ``d`` holds only SFT's files and an earlier output put aside in ``.replaced-*``.
-
-    A run killed outright while it wrote into ``d`` itself leaves it so
-    (:class:`~agentprm_gym.outdir.StagedDir`, in place).
-    """
-    return all(_sft_owned(n) for n in entries) and any(
-        n.startswith(".replaced-") and (d / n / "sft_info.json").is_file() for n in os.listdir(d)
-    )
-
-
 def check_sft_out(out: str | os.PathLike[str]) -> bool:
     """Check that SFT may write ``out``; returns whether it replaces an earlier SFT output.
 
@@ -115,12 +110,11 @@ def check_sft_out(out: str | os.PathLike[str]) -> bool:
         )
     if not entries:
         return False
-    if "sft_info.json" in entries or _earlier_aside(d, entries):
+    if earlier_output(d, "sft_info.json", _sft_owned):
         return True
-    shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
     raise OutputDirError(
-        f"{out} holds files that are not an earlier sft output ({shown}); give a new or "
-        "empty directory"
+        f"{out} holds files that are not an earlier sft output ({shown_entries(entries)}); "
+        "give a new or empty directory"
     )
 
 

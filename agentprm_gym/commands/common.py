@@ -19,6 +19,7 @@ __all__ = [
     "check_new_out",
     "check_start",
     "emit_json",
+    "split_task_count",
     "make_env",
     "parse_env_args",
 ]
@@ -132,3 +133,25 @@ def check_start(start: int, n_tasks: int | None, split: str) -> None:
         raise CLIError("--start must be >= 0")
     if n_tasks is not None and start >= n_tasks:
         raise CLIError(f"--start {start} is past the {n_tasks} tasks of {split!r}")
+
+
+def split_task_count(
+    env: Any, env_id: str, split: str, start: int, episodes: int, doing: str
+) -> int:
+    """How many of ``episodes`` tasks from ``start`` on ``split`` has, after checking both.
+
+    A split with fewer tasks gives a note on stdout (``doing``: "evaluating", ...).
+
+    Raises:
+        CLIError: For a split the env does not have, or a ``start`` past its tasks.
+    """
+    base = env.unwrapped
+    splits = getattr(base, "splits", (split,))
+    if split not in splits:
+        raise CLIError(f"unknown split {split!r}; {env_id} has {list(splits)}")
+    n_tasks = base.num_tasks(split)
+    check_start(start, n_tasks, split)
+    count = min(episodes, n_tasks - start)
+    if count < episodes:
+        print(f"note: split {split!r} has {n_tasks} tasks; {doing} {count}")
+    return count

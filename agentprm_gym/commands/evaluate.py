@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from agentprm_gym.commands.common import (
     emit_json,
     make_env,
     parse_env_args,
+    split_task_count,
 )
 from agentprm_gym.progress import progress
 from agentprm_gym.rollout import run_episode
@@ -56,23 +56,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_json_flag(p)
 
 
-def _task_count(env: Any, args: argparse.Namespace) -> int:
-    """How many tasks to evaluate, after checking ``--split`` and ``--start`` against the env.
-
-    Raises:
-        CLIError: For an unknown split or a ``--start`` past its tasks.
-    """
-    splits = env.unwrapped.splits
-    if args.split not in splits:
-        raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(splits)}")
-    n_tasks = env.unwrapped.num_tasks(args.split)
-    check_start(args.start, n_tasks, args.split)
-    count = min(args.episodes, n_tasks - args.start)
-    if count < args.episodes:
-        print(f"note: split {args.split!r} has {n_tasks} tasks; evaluating {count}")
-    return count
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the episodes and print a summary."""
     if args.episodes < 1:
@@ -86,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     writer = None
     try:
         policy = make_policy(args.policy, seed=args.seed)
-        count = _task_count(env, args)
+        count = split_task_count(env, args.env, args.split, args.start, args.episodes, "evaluating")
         if args.out:
             from agentprm_gym.core.trajectory import TrajectoryWriter
 

@@ -20,6 +20,7 @@ from agentprm_gym.commands.common import (
     emit_json,
     make_env,
     parse_env_args,
+    split_task_count,
 )
 from agentprm_gym.progress import heartbeat, progress
 
@@ -245,11 +246,7 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
     check_executor_args(args)
     env = make_env(args.env, **parse_env_args(args.env_arg))
     try:
-        base = env.unwrapped
-        if args.split not in getattr(base, "splits", (args.split,)):
-            raise CLIError(f"unknown split {args.split!r}; {args.env} has {list(base.splits)}")
-        n_tasks = base.num_tasks(args.split)
-        check_start(args.start, n_tasks, args.split)
+        count = split_task_count(env, args.env, args.split, args.start, args.episodes, "searching")
         try:
             policy = make_policy(args.policy, seed=args.seed)
         except ValueError as e:
@@ -268,9 +265,6 @@ def _check(args: argparse.Namespace) -> tuple[Any, int]:
                 raise CLIError(str(e)) from None
     finally:
         env.close()
-    count = min(args.episodes, n_tasks - args.start)
-    if count < args.episodes:
-        print(f"note: split {args.split!r} has {n_tasks} tasks; searching {count}")
     return resolve_env(args.env), count
 
 

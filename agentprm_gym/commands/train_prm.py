@@ -11,7 +11,7 @@ from typing import Any
 
 from agentprm_gym.allocator import allocator_name
 from agentprm_gym.commands.common import CLIError, add_json_flag, emit_json
-from agentprm_gym.outdir import OutputDirError, StagedDir, visible_entries
+from agentprm_gym.outdir import OutputDirError, StagedDir, shown_entries, visible_entries
 from agentprm_gym.prm.saved_dir import holds_prm, prm_owned
 from agentprm_gym.progress import heartbeat, say
 
@@ -336,10 +336,9 @@ def _check_out(out: str) -> bool:
     if holds_prm(d):
         return True
     kind = "an sft output" if "sft_info.json" in entries else "files that are not a PRM"
-    shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
     raise CLIError(
-        f"--out {out} holds {kind} ({shown}); give a new or empty directory, or an "
-        "earlier PRM's to replace it"
+        f"--out {out} holds {kind} ({shown_entries(entries)}); give a new or empty "
+        "directory, or an earlier PRM's to replace it"
     )
 
 

@@ -8,8 +8,9 @@ ensemble, and whether a directory holds one.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from agentprm_gym.outdir import earlier_output, visible_entries
 
 __all__ = ["PRM_FILES", "holds_prm", "prm_owned"]
 
@@ -52,13 +53,8 @@ def holds_prm(directory: Path) -> bool:
     it wrote into the directory itself leaves it: see
     :class:`~agentprm_gym.outdir.StagedDir`).
     """
-    if (directory / "prm_config.json").is_file():
+    if earlier_output(directory, "prm_config.json", prm_owned):
         return True
-    names = os.listdir(directory)
-    visible = [n for n in names if not n.startswith(".")]
-    if not all(prm_owned(n) for n in visible):
-        return False
-    aside = any(
-        n.startswith(".replaced-") and (directory / n / "prm_config.json").is_file() for n in names
-    )
-    return aside or "train_result.json" in visible or any(n.startswith("member-") for n in visible)
+    visible = visible_entries(directory)
+    ours = "train_result.json" in visible or any(n.startswith("member-") for n in visible)
+    return ours and all(prm_owned(n) for n in visible)
